@@ -1,0 +1,64 @@
+"""The `shipit` command. Subcommands are imported only when invoked, so `shipit --help` stays instant."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from shipit import __version__
+from shipit.cli.app import Application, global_options
+
+# name -> "module:attribute". Register only commands that work.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "validate": ("shipit.cli.validate:validate", "Check shipit.yaml and report every problem at once."),
+    "config": ("shipit.cli.config:config", "Show the resolved configuration of an environment."),
+    "schema": ("shipit.cli.schema:schema", "Print the JSON Schema of shipit.yaml."),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in COMMANDS:
+            module_name, attr = COMMANDS[cmd_name][0].split(":")
+            command = getattr(importlib.import_module(module_name), attr)
+            assert isinstance(command, click.Command)
+            return command
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Help text comes from the table above so listing commands imports none of them.
+        rows = [(name, COMMANDS[name][1]) for name in sorted(COMMANDS)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@global_options
+@click.version_option(__version__, "--version", prog_name="shipit")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """shipit: from docker-compose on a laptop to production on Google Cloud, from one shipit.yaml.
+
+    \b
+    Exit codes: 0 ok, 1 a step failed, 2 bad input or usage, 130 interrupted.
+    Shell completion: eval "$(_SHIPIT_COMPLETE=bash_source shipit)" (zsh_source, fish_source).
+    """
+    ctx.ensure_object(Application)
+
+
+def main(argv: list[str] | None = None) -> Any:
+    from shipit.cli.error_handler import error_handler
+
+    app = Application()
+    args = sys.argv[1:] if argv is None else argv
+    # The handler needs -v/--json before click has parsed them, to format early failures.
+    verbose = sum(a in ("-v", "--verbose") or (a.startswith("-v") and set(a[1:]) == {"v"}) for a in args)
+    with error_handler(verbose=verbose, json_mode="--json" in args):
+        return cli.main(args=args, prog_name="shipit", obj=app, standalone_mode=False)

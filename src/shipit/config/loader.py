@@ -1,0 +1,241 @@
+"""Load shipit.yaml: YAML with marks -> typed models, every error at once with file:line:col."""
+
+from __future__ import annotations
+
+import copy
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from shipit.config.checks import Problem, check, did_you_mean
+from shipit.config.models import OVERLAY_SECTIONS, ShipitConfig
+from shipit.config.yamlmarks import Marks, Path_, format_path, load_yaml, read_text
+from shipit.errors import ConfigError, ConfigIssue, Location
+
+CONFIG_NAME = "shipit.yaml"
+
+
+def find_config(start: Path) -> Path | None:
+    """Search shipit.yaml upward from ``start``, like git finds .git."""
+    for directory in (start, *start.parents):
+        candidate = directory / CONFIG_NAME
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing (null)"
+    return repr(value)
+
+
+def _field_annotation(model: type[BaseModel], name: str) -> Any:
+    field = model.model_fields.get(name)
+    if field is None:
+        for candidate in model.model_fields.values():
+            if candidate.alias == name:
+                return candidate.annotation
+        return None
+    return field.annotation
+
+
+def _unwrap(annotation: Any) -> list[Any]:
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _unwrap(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return [u for a in typing.get_args(annotation) for u in _unwrap(a)]
+    return [annotation]
+
+
+def _model_at(root: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The model class that validates the mapping at ``loc`` (to list its allowed keys)."""
+    current: list[Any] = [root]
+    for part in loc:
+        nxt: list[Any] = []
+        for candidate in current:
+            if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+                if isinstance(part, str):
+                    annotation = _field_annotation(candidate, part)
+                    if annotation is not None:
+                        nxt.extend(_unwrap(annotation))
+            else:
+                origin = typing.get_origin(candidate)
+                args = typing.get_args(candidate)
+                if origin in (dict, Mapping) and len(args) == 2:
+                    nxt.extend(_unwrap(args[1]))
+                elif origin in (tuple, list) and args:
+                    nxt.extend(_unwrap(args[0]))
+        current = nxt
+    for candidate in current:
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
+
+
+_TYPE_WORDS = {
+    "int_type": "an integer", "int_parsing": "an integer", "int_from_float": "a whole number",
+    "bool_type": "true or false", "bool_parsing": "true or false", "string_type": "a string",
+    "dict_type": "a mapping", "model_type": "a mapping", "model_attributes_type": "a mapping",
+    "list_type": "a list", "tuple_type": "a list", "float_type": "a number", "float_parsing": "a number",
+}
+
+
+def _message(error: Mapping[str, Any], root: type[BaseModel]) -> tuple[str, str | None]:
+    kind = error["type"]
+    loc = tuple(error["loc"])
+    value = error.get("input")
+    ctx = error.get("ctx") or {}
+    if kind == "extra_forbidden":
+        parent = _model_at(root, loc[:-1])
+        options = list(parent.model_fields) if parent else []
+        hint = did_you_mean(str(loc[-1]), options) or (f"allowed: {', '.join(options)}" if options else None)
+        return f"unknown key '{loc[-1]}'", hint
+    if kind == "missing":
+        return f"missing required key '{loc[-1]}'", None
+    if kind in _TYPE_WORDS:
+        return f"expected {_TYPE_WORDS[kind]}, got {_describe(value)}", None
+    if kind == "literal_error":
+        return f"{_describe(value)} is not allowed", f"use one of: {ctx.get('expected', '')}"
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        words = {"greater_than_equal": ">=", "greater_than": ">", "less_than_equal": "<=", "less_than": "<"}
+        bound = next(v for k, v in ctx.items() if k in ("ge", "gt", "le", "lt"))
+        return f"{_describe(value)} must be {words[kind]} {bound}", None
+    if kind == "string_pattern_mismatch":
+        return f"{_describe(value)} is not valid", f"it must match {ctx.get('pattern')}"
+    if kind == "too_short":
+        return f"needs at least {ctx.get('min_length', 1)} entry", None
+    return str(error["msg"]).removeprefix("Value error, "), None
+
+
+@dataclass
+class _Origins:
+    """For a merged document: which merged paths came from an environment overlay, and from where."""
+
+    overlays: dict[Path_, Path_]
+
+    def source(self, path: Path_) -> Path_:
+        for cut in range(len(path), -1, -1):
+            prefix = path[:cut]
+            if prefix in self.overlays:
+                return self.overlays[prefix] + path[cut:]
+        return path
+
+
+def _merge(base: Any, overlay: Any, path: Path_, source: Path_, origins: dict[Path_, Path_]) -> Any:
+    if isinstance(base, dict) and isinstance(overlay, dict):
+        merged = dict(base)
+        for key, value in overlay.items():
+            merged[key] = _merge(base.get(key), value, (*path, key), (*source, key), origins)
+        return merged
+    origins[path] = source
+    return copy.deepcopy(overlay)
+
+
+def _issues_from_validation(exc: ValidationError, marks: Marks, origins: _Origins) -> list[ConfigIssue]:
+    issues = []
+    for error in exc.errors(include_url=False):
+        loc: Path_ = tuple(p for p in error["loc"] if p != "[key]")
+        at_key = error["type"] in ("extra_forbidden",) or (error["loc"] and error["loc"][-1] == "[key]")
+        message, hint = _message(error, ShipitConfig)
+        source = origins.source(loc)
+        if error["type"] == "missing":
+            location = marks.location(source[:-1], key=True)
+        else:
+            location = marks.location(source, key=bool(at_key))
+        issues.append(ConfigIssue(location, format_path(source), message, hint))
+    return issues
+
+
+def _issues_from_problems(problems: list[Problem], marks: Marks, origins: _Origins) -> list[ConfigIssue]:
+    result = []
+    for problem in problems:
+        source = origins.source(problem.path)
+        result.append(ConfigIssue(marks.location(source, key=problem.at_key), format_path(source),
+                                  problem.message, problem.hint))
+    return result
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    path: Path
+    display: str
+    base: ShipitConfig
+    merged: Mapping[str, ShipitConfig]
+
+    @property
+    def root(self) -> Path:
+        return self.path.parent
+
+    def environment_names(self) -> list[str]:
+        return list(self.base.environments)
+
+    def default_environment(self) -> str | None:
+        if self.base.default_environment:
+            return self.base.default_environment
+        names = self.environment_names()
+        return names[0] if len(names) == 1 else None
+
+
+def load_config(path: Path, display: str | None = None) -> LoadedConfig:
+    display = display or str(path)
+    text = read_text(path, display)
+    raw, marks = load_yaml(text, display)
+    if raw is None:
+        raise ConfigError([ConfigIssue(Location(display, 1, 1), "", "the file is empty",
+                                       "start from shipit.yaml.example or run `shipit init`")])
+    if not isinstance(raw, dict):
+        raise ConfigError([ConfigIssue(Location(display, 1, 1), "",
+                                       f"expected a mapping at the top level, got {_describe(raw)}",
+                                       "start with `version: 1` and `app: NAME`")])
+    issues: list[ConfigIssue] = []
+    no_overlays = _Origins({})
+    base: ShipitConfig | None = None
+    try:
+        base = ShipitConfig.model_validate(raw)
+    except ValidationError as exc:
+        issues.extend(_issues_from_validation(exc, marks, no_overlays))
+    if base is not None:
+        issues.extend(_issues_from_problems(check(base), marks, no_overlays))
+
+    merged: dict[str, ShipitConfig] = {}
+    environments = raw.get("environments")
+    for env_name, env_raw in (environments.items() if isinstance(environments, dict) else ()):
+        if not isinstance(env_raw, dict):
+            continue
+        origins: dict[Path_, Path_] = {}
+        document = dict(raw)
+        for section in OVERLAY_SECTIONS:
+            overlay = env_raw.get(section)
+            if isinstance(overlay, dict) and overlay:
+                source = ("environments", env_name, section)
+                document[section] = _merge(raw.get(section, {}), overlay, (section,), source, origins)
+        if not origins:
+            if base is not None:
+                merged[env_name] = base
+            continue
+        tracker = _Origins(origins)
+        try:
+            env_config = ShipitConfig.model_validate(document)
+        except ValidationError as exc:
+            issues.extend(_issues_from_validation(exc, marks, tracker))
+            continue
+        issues.extend(_issues_from_problems(check(env_config), marks, tracker))
+        merged[env_name] = env_config
+
+    if issues:
+        unique = list(dict.fromkeys(issues))
+        unique.sort(key=lambda i: (i.location.line or 0, i.location.column or 0))
+        raise ConfigError(unique)
+    assert base is not None
+    return LoadedConfig(path=path, display=display, base=base, merged=merged)

@@ -1,0 +1,244 @@
+"""The typed model of shipit.yaml. Frozen: nothing past the loader handles raw dicts.
+
+Field docstrings become descriptions in the published JSON Schema, so editors show them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shipit.config.types import (
+    AppName,
+    Command,
+    Cpu,
+    EnvironmentName,
+    EnvValue,
+    EnvVarName,
+    LabelKey,
+    LabelValue,
+    Memory,
+    ProjectId,
+    PubSubName,
+    Region,
+    ResourceName,
+    SecretKey,
+    Seconds,
+    ServiceName,
+)
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Build(Model):
+    """How to build the service's production image."""
+
+    context: str = Field(".", description="Build context directory, relative to shipit.yaml.")
+    dockerfile: str | None = Field(None, description="Dockerfile path relative to the context (default Dockerfile).")
+    target: str | None = Field(None, description="Multi-stage build target for the production image.")
+    args: dict[str, EnvValue] = Field(default_factory=dict, description="Build arguments (never secrets).")
+    secrets: tuple[SecretKey, ...] = Field(
+        (), description="Keys of the env file passed as BuildKit build secrets (--secret id=KEY), never as args."
+    )
+    platform: str = Field("linux/amd64", pattern=r"^linux/(amd64|arm64)$", description="Cloud Run runs linux/amd64.")
+
+
+class Probe(Model):
+    type: Literal["http", "tcp", "grpc"] = "http"
+    path: str = Field("/", pattern=r"^/", description="HTTP path for http probes.")
+    port: int | None = Field(None, ge=1, le=65535, description="Defaults to the service port.")
+    initial_delay: Seconds = Field(0, ge=0, le=240)
+    period: Seconds = Field(10, ge=1, le=240)
+    timeout: Seconds = Field(1, ge=1, le=240)
+    failure_threshold: int = Field(3, ge=1)
+
+
+class Probes(Model):
+    startup: Probe | None = None
+    liveness: Probe | None = None
+
+
+class Vpc(Model):
+    """How the service reaches private IPs (Cloud SQL): a Serverless VPC Access connector or Direct VPC egress."""
+
+    mode: Literal["connector", "direct"] = "connector"
+    egress: Literal["private-ranges-only", "all-traffic"] = "private-ranges-only"
+
+
+class CloudRun(Model):
+    """Cloud Run settings; each maps to a `gcloud run deploy` flag (docs/gcloud-equivalence.md)."""
+
+    cpu: Cpu = "1"
+    memory: Memory = "512Mi"
+    min_instances: int = Field(0, ge=0, le=1000)
+    max_instances: int = Field(100, ge=1, le=1000)
+    concurrency: int = Field(80, ge=1, le=1000)
+    timeout: Seconds = Field(300, ge=1, le=3600, description="Request timeout, e.g. 300s or 5m.")
+    ingress: Literal["all", "internal", "internal-and-cloud-load-balancing"] = "all"
+    allow_unauthenticated: bool = False
+    service_account: str | None = Field(
+        None, pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]@[a-z][a-z0-9-]*\.iam\.gserviceaccount\.com$",
+        description="Defaults to the per-service account that `shipit infra` creates.",
+    )
+    cpu_idle: bool = Field(True, description="True: CPU only during requests (throttled); false: always allocated.")
+    startup_cpu_boost: bool = False
+    session_affinity: bool = Field(False, description="Sticky sessions, e.g. for websockets.")
+    execution_environment: Literal["gen1", "gen2"] | None = None
+    vpc: Vpc | None = Field(None, description="Defaults to a connector when the service uses a database.")
+    probes: Probes = Field(default_factory=Probes)
+    command: Command | None = Field(None, description="Overrides the image ENTRYPOINT.")
+    args: Command | None = Field(None, description="Overrides the image CMD.")
+    labels: dict[LabelKey, LabelValue] = Field(default_factory=dict)
+
+
+class Local(Model):
+    """How `shipit local` runs the service on a laptop."""
+
+    target: str | None = Field(None, description="Build target for development, e.g. a dev stage.")
+    command: Command | None = Field(None, description="Command for compose, or the process for --runtime native.")
+    ports: tuple[str, ...] = Field((), description="Published ports, HOST:CONTAINER (default PORT:PORT).")
+    volumes: tuple[str, ...] = Field((), description="Bind mounts for live reload, e.g. ./backend:/app.")
+    env: dict[EnvVarName, EnvValue] = Field(default_factory=dict, description="Extra variables, local only.")
+    workdir: str | None = Field(None, description="Working directory for --runtime native.")
+
+
+class Health(Model):
+    path: str | None = Field("/", pattern=r"^/", description="Path checked after deploy; null to skip.")
+    timeout: Seconds = Field(60, ge=1, le=600)
+
+
+class Service(Model):
+    """A frontend, backend or worker: one Cloud Run service and one compose service."""
+
+    build: Build | None = Field(default_factory=Build)
+    image: str | None = Field(None, description="A prebuilt image instead of build.")
+    port: int = Field(8080, ge=1, le=65535)
+    env: dict[EnvVarName, EnvValue] = Field(
+        default_factory=dict, description="Plain variables; values may use ${services.X.url} and other references."
+    )
+    secrets: tuple[SecretKey, ...] = Field((), description="Keys from the env file / Secret Manager.")
+    secret_files: dict[str, SecretKey] = Field(
+        default_factory=dict, description="Secrets mounted as files: {'/secrets/key.json': KEY}."
+    )
+    databases: tuple[ResourceName, ...] = Field((), description="Databases this service uses; injects DATABASE_URL.")
+    health: Health = Field(default_factory=Health)
+    cloud_run: CloudRun = Field(default_factory=CloudRun)
+    local: Local = Field(default_factory=Local)
+
+
+class Migrate(Model):
+    command: Command
+    service: ServiceName | None = Field(None, description="Whose image and env run it (default: the only user).")
+    timeout: Seconds = Field(600, ge=1, le=86400)
+
+
+class Database(Model):
+    """A Cloud SQL Postgres instance on a private IP (a Postgres container locally)."""
+
+    engine: Literal["postgres"] = "postgres"
+    version: Literal["13", "14", "15", "16", "17"] = "16"
+    tier: str = Field("db-f1-micro", pattern=r"^db-(f1-micro|g1-small|custom-[0-9]+-[0-9]+|perf-optimized-N-[0-9]+)$")
+    disk_gb: int = Field(10, ge=10, le=65536)
+    disk_autoresize: bool = True
+    availability: Literal["zonal", "regional"] = "zonal"
+    backups: bool = True
+    point_in_time_recovery: bool = True
+    deletion_protection: bool | None = Field(None, description="Default: on in production environments.")
+    name: str | None = Field(None, pattern=r"^[a-z_][a-z0-9_]{0,62}$", description="Database name (default: key).")
+    user: str | None = Field(None, pattern=r"^[a-z_][a-z0-9_]{0,62}$", description="User (default: app).")
+    env_var: EnvVarName = Field("DATABASE_URL", description="Variable that carries the connection URL.")
+    migrate: Migrate | None = None
+
+
+class Topic(Model):
+    labels: dict[LabelKey, LabelValue] = Field(default_factory=dict)
+
+
+class Push(Model):
+    service: ServiceName
+    path: str = Field("/", pattern=r"^/")
+
+
+class Subscription(Model):
+    topic: PubSubName
+    push: Push | None = Field(None, description="Deliver to a service (OIDC-authenticated); pull when absent.")
+    ack_deadline: Seconds = Field(10, ge=10, le=600)
+
+
+class PubSub(Model):
+    topics: dict[PubSubName, Topic] = Field(default_factory=dict)
+    subscriptions: dict[PubSubName, Subscription] = Field(default_factory=dict)
+
+
+class Replication(Model):
+    automatic: bool = True
+    locations: tuple[Region, ...] = ()
+
+
+class Secrets(Model):
+    env_file: str = Field(".env", description="Where local secret values live; per environment overridable.")
+    naming: str = Field("{app}-{env}-{key}", description="Secret Manager id pattern: {app}, {env}, {key}.")
+    extra: tuple[SecretKey, ...] = Field((), description="Keys to sync that no service declares.")
+    replication: Replication = Field(default_factory=Replication)
+    concurrency: int = Field(8, ge=1, le=64)
+
+
+class Registry(Model):
+    repository: ResourceName | None = Field(None, description="Artifact Registry repository (default: app).")
+    location: Region | None = Field(None, description="Default: the environment's region.")
+    host: str | None = Field(None, description="Docker host override (default LOCATION-docker.pkg.dev).")
+
+
+class Infra(Model):
+    dir: str = Field("infra", description="Where the generated Terraform lives.")
+    backend: Literal["gcs", "local"] = "gcs"
+    bucket: str | None = Field(None, description="State bucket (default PROJECT-shipit-tfstate).")
+    connector_cidr: str = Field("10.8.0.0/28", pattern=r"^\d+\.\d+\.\d+\.\d+/28$")
+    subnet_cidr: str = Field("10.10.0.0/24", pattern=r"^\d+\.\d+\.\d+\.\d+/\d+$")
+
+
+class TestStep(Model):
+    command: Command
+
+
+class EnvSecrets(Model):
+    env_file: str | None = None
+
+
+class Environment(Model):
+    """A deployment target. `services`, `databases`, `registry` and `infra` are deep-merged overlays."""
+
+    project: ProjectId
+    region: Region
+    production: bool | None = Field(None, description="Default: true for environments named prod/production.")
+    secrets: EnvSecrets = Field(default_factory=EnvSecrets)
+    services: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    databases: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    registry: dict[str, Any] = Field(default_factory=dict)
+    infra: dict[str, Any] = Field(default_factory=dict)
+
+    def is_production(self, name: str) -> bool:
+        return self.production if self.production is not None else name in ("prod", "production")
+
+
+class ShipitConfig(Model):
+    """shipit.yaml."""
+
+    version: Literal[1] = Field(description="Schema version; always 1.")
+    app: AppName
+    default_environment: EnvironmentName | None = None
+    environments: dict[EnvironmentName, Environment] = Field(min_length=1)
+    registry: Registry = Field(default_factory=Registry)
+    secrets: Secrets = Field(default_factory=Secrets)
+    databases: dict[ResourceName, Database] = Field(default_factory=dict)
+    services: dict[ServiceName, Service] = Field(min_length=1)
+    pubsub: PubSub | None = None
+    infra: Infra = Field(default_factory=Infra)
+    test: TestStep | None = Field(None, description="Run before a deploy, e.g. {command: pytest}.")
+
+
+# Sections of an environment that overlay the top level of the same name.
+OVERLAY_SECTIONS = ("services", "databases", "registry", "infra")

@@ -1,0 +1,112 @@
+"""The ShipitError tree. Every expected failure is one of these; the CLI maps them to exit codes.
+
+Exit codes (documented in README.md):
+  0   success
+  1   a step failed (remote API error, build failed, health check failed, ...)
+  2   bad input or usage (invalid shipit.yaml, missing .env key, bad option)
+  130 interrupted (Ctrl-C)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class ShipitError(Exception):
+    """A failure with a message a user can act on. ``hint`` says how to fix it."""
+
+    exit_code = EXIT_FAILURE
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def render(self) -> str:
+        if self.hint:
+            return f"{self.message} ({self.hint})"
+        return self.message
+
+
+class UsageError(ShipitError):
+    """Bad command-line usage or bad local input (not shipit.yaml itself)."""
+
+    exit_code = EXIT_USAGE
+
+
+@dataclass(frozen=True)
+class Location:
+    file: str
+    line: int | None = None
+    column: int | None = None
+
+    def __str__(self) -> str:
+        if self.line is None:
+            return self.file
+        if self.column is None:
+            return f"{self.file}:{self.line}"
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class ConfigIssue:
+    """One problem in a config file: where, which key, what, and how to fix it."""
+
+    location: Location
+    path: str
+    message: str
+    hint: str | None = None
+
+    def render(self) -> str:
+        head = f"{self.location}: {self.path}: " if self.path else f"{self.location}: "
+        tail = f" ({self.hint})" if self.hint else ""
+        return f"{head}{self.message}{tail}"
+
+
+class ConfigError(ShipitError):
+    """One or more problems in shipit.yaml or a .env file; all are reported at once."""
+
+    exit_code = EXIT_USAGE
+
+    def __init__(self, issues: Sequence[ConfigIssue]) -> None:
+        self.issues = tuple(issues)
+        super().__init__("\n".join(issue.render() for issue in self.issues))
+
+
+class RemoteError(ShipitError):
+    """A cloud API call failed; the message names the resource and the likely fix."""
+
+
+class ToolError(ShipitError):
+    """An external tool (docker, terraform, ...) is missing or failed."""
+
+
+class CommandFailed(ToolError):
+    """A subprocess exited non-zero. The message shows the command, exit code and output tail."""
+
+    def __init__(self, argv: Sequence[str], returncode: int, output: str, *, hint: str | None = None) -> None:
+        self.argv = tuple(argv)
+        self.returncode = returncode
+        self.output = output
+        tail = "\n".join(output.rstrip().splitlines()[-20:])
+        message = f"command failed (exit {returncode}): {' '.join(self.argv)}"
+        if tail:
+            message += "\n" + tail
+        super().__init__(message, hint=hint)
+
+
+class ConflictError(ShipitError):
+    """Someone else changed a resource while we were working on it (etag mismatch)."""
+
+
+class Interrupted(ShipitError):
+    exit_code = EXIT_INTERRUPTED
+
+    def __init__(self, message: str = "interrupted") -> None:
+        super().__init__(message)

@@ -1,0 +1,184 @@
+"""One console for everything shipit prints, with a redaction registry in front of every stream.
+
+Every secret value shipit handles is registered with :data:`REDACTOR` the moment it is read, so even a
+bug that tries to print one shows ``***`` instead. Human text goes to stderr when ``--json`` is on, so
+stdout carries only machine-readable JSON.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import sys
+import threading
+from collections.abc import Iterable, Sequence
+from typing import IO, Any
+
+MASK = "***"
+# Values shorter than this are not masked in free text: masking "1" or "on" would garble every line.
+# They are still never printed on purpose (plans show hashes), this is only the safety net.
+_MIN_REDACT_LEN = 4
+
+
+class Redactor:
+    def __init__(self) -> None:
+        self._values: set[str] = set()
+        self._lock = threading.Lock()
+        self._ordered: list[str] = []
+
+    def register(self, value: str | bytes | None) -> None:
+        if value is None:
+            return
+        text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+        candidates = {text, text.strip()}
+        # Multi-line values (certificates, JSON keys) may be printed line by line by a tool.
+        candidates.update(line.strip() for line in text.splitlines())
+        with self._lock:
+            for candidate in candidates:
+                if len(candidate) >= _MIN_REDACT_LEN and candidate not in self._values:
+                    self._values.add(candidate)
+            # Longest first so a value containing another is masked whole.
+            self._ordered = sorted(self._values, key=len, reverse=True)
+
+    def redact(self, text: str) -> str:
+        for value in self._ordered:
+            if value in text:
+                text = text.replace(value, MASK)
+        return text
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+            self._ordered = []
+
+
+REDACTOR = Redactor()
+
+
+def value_hash(value: str | bytes) -> str:
+    """A short, stable fingerprint that shows a value changed without revealing it."""
+    data = value.encode() if isinstance(value, str) else value
+    return "sha256:" + hashlib.sha256(data).hexdigest()[:12]
+
+
+class _RedactingFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = REDACTOR.redact(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+def install_log_redaction() -> None:
+    root = logging.getLogger()
+    if not any(isinstance(f, _RedactingFilter) for f in root.filters):
+        root.addFilter(_RedactingFilter())
+    for handler in root.handlers:
+        if not any(isinstance(f, _RedactingFilter) for f in handler.filters):
+            handler.addFilter(_RedactingFilter())
+
+
+class Console:
+    """Human text (coloured on a TTY) or JSON lines, always redacted."""
+
+    def __init__(
+        self,
+        *,
+        json_mode: bool = False,
+        verbose: int = 0,
+        quiet: bool = False,
+        color: bool | None = None,
+        stdout: IO[str] | None = None,
+        stderr: IO[str] | None = None,
+    ) -> None:
+        self.json_mode = json_mode
+        self.verbose = verbose
+        self.quiet = quiet
+        self._stdout = stdout
+        self._stderr = stderr
+        if color is None:
+            color = self.out.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+        self.color = color
+        self._lock = threading.Lock()
+
+    @property
+    def out(self) -> IO[str]:
+        return self._stdout or sys.stdout
+
+    @property
+    def err(self) -> IO[str]:
+        return self._stderr or sys.stderr
+
+    @property
+    def human(self) -> IO[str]:
+        """Where human-oriented text goes: stderr in --json mode so stdout stays parseable."""
+        return self.err if self.json_mode else self.out
+
+    @property
+    def interactive(self) -> bool:
+        return self.human.isatty() and not self.json_mode
+
+    def _write(self, stream: IO[str], text: str) -> None:
+        with self._lock:
+            stream.write(REDACTOR.redact(text) + "\n")
+            stream.flush()
+
+    def _style(self, text: str, code: str) -> str:
+        return f"\x1b[{code}m{text}\x1b[0m" if self.color else text
+
+    def print(self, text: str = "") -> None:
+        """Primary output of a command (plans, tables, generated text)."""
+        if self.json_mode:
+            return
+        self._write(self.out, text)
+
+    def info(self, text: str) -> None:
+        if not self.quiet:
+            self._write(self.human, text)
+
+    def detail(self, text: str) -> None:
+        if self.verbose and not self.quiet:
+            self._write(self.human, self._style(text, "2"))
+
+    def success(self, text: str) -> None:
+        if not self.quiet:
+            self._write(self.human, self._style(text, "32"))
+
+    def warn(self, text: str) -> None:
+        self._write(self.err, self._style("warning: ", "33") + text)
+
+    def error(self, text: str) -> None:
+        self._write(self.err, self._style("error: ", "31;1") + text)
+
+    def emit(self, data: Any) -> None:
+        """One JSON document (or JSON event line) on stdout; only in --json mode."""
+        if self.json_mode:
+            self._write(self.out, json.dumps(data, sort_keys=False, default=str))
+
+    def event(self, kind: str, **fields: Any) -> None:
+        self.emit({"event": kind, **fields})
+
+    def table(self, columns: Sequence[str], rows: Iterable[Sequence[object]], title: str | None = None) -> None:
+        if self.json_mode:
+            return
+        rows = [[str(cell) for cell in row] for row in rows]
+        if self.color:
+            from rich.console import Console as RichConsole
+            from rich.table import Table
+
+            table = Table(*columns, title=title)
+            for row in rows:
+                table.add_row(*(REDACTOR.redact(cell) for cell in row))
+            RichConsole(file=self.out, no_color=False).print(table)
+            return
+        widths = [len(c) for c in columns]
+        for row in rows:
+            widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=False)]
+        if title:
+            self.print(title)
+        self.print("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=False)).rstrip())
+        for row in rows:
+            self.print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)).rstrip())
