@@ -101,7 +101,7 @@ class CommandFailed(ToolError):
         super().__init__(message, hint=hint)
 
 
-class ConflictError(ShipitError):
+class ConflictError(RemoteError):
     """Someone else changed a resource while we were working on it (etag mismatch)."""
 
 

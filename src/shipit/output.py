@@ -164,21 +164,21 @@ class Console:
     def table(self, columns: Sequence[str], rows: Iterable[Sequence[object]], title: str | None = None) -> None:
         if self.json_mode:
             return
-        rows = [[str(cell) for cell in row] for row in rows]
+        text_rows = [[str(cell) for cell in row] for row in rows]
         if self.color:
             from rich.console import Console as RichConsole
             from rich.table import Table
 
             table = Table(*columns, title=title)
-            for row in rows:
+            for row in text_rows:
                 table.add_row(*(REDACTOR.redact(cell) for cell in row))
             RichConsole(file=self.out, no_color=False).print(table)
             return
         widths = [len(c) for c in columns]
-        for row in rows:
+        for row in text_rows:
             widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=False)]
         if title:
             self.print(title)
         self.print("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=False)).rstrip())
-        for row in rows:
+        for row in text_rows:
             self.print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)).rstrip())

@@ -36,8 +36,7 @@ class Application:
 
         install_log_redaction()
         color = False if (self.options.no_color or "NO_COLOR" in os.environ) else None
-        return Console(json_mode=self.options.json, verbose=self.options.verbose, quiet=self.options.quiet,
-                       color=color)
+        return Console(json_mode=self.options.json, verbose=self.options.verbose, quiet=self.options.quiet, color=color)
 
     @cached_property
     def config_path(self) -> Path:
@@ -48,8 +47,9 @@ class Application:
             return Path(self.options.file)
         found = find_config(self.cwd)
         if found is None:
-            raise UsageError(f"no shipit.yaml in {self.cwd} or any parent directory",
-                             hint="run `shipit init`, or pass -f FILE")
+            raise UsageError(
+                f"no shipit.yaml in {self.cwd} or any parent directory", hint="run `shipit init`, or pass -f FILE"
+            )
         return found
 
     def display_path(self, path: Path) -> str:
@@ -82,20 +82,55 @@ def _set_option(name: str) -> Any:
 
 
 def global_options(func: Any) -> Any:
-    """The global options, accepted before or after the command name (`shipit -e prod plan` == `shipit plan -e prod`)."""
+    """Global options, accepted before or after the command: `shipit -e prod plan` == `shipit plan -e prod`."""
     decorators = [
-        click.option("-f", "--file", metavar="FILE", expose_value=False, callback=_set_option("file"),
-                     help="Config file (default: shipit.yaml, searched upward)."),
-        click.option("-e", "--env", metavar="ENV", expose_value=False, callback=_set_option("env"),
-                     help="Environment (default: default_environment, or the only one)."),
-        click.option("--json", "json_", is_flag=True, expose_value=False, callback=_set_option("json"),
-                     help="Machine-readable JSON on stdout."),
-        click.option("-v", "--verbose", count=True, expose_value=False, callback=_set_option("verbose"),
-                     help="More detail; tracebacks for unexpected errors."),
-        click.option("-q", "--quiet", is_flag=True, expose_value=False, callback=_set_option("quiet"),
-                     help="Only errors and primary output."),
-        click.option("--no-color", is_flag=True, expose_value=False, callback=_set_option("no_color"),
-                     help="No colour (also NO_COLOR=1)."),
+        click.option(
+            "-f",
+            "--file",
+            metavar="FILE",
+            expose_value=False,
+            callback=_set_option("file"),
+            help="Config file (default: shipit.yaml, searched upward).",
+        ),
+        click.option(
+            "-e",
+            "--env",
+            metavar="ENV",
+            expose_value=False,
+            callback=_set_option("env"),
+            help="Environment (default: default_environment, or the only one).",
+        ),
+        click.option(
+            "--json",
+            "json_",
+            is_flag=True,
+            expose_value=False,
+            callback=_set_option("json"),
+            help="Machine-readable JSON on stdout.",
+        ),
+        click.option(
+            "-v",
+            "--verbose",
+            count=True,
+            expose_value=False,
+            callback=_set_option("verbose"),
+            help="More detail; tracebacks for unexpected errors.",
+        ),
+        click.option(
+            "-q",
+            "--quiet",
+            is_flag=True,
+            expose_value=False,
+            callback=_set_option("quiet"),
+            help="Only errors and primary output.",
+        ),
+        click.option(
+            "--no-color",
+            is_flag=True,
+            expose_value=False,
+            callback=_set_option("no_color"),
+            help="No colour (also NO_COLOR=1).",
+        ),
     ]
     for decorator in reversed(decorators):
         func = decorator(func)

@@ -19,9 +19,12 @@ def config() -> None:
 def show(app: Application, fmt: str) -> None:
     """The fully resolved config of one environment (overlays merged, defaults filled in)."""
     target = app.target
-    data = {"environment": target.env_name, **target.config.model_dump(mode="json", exclude={"environments"}),
-            "target": target.environment.model_dump(mode="json", include={"project", "region"})
-            | {"production": target.production}}
+    data = {
+        "environment": target.env_name,
+        **target.config.model_dump(mode="json", exclude={"environments"}),
+        "target": target.environment.model_dump(mode="json", include={"project", "region"})
+        | {"production": target.production},
+    }
     if app.options.json or fmt == "json":
         click.echo(json.dumps(data, indent=2))
         return

@@ -80,6 +80,8 @@ def error_handler(*, verbose: int = 0, json_mode: bool = False) -> Iterator[None
             _write(trace)
         else:
             where = _crash_log(trace)
-            _write(f"error: unexpected {type(exc).__name__}: {exc} (this is a bug in shipit; "
-                   f"traceback written to {where}, or rerun with -v)")
+            _write(
+                f"error: unexpected {type(exc).__name__}: {exc} (this is a bug in shipit; "
+                f"traceback written to {where}, or rerun with -v)"
+            )
         raise SystemExit(EXIT_FAILURE) from None

@@ -41,26 +41,41 @@ def _cloud_run_problems(base: Path_, cr: CloudRun) -> Iterator[Problem]:
     cpus = cpu_count(cr.cpu)
     mib = memory_mib(cr.memory)
     if cpus < 1 and cr.concurrency > 1:
-        yield Problem((*base, "concurrency"), f"concurrency {cr.concurrency} needs at least 1 CPU (cpu is {cr.cpu})",
-                      "set concurrency: 1 or cpu: 1")
+        yield Problem(
+            (*base, "concurrency"),
+            f"concurrency {cr.concurrency} needs at least 1 CPU (cpu is {cr.cpu})",
+            "set concurrency: 1 or cpu: 1",
+        )
     if cpus < 1 and not cr.cpu_idle:
-        yield Problem((*base, "cpu_idle"), f"always-allocated CPU needs at least 1 CPU (cpu is {cr.cpu})",
-                      "set cpu: 1 or cpu_idle: true")
+        yield Problem(
+            (*base, "cpu_idle"),
+            f"always-allocated CPU needs at least 1 CPU (cpu is {cr.cpu})",
+            "set cpu: 1 or cpu_idle: true",
+        )
     if cpus < 1 and mib > 512:
-        yield Problem((*base, "memory"), f"{cr.memory} needs at least 1 CPU (cpu is {cr.cpu})",
-                      "use at most 512Mi or cpu: 1")
+        yield Problem(
+            (*base, "memory"), f"{cr.memory} needs at least 1 CPU (cpu is {cr.cpu})", "use at most 512Mi or cpu: 1"
+        )
     ceiling = _MAX_MEMORY.get(int(cpus)) if cpus >= 1 else None
     if ceiling is not None and mib > ceiling:
-        yield Problem((*base, "memory"), f"{cr.memory} is more than {cr.cpu} CPU allows ({ceiling // 1024}Gi)",
-                      "raise cpu or lower memory")
+        yield Problem(
+            (*base, "memory"),
+            f"{cr.memory} is more than {cr.cpu} CPU allows ({ceiling // 1024}Gi)",
+            "raise cpu or lower memory",
+        )
     floor = _MIN_MEMORY.get(int(cpus)) if cpus >= 1 else None
     if floor is not None and mib < floor:
-        yield Problem((*base, "memory"), f"{cr.cpu} CPUs need at least {floor // 1024}Gi of memory (got {cr.memory})",
-                      "raise memory or lower cpu")
+        yield Problem(
+            (*base, "memory"),
+            f"{cr.cpu} CPUs need at least {floor // 1024}Gi of memory (got {cr.memory})",
+            "raise memory or lower cpu",
+        )
     if cr.min_instances > cr.max_instances:
-        yield Problem((*base, "min_instances"),
-                      f"min_instances ({cr.min_instances}) is greater than max_instances ({cr.max_instances})",
-                      "lower min_instances or raise max_instances")
+        yield Problem(
+            (*base, "min_instances"),
+            f"min_instances ({cr.min_instances}) is greater than max_instances ({cr.max_instances})",
+            "lower min_instances or raise max_instances",
+        )
     if cr.execution_environment == "gen2" and mib < 512:
         yield Problem((*base, "memory"), f"the gen2 execution environment needs at least 512Mi (got {cr.memory})")
 
@@ -71,10 +86,10 @@ def check(config: ShipitConfig) -> list[Problem]:
     if config.default_environment and config.default_environment not in config.environments:
         name, hint = config.default_environment, did_you_mean(config.default_environment, config.environments)
         problems.append(Problem(("default_environment",), f"environment '{name}' is not defined", hint))
-    for env_name, env in config.environments.items():
+    for env_name, environment in config.environments.items():
         for section in ("services", "databases"):
             known = services if section == "services" else databases
-            for key in getattr(env, section):
+            for key in getattr(environment, section):
                 if key not in known:
                     message, hint = _undefined(section, key, known)
                     problems.append(Problem(("environments", env_name, section, key), message, hint, at_key=True))
@@ -84,25 +99,32 @@ def check(config: ShipitConfig) -> list[Problem]:
         base: Path_ = ("services", name)
         if svc.build is None and svc.image is None:
             problems.append(Problem(base, "needs either build or image", "add build: {context: .}"))
-        for i, db in enumerate(svc.databases):
-            if db not in databases:
-                message, hint = _undefined("databases", db, databases)
+        for i, db_ref in enumerate(svc.databases):
+            if db_ref not in databases:
+                message, hint = _undefined("databases", db_ref, databases)
                 problems.append(Problem((*base, "databases", i), message, hint))
         db_vars = [databases[d].env_var for d in svc.databases if d in databases]
         for var in {v for v in db_vars if db_vars.count(v) > 1}:
-            problems.append(Problem((*base, "databases"), f"two databases would both set {var}",
-                                    "give one database a different env_var"))
+            problems.append(
+                Problem(
+                    (*base, "databases"), f"two databases would both set {var}", "give one database a different env_var"
+                )
+            )
         plain = set(svc.env)
         for i, key in enumerate(svc.secrets):
             if key in plain:
-                problems.append(Problem((*base, "secrets", i), f"{key} is both a plain env var and a secret",
-                                        "remove it from env"))
+                problems.append(
+                    Problem((*base, "secrets", i), f"{key} is both a plain env var and a secret", "remove it from env")
+                )
             if key in db_vars:
-                problems.append(Problem((*base, "secrets", i), f"{key} is set by a database of this service",
-                                        "remove it from secrets"))
+                problems.append(
+                    Problem(
+                        (*base, "secrets", i), f"{key} is set by a database of this service", "remove it from secrets"
+                    )
+                )
         problems.extend(_cloud_run_problems((*base, "cloud_run"), svc.cloud_run))
-        for section, env in (("env", svc.env), ("local", svc.local.env)):
-            for var, value in env.items():
+        for section, variables in (("env", svc.env), ("local", svc.local.env)):
+            for var, value in variables.items():
                 path: Path_ = (*base, section, var) if section == "env" else (*base, "local", "env", var)
                 try:
                     refs = parse_refs(value)
@@ -114,8 +136,13 @@ def check(config: ShipitConfig) -> list[Problem]:
                         message, hint = _undefined("services", ref.name, services)
                         problems.append(Problem(path, f"{ref}: {message}", hint))
                     elif ref.kind == "services" and ref.name == name:
-                        problems.append(Problem(path, f"{ref}: a service cannot depend on its own URL",
-                                                "Cloud Run sets K_SERVICE; build the URL in code"))
+                        problems.append(
+                            Problem(
+                                path,
+                                f"{ref}: a service cannot depend on its own URL",
+                                "Cloud Run sets K_SERVICE; build the URL in code",
+                            )
+                        )
                     elif ref.kind == "services" and section == "env":
                         url_edges[name].add(ref.name)
                     elif ref.kind == "databases" and ref.name not in databases:
@@ -132,8 +159,13 @@ def check(config: ShipitConfig) -> list[Problem]:
         users = [s for s, svc in services.items() if db_name in svc.databases]
         path = ("databases", db_name, "migrate")
         if db.migrate.service is None and len(users) != 1:
-            problems.append(Problem(path, "cannot tell which service's image runs the migration",
-                                    "set migrate.service to one of: " + (", ".join(users) or "(no service uses it)")))
+            problems.append(
+                Problem(
+                    path,
+                    "cannot tell which service's image runs the migration",
+                    "set migrate.service to one of: " + (", ".join(users) or "(no service uses it)"),
+                )
+            )
         elif db.migrate.service is not None and db.migrate.service not in services:
             message, hint = _undefined("services", db.migrate.service, services)
             problems.append(Problem((*path, "service"), message, hint))
@@ -161,13 +193,17 @@ def _cycle_problems(edges: dict[str, set[str]]) -> list[Problem]:
         stack.append(node)
         for nxt in sorted(edges.get(node, ())):
             if state.get(nxt) == 1:
-                cycle = [*stack[stack.index(nxt):], nxt]
+                cycle = [*stack[stack.index(nxt) :], nxt]
                 key = frozenset(cycle)
                 if key not in reported:
                     reported.add(key)
-                    problems.append(Problem(("services", cycle[0], "env"),
-                                            "dependency cycle between service URLs: " + " -> ".join(cycle),
-                                            "one service must learn the other's URL another way"))
+                    problems.append(
+                        Problem(
+                            ("services", cycle[0], "env"),
+                            "dependency cycle between service URLs: " + " -> ".join(cycle),
+                            "one service must learn the other's URL another way",
+                        )
+                    )
             elif nxt not in state:
                 visit(nxt)
         stack.pop()

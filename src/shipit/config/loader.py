@@ -84,10 +84,19 @@ def _model_at(root: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | 
 
 
 _TYPE_WORDS = {
-    "int_type": "an integer", "int_parsing": "an integer", "int_from_float": "a whole number",
-    "bool_type": "true or false", "bool_parsing": "true or false", "string_type": "a string",
-    "dict_type": "a mapping", "model_type": "a mapping", "model_attributes_type": "a mapping",
-    "list_type": "a list", "tuple_type": "a list", "float_type": "a number", "float_parsing": "a number",
+    "int_type": "an integer",
+    "int_parsing": "an integer",
+    "int_from_float": "a whole number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "string_type": "a string",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+    "list_type": "a list",
+    "tuple_type": "a list",
+    "float_type": "a number",
+    "float_parsing": "a number",
 }
 
 
@@ -161,8 +170,9 @@ def _issues_from_problems(problems: list[Problem], marks: Marks, origins: _Origi
     result = []
     for problem in problems:
         source = origins.source(problem.path)
-        result.append(ConfigIssue(marks.location(source, key=problem.at_key), format_path(source),
-                                  problem.message, problem.hint))
+        result.append(
+            ConfigIssue(marks.location(source, key=problem.at_key), format_path(source), problem.message, problem.hint)
+        )
     return result
 
 
@@ -192,12 +202,27 @@ def load_config(path: Path, display: str | None = None) -> LoadedConfig:
     text = read_text(path, display)
     raw, marks = load_yaml(text, display)
     if raw is None:
-        raise ConfigError([ConfigIssue(Location(display, 1, 1), "", "the file is empty",
-                                       "start from shipit.yaml.example or run `shipit init`")])
+        raise ConfigError(
+            [
+                ConfigIssue(
+                    Location(display, 1, 1),
+                    "",
+                    "the file is empty",
+                    "start from shipit.yaml.example or run `shipit init`",
+                )
+            ]
+        )
     if not isinstance(raw, dict):
-        raise ConfigError([ConfigIssue(Location(display, 1, 1), "",
-                                       f"expected a mapping at the top level, got {_describe(raw)}",
-                                       "start with `version: 1` and `app: NAME`")])
+        raise ConfigError(
+            [
+                ConfigIssue(
+                    Location(display, 1, 1),
+                    "",
+                    f"expected a mapping at the top level, got {_describe(raw)}",
+                    "start with `version: 1` and `app: NAME`",
+                )
+            ]
+        )
     issues: list[ConfigIssue] = []
     no_overlays = _Origins({})
     base: ShipitConfig | None = None
@@ -210,7 +235,7 @@ def load_config(path: Path, display: str | None = None) -> LoadedConfig:
 
     merged: dict[str, ShipitConfig] = {}
     environments = raw.get("environments")
-    for env_name, env_raw in (environments.items() if isinstance(environments, dict) else ()):
+    for env_name, env_raw in environments.items() if isinstance(environments, dict) else ():
         if not isinstance(env_raw, dict):
             continue
         origins: dict[Path_, Path_] = {}

@@ -23,8 +23,8 @@ from shipit.config.types import (
     PubSubName,
     Region,
     ResourceName,
-    SecretKey,
     Seconds,
+    SecretKey,
     ServiceName,
 )
 
@@ -80,7 +80,8 @@ class CloudRun(Model):
     ingress: Literal["all", "internal", "internal-and-cloud-load-balancing"] = "all"
     allow_unauthenticated: bool = False
     service_account: str | None = Field(
-        None, pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]@[a-z][a-z0-9-]*\.iam\.gserviceaccount\.com$",
+        None,
+        pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]@[a-z][a-z0-9-]*\.iam\.gserviceaccount\.com$",
         description="Defaults to the per-service account that `shipit infra` creates.",
     )
     cpu_idle: bool = Field(True, description="True: CPU only during requests (throttled); false: always allocated.")

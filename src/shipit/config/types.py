@@ -14,8 +14,9 @@ def _rule(pattern: str, what: str, fix: str) -> AfterValidator:
 
     def check(value: str) -> str:
         if not compiled.fullmatch(value):
-            raise PydanticCustomError("shipit_value", "'{value}' is not a valid {what} ({fix})",
-                                      {"value": value, "what": what, "fix": fix})
+            raise PydanticCustomError(
+                "shipit_value", "'{value}' is not a valid {what} ({fix})", {"value": value, "what": what, "fix": fix}
+            )
         return value
 
     return AfterValidator(check)
@@ -24,61 +25,90 @@ def _rule(pattern: str, what: str, fix: str) -> AfterValidator:
 # Cloud Run: lowercase letter first, [a-z0-9-], <= 49 characters, no trailing hyphen.
 ServiceName = Annotated[
     str,
-    _rule(r"[a-z](?:[a-z0-9-]{0,47}[a-z0-9])?", "Cloud Run service name",
-          "lowercase letters, digits and hyphens, starting with a letter, at most 49 characters, "
-          "not ending with a hyphen"),
+    _rule(
+        r"[a-z](?:[a-z0-9-]{0,47}[a-z0-9])?",
+        "Cloud Run service name",
+        "lowercase letters, digits and hyphens, starting with a letter, at most 49 characters, "
+        "not ending with a hyphen",
+    ),
 ]
 # Used in Cloud SQL instance and Terraform names.
 ResourceName = Annotated[
     str,
-    _rule(r"[a-z](?:[a-z0-9-]{0,28}[a-z0-9])?", "name",
-          "lowercase letters, digits and hyphens, starting with a letter, at most 30 characters"),
+    _rule(
+        r"[a-z](?:[a-z0-9-]{0,28}[a-z0-9])?",
+        "name",
+        "lowercase letters, digits and hyphens, starting with a letter, at most 30 characters",
+    ),
 ]
 AppName = Annotated[
     str,
-    _rule(r"[a-z](?:[a-z0-9-]{0,18}[a-z0-9])?", "app name",
-          "lowercase letters, digits and hyphens, starting with a letter, at most 20 characters"),
+    _rule(
+        r"[a-z](?:[a-z0-9-]{0,18}[a-z0-9])?",
+        "app name",
+        "lowercase letters, digits and hyphens, starting with a letter, at most 20 characters",
+    ),
 ]
 EnvironmentName = Annotated[
     str,
-    _rule(r"[a-z](?:[a-z0-9-]{0,13}[a-z0-9])?", "environment name",
-          "lowercase letters, digits and hyphens, starting with a letter, at most 15 characters"),
+    _rule(
+        r"[a-z](?:[a-z0-9-]{0,13}[a-z0-9])?",
+        "environment name",
+        "lowercase letters, digits and hyphens, starting with a letter, at most 15 characters",
+    ),
 ]
 ProjectId = Annotated[
     str,
-    _rule(r"[a-z][a-z0-9-]{4,28}[a-z0-9]", "Google Cloud project id",
-          "6 to 30 lowercase letters, digits or hyphens, starting with a letter"),
+    _rule(
+        r"[a-z][a-z0-9-]{4,28}[a-z0-9]",
+        "Google Cloud project id",
+        "6 to 30 lowercase letters, digits or hyphens, starting with a letter",
+    ),
 ]
-Region = Annotated[
-    str, _rule(r"[a-z]+-[a-z]+[0-9]{1,2}", "region", "use e.g. us-central1, europe-west1")
-]
+Region = Annotated[str, _rule(r"[a-z]+-[a-z]+[0-9]{1,2}", "region", "use e.g. us-central1, europe-west1")]
 # Secret Manager secret ids: [A-Za-z0-9_-], at most 255 characters; we also use them as env var names.
 SecretKey = Annotated[
     str,
-    _rule(r"[A-Za-z_][A-Za-z0-9_]{0,254}", "secret key",
-          "letters, digits and underscores, not starting with a digit, e.g. STRIPE_KEY"),
+    _rule(
+        r"[A-Za-z_][A-Za-z0-9_]{0,254}",
+        "secret key",
+        "letters, digits and underscores, not starting with a digit, e.g. STRIPE_KEY",
+    ),
 ]
 EnvVarName = Annotated[
     str,
-    _rule(r"[A-Za-z_][A-Za-z0-9_]*", "environment variable name",
-          "letters, digits and underscores, not starting with a digit"),
+    _rule(
+        r"[A-Za-z_][A-Za-z0-9_]*",
+        "environment variable name",
+        "letters, digits and underscores, not starting with a digit",
+    ),
 ]
 LabelKey = Annotated[
     str,
-    _rule(r"[a-z][a-z0-9_-]{0,62}", "label key",
-          "lowercase letters, digits, _ and -, starting with a letter, at most 63 characters"),
+    _rule(
+        r"[a-z][a-z0-9_-]{0,62}",
+        "label key",
+        "lowercase letters, digits, _ and -, starting with a letter, at most 63 characters",
+    ),
 ]
-LabelValue = Annotated[
-    str, _rule(r"[a-z0-9_-]{0,63}", "label value", "lowercase letters, digits, _ and -, at most 63")
-]
+LabelValue = Annotated[str, _rule(r"[a-z0-9_-]{0,63}", "label value", "lowercase letters, digits, _ and -, at most 63")]
 PubSubName = Annotated[
     str,
-    _rule(r"(?!goog)[A-Za-z][A-Za-z0-9._~+%-]{2,254}", "Pub/Sub name",
-          "3 to 255 characters: letters, digits, - _ . ~ + %, starting with a letter, not 'goog'"),
+    _rule(
+        r"(?!goog)[A-Za-z][A-Za-z0-9._~+%-]{2,254}",
+        "Pub/Sub name",
+        "3 to 255 characters: letters, digits, - _ . ~ + %, starting with a letter, not 'goog'",
+    ),
 ]
 
-_MEMORY_UNITS = {"Ki": 1 / 1024, "Mi": 1, "Gi": 1024, "k": 1000 / 1024 / 1024, "M": 1000**2 / 1024**2,
-                 "G": 1000**3 / 1024**2}
+_MEMORY_UNITS = {
+    "Ki": 1 / 1024,
+    "Mi": 1,
+    "Gi": 1024,
+    "k": 1000 / 1024 / 1024,
+    "M": 1000**2 / 1024**2,
+    "G": 1000**3 / 1024**2,
+}
 
 
 def memory_mib(value: str) -> float:
@@ -92,11 +122,13 @@ def _check_memory(value: str) -> str:
     try:
         mib = memory_mib(value)
     except ValueError:
-        raise PydanticCustomError("shipit_value", "'{value}' is not a valid memory size (use e.g. 512Mi, 1Gi)",
-                                  {"value": value}) from None
+        raise PydanticCustomError(
+            "shipit_value", "'{value}' is not a valid memory size (use e.g. 512Mi, 1Gi)", {"value": value}
+        ) from None
     if not 128 <= mib <= 32 * 1024:
-        raise PydanticCustomError("shipit_value",
-                                  "'{value}' is outside what Cloud Run allows (128Mi to 32Gi)", {"value": value})
+        raise PydanticCustomError(
+            "shipit_value", "'{value}' is outside what Cloud Run allows (128Mi to 32Gi)", {"value": value}
+        )
     return value
 
 
@@ -117,8 +149,10 @@ def _check_cpu(value: Any) -> str:
         cpus = -1.0
     if not ((0.08 <= cpus < 1) or cpus in (1, 2, 4, 6, 8)):
         raise PydanticCustomError(
-            "shipit_value", "'{value}' is not a CPU value Cloud Run accepts (use 1, 2, 4, 6, 8, or 0.08 to <1)",
-            {"value": text})
+            "shipit_value",
+            "'{value}' is not a CPU value Cloud Run accepts (use 1, 2, 4, 6, 8, or 0.08 to <1)",
+            {"value": text},
+        )
     return text
 
 

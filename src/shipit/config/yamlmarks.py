@@ -127,7 +127,8 @@ def _convert(node: yaml.Node, path: Path_, marks: Marks, constructor: yaml.SafeL
                     f"duplicate key '{key}' in {format_path(path) or 'the top level'}",
                     f"it is already defined on line {first}; keep one",
                 )
-            marks.keys[(*path, key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            key_path: Path_ = (*path, key)
+            marks.keys[key_path] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             result[key] = _convert(value_node, (*path, key), marks, constructor)
         return result
     if isinstance(node, yaml.SequenceNode):

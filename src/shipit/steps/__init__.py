@@ -1,0 +1,3 @@
+"""Pipeline steps. Each module exposes ``plan(ctx) -> Plan`` and ``apply(ctx, plan) -> result``."""
+
+from __future__ import annotations

@@ -1,0 +1,40 @@
+"""What every step receives: the resolved target, the console, run options and earlier steps' results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from shipit.adapters.gcp.clients import GcpClients
+    from shipit.config import Target
+    from shipit.output import Console
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    dry_run: bool = False
+    yes: bool = False
+    concurrency: int = 8
+    # Explicit inputs that normally come from earlier steps: {"api": "REGION-docker.pkg.dev/...@sha256:..."}
+    images: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass
+class StepContext:
+    target: Target
+    console: Console
+    options: RunOptions = field(default_factory=RunOptions)
+    # Results of earlier steps, by step name: "push" -> {service: image@digest},
+    # "secrets" -> {KEY: "projects/P/secrets/ID/versions/N"}, "infra" -> terraform outputs.
+    results: dict[str, Any] = field(default_factory=dict)
+    _clients: GcpClients | None = None
+
+    @cached_property
+    def clients(self) -> GcpClients:
+        if self._clients is not None:
+            return self._clients
+        from shipit.adapters.gcp.clients import GcpClients
+
+        return GcpClients()
