@@ -203,6 +203,7 @@ class Infra(Model):
 
 class TestStep(Model):
     command: Command
+    secrets: tuple[SecretKey, ...] = Field((), description="Keys the tests need; CI reads them from Secret Manager.")
 
 
 class EnvSecrets(Model):

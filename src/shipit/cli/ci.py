@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from shipit.cli.app import Application, global_options, pass_app
+
+_DEFAULT_PATHS = {"cloudbuild": "cloudbuild.yaml", "github": ".github/workflows/deploy.yml"}
+
+
+@click.group()
+def ci() -> None:
+    """CI/CD pipelines that run the same steps as `shipit deploy`."""
+
+
+@ci.command()
+@click.option("--provider", type=click.Choice(["cloudbuild", "github"]), default="cloudbuild", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Default: provider's path.")
+@click.option("--stdout", "to_stdout", is_flag=True, help="Print instead of writing a file.")
+@click.option("--force", is_flag=True, help="Overwrite an existing, different file.")
+@click.option("--branch", default="main", show_default=True, help="GitHub: branch that deploys.")
+@click.option("--wif-provider", help="GitHub: Workload Identity Federation provider resource name.")
+@click.option("--deployer", help="GitHub: deployer service account email.")
+@global_options
+@pass_app
+def generate(
+    app: Application,
+    provider: str,
+    output: Path | None,
+    to_stdout: bool,
+    force: bool,
+    branch: str,
+    wif_provider: str | None,
+    deployer: str | None,
+) -> None:
+    """Write cloudbuild.yaml (or a GitHub Actions workflow) whose steps call shipit."""
+    from shipit.render.ci import CiOptions, cloudbuild_yaml, github_workflow_yaml
+    from shipit.writefile import write_generated
+
+    target = app.target
+    options = CiOptions(default_env=target.env_name, branch=branch)
+    if wif_provider:
+        options = CiOptions(target.env_name, wif_provider=wif_provider, deployer=options.deployer, branch=branch)
+    if deployer:
+        options = CiOptions(target.env_name, wif_provider=options.wif_provider, deployer=deployer, branch=branch)
+    render = cloudbuild_yaml if provider == "cloudbuild" else github_workflow_yaml
+    text = render(target.config, options)
+    if to_stdout:
+        click.echo(text, nl=False)
+        return
+    path = output or target.root / _DEFAULT_PATHS[provider]
+    result = write_generated(path, text, force=force)
+    app.console.emit({"path": str(path), "result": result})
+    app.console.success(f"{result} {app.display_path(path)}")
