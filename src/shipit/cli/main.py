@@ -16,6 +16,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("shipit.cli.validate:validate", "Check shipit.yaml and report every problem at once."),
     "config": ("shipit.cli.config:config", "Show the resolved configuration of an environment."),
     "schema": ("shipit.cli.schema:schema", "Print the JSON Schema of shipit.yaml."),
+    "doctor": ("shipit.cli.doctor:doctor", "Check docker, terraform, credentials, APIs and permissions."),
     "ci": ("shipit.cli.ci:ci", "Generate cloudbuild.yaml or a GitHub Actions workflow."),
 }
 
