@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class RunOptions:
     dry_run: bool = False
+    # Plan as if nothing existed in the cloud yet, with no remote call at all (`shipit plan --offline`).
+    offline: bool = False
     yes: bool = False
     concurrency: int = 8
     # Explicit inputs that normally come from earlier steps: {"api": "REGION-docker.pkg.dev/...@sha256:..."}
