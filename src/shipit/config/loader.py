@@ -176,6 +176,98 @@ def _issues_from_problems(problems: list[Problem], marks: Marks, origins: _Origi
     return result
 
 
+# Required top-level keys that cross-field checks never read: a placeholder lets the rest be checked.
+_PLACEHOLDERS: dict[str, Any] = {"version": 1, "app": "app"}
+_WIRING_KEYS = [("databases",), ("secrets",)]
+_ENTITY_DEPTH = {"services": 2, "databases": 2, "environments": 2, "pubsub": 3}
+
+
+def _delete(document: dict[str, Any], path: Path_) -> None:
+    node: Any = document
+    for part in path[:-1]:
+        node = node.get(part) if isinstance(node, dict) else None
+    if isinstance(node, dict):
+        node.pop(path[-1], None)
+
+
+def _pruned(document: dict[str, Any], exc: ValidationError) -> tuple[ShipitConfig, set[Path_]] | None:
+    """The document with every invalid value removed (so defaults apply), validated; None if that is impossible.
+
+    Lets the cross-field rules run on what is valid, so a typo in one key does not hide a reference error
+    elsewhere. List items are never removed one by one (the indices in messages would shift): the whole list is.
+    """
+    doc = copy.deepcopy(document)
+    pruned: set[Path_] = set()
+    for _ in range(5):
+        for error in exc.errors(include_url=False):
+            loc: Path_ = tuple(p for p in error["loc"] if p != "[key]")
+            if error["type"] == "missing":
+                loc = loc[:-1]
+            cut = next((i for i, part in enumerate(loc) if isinstance(part, int)), len(loc))
+            loc = loc[:cut]
+            if not loc and error["type"] == "missing" and str(error["loc"][-1]) in _PLACEHOLDERS:
+                doc[str(error["loc"][-1])] = _PLACEHOLDERS[str(error["loc"][-1])]
+                continue
+            if len(loc) == 1 and str(loc[0]) in _PLACEHOLDERS:
+                doc[str(loc[0])] = _PLACEHOLDERS[str(loc[0])]
+                continue
+            if not loc or (len(loc) == 1 and loc[0] in ("environments", "services")):
+                return None
+            _delete(doc, loc)
+            pruned.add(loc)
+        try:
+            return ShipitConfig.model_validate(doc), pruned
+        except ValidationError as again:
+            exc = again
+    return None
+
+
+def _independent(problem: Problem, pruned: set[Path_]) -> bool:
+    """Whether a cross-field problem found in a pruned document cannot be an artefact of the pruning."""
+    path = problem.path
+    depth = _ENTITY_DEPTH.get(str(path[0]), len(path)) if path else 0
+    for removed in pruned:
+        # Anything about the same service/database/environment/subscription could depend on the removed value.
+        common = min(depth, len(removed))
+        if path[:common] == removed[:common]:
+            return False
+        removed_depth = _ENTITY_DEPTH.get(str(removed[0]), 1)
+        entity_level = len(removed) <= removed_depth
+        # A removed service/database/topic makes references to it look undefined.
+        whole_section = len(removed) < removed_depth
+        if (
+            entity_level
+            and "is not defined" in problem.message
+            and (whole_section or f"'{removed[-1]}'" in problem.message)
+        ):
+            return False
+        # Database wiring reads every service's databases list and every database's env_var.
+        touches_wiring = entity_level or (
+            len(removed) > 2 and (removed[0], removed[2]) in (("services", "databases"), ("databases", "env_var"))
+        )
+        wiring = path[0] == "databases" or path[:2] == ("secrets", "extra") or path[2:3] in _WIRING_KEYS
+        if touches_wiring and wiring:
+            return False
+    return True
+
+
+def _validate(
+    document: dict[str, Any], marks: Marks, origins: _Origins
+) -> tuple[ShipitConfig | None, list[ConfigIssue]]:
+    """Schema errors and cross-field problems of one document, all at once."""
+    try:
+        config = ShipitConfig.model_validate(document)
+    except ValidationError as exc:
+        issues = _issues_from_validation(exc, marks, origins)
+        fallback = _pruned(document, exc)
+        if fallback is not None:
+            pruned_config, pruned = fallback
+            problems = [p for p in check(pruned_config) if _independent(p, pruned)]
+            issues.extend(_issues_from_problems(problems, marks, origins))
+        return None, issues
+    return config, _issues_from_problems(check(config), marks, origins)
+
+
 @dataclass(frozen=True)
 class LoadedConfig:
     path: Path
@@ -225,13 +317,8 @@ def load_config(path: Path, display: str | None = None) -> LoadedConfig:
         )
     issues: list[ConfigIssue] = []
     no_overlays = _Origins({})
-    base: ShipitConfig | None = None
-    try:
-        base = ShipitConfig.model_validate(raw)
-    except ValidationError as exc:
-        issues.extend(_issues_from_validation(exc, marks, no_overlays))
-    if base is not None:
-        issues.extend(_issues_from_problems(check(base), marks, no_overlays))
+    base, base_issues = _validate(raw, marks, no_overlays)
+    issues.extend(base_issues)
 
     merged: dict[str, ShipitConfig] = {}
     environments = raw.get("environments")
@@ -249,14 +336,10 @@ def load_config(path: Path, display: str | None = None) -> LoadedConfig:
             if base is not None:
                 merged[env_name] = base
             continue
-        tracker = _Origins(origins)
-        try:
-            env_config = ShipitConfig.model_validate(document)
-        except ValidationError as exc:
-            issues.extend(_issues_from_validation(exc, marks, tracker))
-            continue
-        issues.extend(_issues_from_problems(check(env_config), marks, tracker))
-        merged[env_name] = env_config
+        env_config, env_issues = _validate(document, marks, _Origins(origins))
+        issues.extend(env_issues)
+        if env_config is not None:
+            merged[env_name] = env_config
 
     if issues:
         unique = list(dict.fromkeys(issues))

@@ -162,13 +162,17 @@ _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600}
 
 
 def _to_seconds(value: Any) -> int:
+    # Context values are rendered as text: pydantic would print a bare boolean as 1.
     if isinstance(value, bool):
-        raise PydanticCustomError("shipit_value", "'{value}' is not a duration (use e.g. 300s, 5m)", {"value": value})
+        text = "true" if value else "false"
+        raise PydanticCustomError("shipit_value", "'{value}' is not a duration (use e.g. 300s, 5m)", {"value": text})
     if isinstance(value, int):
         return value
     match = re.fullmatch(r"([0-9]+)(s|m|h)", str(value).strip())
     if not match:
-        raise PydanticCustomError("shipit_value", "'{value}' is not a duration (use e.g. 300s, 5m)", {"value": value})
+        raise PydanticCustomError(
+            "shipit_value", "'{value}' is not a duration (use e.g. 300s, 5m)", {"value": str(value)}
+        )
     return int(match.group(1)) * _DURATION_UNITS[match.group(2)]
 
 
