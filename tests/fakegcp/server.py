@@ -73,10 +73,6 @@ class FakeGCPServer:
         self._thread.start()
         return self.url
 
-    def serve_forever(self) -> None:
-        self._server = _Server(self._address, self.fake)
-        self._server.serve_forever()
-
     def stop(self) -> None:
         if self._server is not None:
             self._server.shutdown()
