@@ -78,9 +78,11 @@ if command -v pg_lsclusters >/dev/null 2>&1; then
     fi
   done
 fi
-# The docker-registry package may have started a registry on :5000 through its init script.
-if [ -f /run/docker-registry.pid ] || pgrep -x docker-registry >/dev/null 2>&1; then
-  service docker-registry stop >/dev/null 2>&1 || true
+# The docker-registry package may have started a registry on :5000 through its init script
+# (not with policy-rc.d in place). Stop only that one, by its pidfile: tests run their own.
+if [ -s /run/docker-registry.pid ]; then
+  start-stop-daemon --stop --quiet --pidfile /run/docker-registry.pid --retry 5 || true
+  rm -f /run/docker-registry.pid
 fi
 
 # ---- checks: fail loudly when something the tests need is missing ----

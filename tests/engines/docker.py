@@ -4,11 +4,10 @@ Nothing can be pulled from any registry on the development and CI machines, so t
 gets a tiny local base image, ``shipit-test/busybox:latest`` (also tagged ``busybox:latest`` so
 ``FROM busybox`` works offline), imported from a rootfs made of Debian's static busybox.
 
-The private daemon lives in a fixed directory (``/tmp/shipit-test-docker`` unless
-``SHIPIT_TEST_DOCKER_DIR`` says otherwise) and is shared by test sessions that run at the same
-time: each session holds a shared ``flock`` on ``users.lock`` while it uses the daemon, and the
-last one to finish stops it. A daemon left behind by a killed session is reused by the next one;
-a stale pidfile or socket is cleaned up.
+The private daemon lives in a fixed directory (``/tmp/shipit-test-docker``) and is shared by
+test sessions that run at the same time: each session holds a shared ``flock`` on ``users.lock``
+while it uses the daemon, and the last one to finish stops it. A daemon left behind by a killed
+session is reused by the next one; a stale pidfile or socket is cleaned up.
 """
 
 from __future__ import annotations
@@ -38,6 +37,7 @@ if TYPE_CHECKING:
 BASE_IMAGE = "shipit-test/busybox:latest"
 BUSYBOX_ALIAS = "busybox:latest"
 DEFAULT_SOCKET = "/var/run/docker.sock"
+STATE_DIR = Path("/tmp/shipit-test-docker")
 
 #: Flags for the private daemon. vfs works on any filesystem (no overlay in the sandbox). A bridge
 #: (docker0) is kept so that ``docker run -p`` and RUN steps have a network, and user-defined
@@ -64,7 +64,9 @@ GROUP = "root:x:0:\napp:x:1000:\nnogroup:x:65534:\n"
 
 
 def state_dir() -> Path:
-    return Path(os.environ.get("SHIPIT_TEST_DOCKER_DIR", "/tmp/shipit-test-docker"))
+    """Fixed on purpose: there must be one private daemon per machine. A second dockerd would
+    share (or, with ``--bridge=none``, delete) the host's docker0 bridge and break the first."""
+    return STATE_DIR
 
 
 @dataclass
@@ -223,8 +225,8 @@ def _start_private_daemon(timeout: float) -> DockerEngine:
             pid = _read_pid(pidfile)
             version = answers(host) if pid is not None and pid_alive(pid) else None
             if version is None:
-                if pid is not None and pid_alive(pid):
-                    terminate_pid(pid, timeout=20)  # alive but hung: replace it
+                # Nothing answers: whatever is left of an earlier daemon in this directory (a hung
+                # dockerd, its containerd and shims, the pidfile and socket) goes.
                 _clean_stale(root)
                 with log.open("ab") as out:
                     proc = subprocess.Popen(
@@ -274,11 +276,33 @@ def _start_private_daemon(timeout: float) -> DockerEngine:
 
 
 def _clean_stale(root: Path) -> None:
-    """Remove what a dead daemon left: pidfile, socket, containerd's runtime state."""
+    """Stop every process that names ``root`` on its command line (dockerd, containerd, shims),
+    then remove the pidfile, the socket and containerd's runtime state."""
+    for pid in _processes_under(root):
+        terminate_pid(pid, timeout=20)
     for name in ("docker.pid", "docker.sock"):
         with contextlib.suppress(FileNotFoundError):
             (root / name).unlink()
     shutil.rmtree(root / "exec", ignore_errors=True)
+
+
+def _processes_under(root: Path) -> list[int]:
+    """Pids of live processes whose command line mentions ``root``: dockerd first."""
+    marker = str(root) + "/"
+    found: list[tuple[int, int]] = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if any(arg.decode(errors="replace").startswith(marker) for arg in argv) and pid_alive(
+            int(entry.name)
+        ):
+            is_dockerd = bool(argv) and argv[0].endswith(b"dockerd")
+            found.append((0 if is_dockerd else 1, int(entry.name)))
+    return [pid for _, pid in sorted(found)]
 
 
 def _release_private_daemon(users: IO[bytes]) -> None:
@@ -292,9 +316,6 @@ def _release_private_daemon(users: IO[bytes]) -> None:
             last = True
         try:
             if last:
-                pid = _read_pid(root / "docker.pid")
-                if pid is not None and pid_alive(pid):
-                    terminate_pid(pid, timeout=30)
                 _clean_stale(root)
         finally:
             fcntl.flock(users, fcntl.LOCK_UN)
@@ -307,9 +328,6 @@ def stop_private_daemon() -> None:
     if not root.exists():
         return
     with _flock(root / "start.lock", fcntl.LOCK_EX):
-        pid = _read_pid(root / "docker.pid")
-        if pid is not None and pid_alive(pid):
-            terminate_pid(pid, timeout=30)
         _clean_stale(root)
 
 

@@ -90,7 +90,8 @@ class Engines:
         try:
             return self.get(name)
         except EngineUnavailable as err:
-            missing(name, str(err))
+            reason = str(err)
+        missing(name, reason)  # outside the except: no chained traceback in the report
 
     def close_all(self) -> None:
         for record in reversed(list(self.records.values())):

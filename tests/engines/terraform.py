@@ -41,6 +41,8 @@ def find_terraform() -> Terraform:
         path = "/usr/local/bin/terraform"
     if not path:
         raise EngineUnavailable("terraform is not on PATH")
+    if not os.access(path, os.X_OK):
+        raise EngineUnavailable(f"{path} is not an executable terraform")
     cli_config = Path(tempfile.gettempdir()) / "shipit-test-terraformrc"
     if not cli_config.exists():
         cli_config.write_text("# shipit tests: empty terraform CLI configuration\n")

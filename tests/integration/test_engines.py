@@ -3,12 +3,14 @@ compose networking and the Pub/Sub emulator."""
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 import subprocess
 import textwrap
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -34,12 +36,14 @@ def _build(engine: DockerEngine, context: Path, tag: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def built_image(docker_engine: DockerEngine, tmp_path_factory: pytest.TempPathFactory) -> str:
+def built_image(docker_engine: DockerEngine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     context = tmp_path_factory.mktemp("ctx")
     (context / "Dockerfile").write_text(MULTI_STAGE)
     tag = f"shipit-test/multistage:{uuid.uuid4().hex[:8]}"
     _build(docker_engine, context, tag)
-    return tag
+    yield tag
+    # The engine may be shared with other sessions: remove only what this module made.
+    docker_engine.client().image.remove(tag, force=True)
 
 
 @pytest.mark.docker
@@ -94,6 +98,7 @@ def test_push_to_registry_with_token(
     docker.image.remove(remote)
     docker.image.pull(remote, quiet=True)
     assert docker.image.exists(remote)
+    docker.image.remove(remote, force=True)
 
 
 @pytest.mark.docker
@@ -115,8 +120,6 @@ def test_registry_rejects_a_wrong_token(docker_engine: DockerEngine, registry: R
     cfg = docker_engine.config_dir.parent / f"{docker_engine.config_dir.name}-wrong"
     cfg.mkdir()
     try:
-        import base64
-
         auth = base64.b64encode(f"{registry.user}:wrong".encode()).decode()
         (cfg / "config.json").write_text(json.dumps({"auths": {registry.host: {"auth": auth}}}))
         env = {**docker_engine.env(), "DOCKER_CONFIG": str(cfg)}
@@ -127,6 +130,7 @@ def test_registry_rejects_a_wrong_token(docker_engine: DockerEngine, registry: R
         )
         assert push.returncode != 0
         assert "unauthorized" in (push.stdout + push.stderr).lower()
+        subprocess.run(["docker", "rmi", remote], env=env, capture_output=True, timeout=60, check=False)
     finally:
         shutil.rmtree(cfg, ignore_errors=True)
 
