@@ -84,7 +84,8 @@ def check(config: ShipitConfig) -> list[Problem]:
     problems: list[Problem] = []
     services, databases = config.services, config.databases
     if config.default_environment and config.default_environment not in config.environments:
-        name, hint = config.default_environment, did_you_mean(config.default_environment, config.environments)
+        name, env_names = config.default_environment, list(config.environments)
+        hint: str | None = did_you_mean(name, env_names) or f"defined: {', '.join(env_names)}"
         problems.append(Problem(("default_environment",), f"environment '{name}' is not defined", hint))
     for env_name, environment in config.environments.items():
         for section in ("services", "databases"):

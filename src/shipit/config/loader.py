@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import difflib
 import types
 import typing
 from collections.abc import Mapping
@@ -151,9 +152,27 @@ def _merge(base: Any, overlay: Any, path: Path_, source: Path_, origins: dict[Pa
     return copy.deepcopy(overlay)
 
 
+def _misspelled_missing(errors: list[Any]) -> set[tuple[Any, ...]]:
+    """Missing keys that an unknown key beside them is a misspelling of: the unknown key's message says it all."""
+    missing = {tuple(e["loc"]) for e in errors if e["type"] == "missing"}
+    covered = set()
+    for error in errors:
+        if error["type"] == "extra_forbidden":
+            parent = tuple(error["loc"][:-1])
+            options = [str(loc[-1]) for loc in missing if loc[:-1] == parent]
+            match = difflib.get_close_matches(str(error["loc"][-1]), options, n=1, cutoff=0.6)
+            if match:
+                covered.add((*parent, match[0]))
+    return covered
+
+
 def _issues_from_validation(exc: ValidationError, marks: Marks, origins: _Origins) -> list[ConfigIssue]:
     issues = []
-    for error in exc.errors(include_url=False):
+    errors = exc.errors(include_url=False)
+    covered = _misspelled_missing(errors)
+    for error in errors:
+        if error["type"] == "missing" and tuple(error["loc"]) in covered:
+            continue
         loc: Path_ = tuple(p for p in error["loc"] if p != "[key]")
         at_key = error["type"] in ("extra_forbidden",) or (error["loc"] and error["loc"][-1] == "[key]")
         message, hint = _message(error, ShipitConfig)

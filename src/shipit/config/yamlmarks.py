@@ -96,6 +96,10 @@ def load_yaml(text: str, display: str) -> tuple[Any, Marks]:
         elif "mapping values are not allowed" in problem:
             hint = "a value containing ': ' must be quoted"
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        context, start = exc.context, exc.context_mark
+        if context and start and exc.problem and hint is None and start.line + 1 != line:
+            # "end of stream" alone does not say which quote or bracket was left open.
+            problem += f", {context.strip()} that starts at line {start.line + 1}, column {start.column + 1}"
         raise _issue(display, line, col, f"invalid YAML: {problem}", hint) from None
     except yaml.YAMLError as exc:
         raise _issue(display, 1, 1, f"invalid YAML: {exc}") from None

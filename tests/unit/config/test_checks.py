@@ -286,3 +286,9 @@ def test_every_problem_is_reported_at_once(errors: Errors) -> None:
         "(lower min_instances or raise max_instances)",
         "shipit.yaml:9:14: services.web.env.A: ${services.nope.url}: service 'nope' is not defined (defined: api, web)",
     ]
+
+
+def test_default_environment_undefined_lists_defined_ones(errors: Errors) -> None:
+    assert errors("default_environment: production\n" + HEAD + "services:\n  api: {}\n") == [
+        "shipit.yaml:1:22: default_environment: environment 'production' is not defined (defined: prod)"
+    ]

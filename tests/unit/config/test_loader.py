@@ -80,7 +80,15 @@ def test_directory_instead_of_file(tmp_path: Path) -> None:
 
 def test_syntax_error_unclosed_flow_mapping(errors: Errors) -> None:
     assert errors("version: 1\napp: acme\nenvironments:\n  prod: {project: acme-prod\nservices: {}\n") == [
-        "shipit.yaml:5:9: invalid YAML: expected ',' or '}', but got ':'"
+        "shipit.yaml:5:9: invalid YAML: expected ',' or '}', but got ':', "
+        "while parsing a flow mapping that starts at line 4, column 9"
+    ]
+
+
+def test_syntax_error_unclosed_quote_names_where_it_opened(errors: Errors) -> None:
+    assert errors(HEAD + 'services:\n  api:\n    env: {A: "oops}\n') == [
+        "shipit.yaml:8:1: invalid YAML: found unexpected end of stream, "
+        "while scanning a quoted scalar that starts at line 7, column 14"
     ]
 
 
@@ -113,9 +121,17 @@ def test_non_string_key(errors: Errors) -> None:
 
 
 def test_unknown_key_did_you_mean(errors: Errors) -> None:
+    # One message: the misspelling explains why 'services' is missing.
     assert errors(HEAD + "servces:\n  api: {}\n") == [
-        "shipit.yaml:1:1: services: missing required key 'services'",
         "shipit.yaml:5:1: servces: unknown key 'servces' (did you mean 'services'?)",
+    ]
+
+
+def test_missing_key_reported_when_the_unknown_key_is_unrelated(errors: Errors) -> None:
+    assert errors(HEAD + "xyz: 1\n") == [
+        "shipit.yaml:1:1: services: missing required key 'services'",
+        "shipit.yaml:5:1: xyz: unknown key 'xyz' (allowed: version, app, default_environment, environments, "
+        "registry, secrets, databases, services, pubsub, infra, test)",
     ]
 
 
