@@ -87,3 +87,29 @@ def postgres_server(engine_session: Engines) -> PostgresServer:
 def pubsub_emulator(engine_session: Engines) -> str:
     """host:port of the Pub/Sub emulator (the value for PUBSUB_EMULATOR_HOST)."""
     return str(engine_session.require("pubsub").host)
+
+
+# ---------------------------------------------------------------------------- fake Google Cloud APIs
+
+from fakegcp.fixtures import fake_gcp, fake_gcp_mock, fake_gcp_server, gcp  # noqa: E402, F401
+
+
+@pytest.fixture
+def gcp_token(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """shipit's clients authenticate with a static test token (and forget cached credentials after)."""
+    from shipit.adapters.gcp import auth
+
+    monkeypatch.setenv("CLOUDSDK_AUTH_ACCESS_TOKEN", "test-token")
+    for api in ("RUN", "SECRETMANAGER", "ARTIFACTREGISTRY"):
+        monkeypatch.delenv(f"CLOUDSDK_API_ENDPOINT_OVERRIDES_{api}", raising=False)
+    auth.reset_cache()
+    yield "test-token"
+    auth.reset_cache()
+
+
+def fake_server_env(url: str) -> dict[str, str]:
+    """Environment for a `shipit` subprocess that talks to the fake over HTTP."""
+    env = {"CLOUDSDK_AUTH_ACCESS_TOKEN": "test-token"}
+    for api in ("RUN", "SECRETMANAGER", "ARTIFACTREGISTRY"):
+        env[f"CLOUDSDK_API_ENDPOINT_OVERRIDES_{api}"] = url
+    return env
