@@ -18,6 +18,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "schema": ("shipit.cli.schema:schema", "Print the JSON Schema of shipit.yaml."),
     "doctor": ("shipit.cli.doctor:doctor", "Check docker, terraform, credentials, APIs and permissions."),
     "ci": ("shipit.cli.ci:ci", "Generate cloudbuild.yaml or a GitHub Actions workflow."),
+    "services": ("shipit.cli.services:services", "Deploy the Cloud Run services (plan, diff, safe rollout)."),
+    "status": ("shipit.cli.status:status", "URL, revision, traffic, image and drift of each service."),
+    "rollback": ("shipit.cli.rollback:rollback", "Move traffic back to the previous ready revision."),
+    "promote": ("shipit.cli.promote:promote", "Send all traffic to the latest revision (after --canary)."),
 }
 
 

@@ -1,0 +1,218 @@
+"""The one boundary to the Cloud Run Admin API v2 (services, revisions, IAM policies).
+
+Everything crosses it as plain dicts in the REST JSON shape (camelCase, proto3 JSON), so the deploy
+compares desired and live services field by field without any google type leaking out.
+Reads are retried on 429/5xx; writes are retried on 429/5xx answers (the server did not apply them)
+and re-checked against the live state after a dropped connection.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from shipit.adapters.gcp.errors import translated, with_retries
+from shipit.errors import RemoteError
+
+if TYPE_CHECKING:
+    from shipit.adapters.gcp.clients import GcpClients
+
+Json = dict[str, Any]
+INVOKER = "roles/run.invoker"
+# Cloud Run's own deadline for a rollout is 10 minutes per revision; allow it in full.
+LRO_TIMEOUT = 900.0
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """The service after a create/update finished. ``error``: why the rollout failed (LRO error)."""
+
+    service: Json
+    error: str | None = None
+
+
+def _json_format() -> Any:
+    import importlib
+
+    # protobuf ships no type stubs; keep it Any at this one spot.
+    return importlib.import_module("google.protobuf.json_format")
+
+
+def _to_dict(message: Any) -> Json:
+    pb = type(message).pb(message) if hasattr(type(message), "pb") else message
+    return dict(_json_format().MessageToDict(pb))
+
+
+def _service_pb(body: Json) -> Any:
+    from google.cloud import run_v2
+
+    return run_v2.Service.from_json(json.dumps(body), ignore_unknown_fields=False)
+
+
+def _is_status(exc: BaseException, *codes: int) -> bool:
+    code = getattr(exc, "code", None)
+    return isinstance(code, int) and code in codes
+
+
+def _status_retries(fn: Any) -> Any:
+    """Retry a write only when the server answered 429/5xx: a dropped connection may have applied it."""
+    import requests
+
+    def call() -> Any:
+        try:
+            return fn()
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise _Dropped(str(exc)) from exc
+
+    return with_retries(call)
+
+
+class _Dropped(Exception):
+    """A write whose response was lost: the caller checks the live state before trying again."""
+
+
+class CloudRunClient:
+    """Typed access to Cloud Run services, revisions and their IAM policies."""
+
+    def __init__(self, clients: GcpClients) -> None:
+        self._clients = clients
+
+    @property
+    def _services(self) -> Any:
+        return self._clients.run_services
+
+    @property
+    def _revisions(self) -> Any:
+        return self._clients.run_revisions
+
+    @staticmethod
+    def normalize(body: Json) -> Json:
+        """The body as the API would echo it (enum names, durations, zero values dropped)."""
+        return _to_dict(_service_pb(body))
+
+    # -- reads -----------------------------------------------------------------------------------
+    def get_service(self, name: str) -> Json | None:
+        from google.api_core import exceptions as gexc
+
+        try:
+            with translated(api="run", action="read", resource=f"Cloud Run service {name.rsplit('/', 1)[-1]}"):
+                return _to_dict(with_retries(lambda: self._services.get_service(name=name)))
+        except RemoteError as exc:
+            if isinstance(exc.__context__, gexc.NotFound) or "not found" in exc.message:
+                return None
+            raise
+
+    def list_services(self, parent: str) -> list[Json]:
+        with translated(api="run", action="list", resource=f"Cloud Run services in {parent}"):
+            return with_retries(lambda: [_to_dict(s) for s in self._services.list_services(parent=parent)])
+
+    def list_revisions(self, service: str) -> list[Json]:
+        with translated(api="run", action="list revisions of", resource=service.rsplit("/", 1)[-1]):
+            return with_retries(lambda: [_to_dict(r) for r in self._revisions.list_revisions(parent=service)])
+
+    def get_revision(self, name: str) -> Json | None:
+        from google.api_core import exceptions as gexc
+
+        try:
+            with translated(api="run", action="read", resource=f"revision {name.rsplit('/', 1)[-1]}"):
+                return _to_dict(with_retries(lambda: self._revisions.get_revision(name=name)))
+        except RemoteError as exc:
+            if isinstance(exc.__context__, gexc.NotFound) or "not found" in exc.message:
+                return None
+            raise
+
+    def get_iam_policy(self, resource: str) -> Json:
+        with translated(api="run", action="read the IAM policy of", resource=resource.rsplit("/", 1)[-1]):
+            policy = with_retries(lambda: self._services.get_iam_policy(request={"resource": resource}))
+        return _to_dict(policy)
+
+    # -- writes ----------------------------------------------------------------------------------
+    def set_iam_policy(self, resource: str, policy: Json) -> Json:
+        import importlib
+
+        policy_pb2: Any = importlib.import_module("google.iam.v1.policy_pb2")
+        pb = _json_format().ParseDict(policy, policy_pb2.Policy())
+        with translated(api="run", action="set the IAM policy of", resource=resource.rsplit("/", 1)[-1]):
+            result = with_retries(lambda: self._services.set_iam_policy(request={"resource": resource, "policy": pb}))
+        return _to_dict(result)
+
+    def create_service(self, parent: str, service_id: str, body: Json) -> WriteResult:
+        name = f"{parent}/services/{service_id}"
+        resource = f"Cloud Run service {service_id}"
+        pb = _service_pb(body)
+        try:
+            with translated(api="run", action="create", resource=resource):
+                op = _status_retries(
+                    lambda: self._services.create_service(parent=parent, service=pb, service_id=service_id)
+                )
+        except _Dropped:
+            return self._after_drop(name, resource)
+        except RemoteError as exc:
+            if not _is_status(exc.__context__ or exc, 409):
+                raise
+            return self._after_drop(name, resource)  # an earlier attempt created it
+        return self._finish(op, name, resource)
+
+    def update_service(self, body: Json) -> WriteResult:
+        """Replace the service's spec; ``body["etag"]`` guards against concurrent changes."""
+        name = body["name"]
+        resource = f"Cloud Run service {name.rsplit('/', 1)[-1]}"
+        pb = _service_pb(body)
+        try:
+            with translated(api="run", action="update", resource=resource):
+                op = _status_retries(lambda: self._services.update_service(service=pb))
+        except _Dropped:
+            return self._after_drop(name, resource)
+        return self._finish(op, name, resource)
+
+    def _finish(self, op: Any, name: str, resource: str) -> WriteResult:
+        from google.api_core import exceptions as gexc
+
+        try:
+            with translated(api="run", action="wait for", resource=resource):
+                try:
+                    result = op.result(timeout=LRO_TIMEOUT)
+                except gexc.GoogleAPICallError as exc:
+                    # The operation finished with an error: the rollout failed, the service exists.
+                    return WriteResult(self._must_get(name), getattr(exc, "message", None) or str(exc))
+        except RemoteError:
+            raise
+        return WriteResult(_to_dict(result))
+
+    def _after_drop(self, name: str, resource: str) -> WriteResult:
+        """The response was lost: read what the server did. The caller re-diffs and decides."""
+        service = self._must_get(name)
+        if service.get("reconciling"):
+            raise RemoteError(f"lost the response while updating {resource}; it is still rolling out", hint="re-run")
+        return WriteResult(service, _condition_error(service))
+
+    def _must_get(self, name: str) -> Json:
+        service = self.get_service(name)
+        if service is None:
+            raise RemoteError(f"Cloud Run service {name.rsplit('/', 1)[-1]} disappeared during the deploy")
+        return service
+
+
+def _condition_error(service: Json) -> str | None:
+    cond = service.get("terminalCondition") or {}
+    if cond.get("state") == "CONDITION_FAILED":
+        return str(cond.get("message") or "the service is not ready")
+    return None
+
+
+def identity_token(audience: str) -> str | None:
+    """An OIDC identity token for calling a private Cloud Run URL, or None when the credentials cannot mint one."""
+    try:
+        import google.auth.transport.requests
+        from google.oauth2 import id_token
+
+        token = id_token.fetch_id_token(google.auth.transport.requests.Request(), audience)  # type: ignore[no-untyped-call]
+    except Exception:  # no service account / metadata server: call without a token
+        return None
+    if not token:
+        return None
+    from shipit.output import REDACTOR
+
+    REDACTOR.register(str(token))
+    return str(token)

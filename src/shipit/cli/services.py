@@ -1,0 +1,71 @@
+"""`shipit services deploy`: create or update the Cloud Run services (the run_deploy step on its own)."""
+
+from __future__ import annotations
+
+import click
+
+from shipit.cli.app import Application, global_options, pass_app
+
+
+def _pairs(values: tuple[str, ...], option: str, example: str) -> tuple[tuple[str, str], ...]:
+    from shipit.errors import UsageError
+
+    out = []
+    for value in values:
+        key, sep, rest = value.partition("=")
+        if not sep or not key or not rest:
+            raise UsageError(f"{option} {value!r}: expected NAME=VALUE", hint=f"e.g. {option} {example}")
+        out.append((key, rest))
+    return tuple(out)
+
+
+@click.group()
+def services() -> None:
+    """Cloud Run services."""
+
+
+@services.command()
+@click.argument("names", metavar="[SERVICE]...", nargs=-1)
+@click.option("--image", "images", multiple=True, metavar="SERVICE=REF", help="Image to deploy (by digest).")
+@click.option("--secret-version", "secret_versions", multiple=True, metavar="KEY=N", help="Pin a secret version.")
+@click.option("--staged", is_flag=True, help="No traffic until the health check on the tagged URL passes.")
+@click.option("--canary", type=click.IntRange(1, 99), metavar="PERCENT", help="Staged, then only PERCENT of traffic.")
+@click.option("--tag", default="candidate", show_default=True, help="Traffic tag of a staged revision.")
+@click.option("--concurrency", type=click.IntRange(1, 64), default=8, show_default=True, help="Parallel deploys.")
+@click.option("--dry-run", is_flag=True, help="Show the plan only.")
+@click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
+@global_options
+@pass_app
+def deploy(
+    app: Application,
+    names: tuple[str, ...],
+    images: tuple[str, ...],
+    secret_versions: tuple[str, ...],
+    staged: bool,
+    canary: int | None,
+    tag: str,
+    concurrency: int,
+    dry_run: bool,
+    yes: bool,
+) -> None:
+    """Deploy SERVICEs (default: all) to Cloud Run, equivalent to `gcloud run deploy` for each.
+
+    Unchanged services are not touched (no new revision). Exit 1 if a revision fails; its traffic stays
+    on the previous revision.
+    """
+    from shipit.cli._rollout import show_and_apply
+    from shipit.steps import run_deploy
+    from shipit.steps.context import RunOptions, StepContext
+
+    image_pairs = _pairs(images, "--image", "api=us-central1-docker.pkg.dev/p/r/api@sha256:...")
+    options = RunOptions(dry_run=dry_run, yes=yes, concurrency=concurrency, images=image_pairs)
+    ctx = StepContext(target=app.target, console=app.console, options=options)
+    deploy_options = run_deploy.DeployOptions(
+        services=names,
+        secret_versions=_pairs(secret_versions, "--secret-version", "STRIPE_KEY=3"),
+        staged=staged or canary is not None,
+        canary=canary,
+        tag=tag,
+    )
+    plan = run_deploy.plan(ctx, deploy_options)
+    show_and_apply(app, plan, lambda: run_deploy.apply(ctx, plan), dry_run=dry_run, yes=yes)

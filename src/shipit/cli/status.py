@@ -1,0 +1,44 @@
+"""`shipit status`: what runs on Cloud Run, and whether it differs from shipit.yaml."""
+
+from __future__ import annotations
+
+import click
+
+from shipit.cli.app import Application, global_options, pass_app
+
+
+def _traffic(entries: tuple[dict[str, object], ...]) -> str:
+    parts = []
+    for t in entries:
+        text = f"{t['percent']}% {t['revision']}"
+        if t.get("tag"):
+            text += f" [{t['tag']}]"
+        parts.append(text)
+    return ", ".join(parts) or "-"
+
+
+@click.command()
+@click.argument("names", metavar="[SERVICE]...", nargs=-1)
+@global_options
+@pass_app
+def status(app: Application, names: tuple[str, ...]) -> None:
+    """URL, ready revision, traffic, image, release and drift of each service (table or --json)."""
+    from shipit.steps import run_traffic
+    from shipit.steps.context import StepContext
+
+    ctx = StepContext(target=app.target, console=app.console)
+    rows = run_traffic.status(ctx, names)
+    app.console.emit({"environment": app.target.env_name, "services": [r.to_json() for r in rows]})
+    table = []
+    for r in rows:
+        if not r.deployed:
+            table.append([r.name, "not deployed", "-", "-", "-", "-", "-"])
+            continue
+        digest = (r.image or "-").rsplit("@", 1)[-1][:19]
+        deployed = f"{(r.deployed_at or '-')[:19]} {(r.git_sha or '-')[:8]}"
+        drift = "failed: " + r.failed_revision if r.failed_revision else ("yes" if r.drift else "no")
+        table.append([r.name, r.url or "-", r.ready_revision or "-", _traffic(r.traffic), digest, deployed, drift])
+    app.console.table(["SERVICE", "URL", "REVISION", "TRAFFIC", "IMAGE", "DEPLOYED (git)", "DRIFT"], table)
+    for r in rows:
+        for line in r.drift:
+            app.console.print(f"  {r.name}: {line}")

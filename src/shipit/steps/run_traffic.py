@@ -1,0 +1,268 @@
+"""After a deploy: `shipit status`, `shipit rollback` and `shipit promote` (Cloud Run traffic only).
+
+Rollback and promote change nothing but the traffic split, guarded by the service's etag, so they
+never create a revision. Rollback picks, per service, the newest Ready revision older than the one
+serving; by default for every service whose serving revision belongs to the last release (the
+``shipit-release`` label), so a release with several services goes back together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from shipit.errors import ShipitError, UsageError
+from shipit.plan import Action, Change, FieldDiff, Plan
+from shipit.render.cloudrun import GIT_SHA_LABEL, RELEASE_LABEL, REVISION, settled_traffic
+from shipit.steps.run_api import Json, RunApi
+from shipit.steps.run_deploy import (
+    DeployOptions,
+    _api,
+    _parallel,
+    _selected,
+    _serving,
+    full_name,
+    write_traffic,
+)
+from shipit.steps.run_diff import short_revision, traffic_display
+
+if TYPE_CHECKING:
+    from shipit.steps.context import StepContext
+
+ROLLBACK = "rollback"
+PROMOTE = "promote"
+
+
+def _ready(revision: Json) -> bool:
+    return any(
+        c.get("type") == "Ready" and c.get("state") == "CONDITION_SUCCEEDED" for c in revision.get("conditions", [])
+    )
+
+
+def _current(service: Json) -> str | None:
+    """The revision that serves the most traffic."""
+    serving = _serving(service)
+    if not serving:
+        return None
+    return str(max(serving, key=lambda t: int(t["percent"]))["revision"])
+
+
+@dataclass(frozen=True)
+class _TrafficPayload:
+    name: str
+    service: Json
+    traffic: tuple[dict[str, Any], ...]
+    api: RunApi = field(compare=False)
+
+
+_State = dict[str, tuple[Json | None, list[Json]]]
+
+
+def _read(ctx: StepContext, api: RunApi, names: list[str], revisions: bool) -> _State:
+    target = ctx.target
+
+    def one(name: str) -> tuple[Json | None, list[Json]]:
+        service = api.get_service(full_name(target, name))
+        if service is None or not revisions:
+            return service, []
+        revs = api.list_revisions(full_name(target, name))
+        return service, sorted(revs, key=lambda r: str(r.get("createTime", "")), reverse=True)
+
+    return _parallel(one, names, ctx.options.concurrency)
+
+
+# -- rollback -----------------------------------------------------------------------------------------
+
+
+def plan_rollback(
+    ctx: StepContext, services: Iterable[str] = (), to_revision: str | None = None, *, api: RunApi | None = None
+) -> Plan:
+    target = ctx.target
+    asked = list(services)
+    run_api = api or _api(ctx)
+    if to_revision and len(asked) != 1:
+        owner = [n for n in target.config.services if to_revision.startswith(n + "-")]
+        if len(owner) != 1 or (asked and asked != owner):
+            raise UsageError(f"--to {to_revision}: name exactly one service", hint="shipit rollback SERVICE --to REV")
+        asked = owner
+    names = _selected(target, asked)
+    state = _read(ctx, run_api, names, revisions=True)
+    by_rev = {n: {short_revision(r["name"]): r for r in revs} for n, (_, revs) in state.items()}
+    current = {n: _current(s) for n, (s, _) in state.items() if s is not None}
+
+    def release_of(name: str) -> str:
+        rev = by_rev[name].get(current.get(name) or "")
+        return str(((rev or {}).get("labels") or {}).get(RELEASE_LABEL, ""))
+
+    if not asked:
+        releases = {n: release_of(n) for n in current}
+        last = max((r for r in releases.values() if r), default="")
+        if not last:
+            raise ShipitError("nothing to roll back: no service was deployed by shipit yet")
+        names = sorted(n for n, r in releases.items() if r == last)
+        notes = [f"rolling back release {last}: {', '.join(names)}"]
+    else:
+        notes = []
+    changes = []
+    for name in names:
+        service, revs = state[name]
+        if service is None:
+            raise ShipitError(f"nothing to roll back: service {name} is not deployed")
+        serving = current.get(name)
+        if to_revision:
+            chosen = by_rev[name].get(to_revision)
+            if chosen is None:
+                known = ", ".join(by_rev[name]) or "(none)"
+                raise UsageError(f"service {name} has no revision {to_revision}", hint=f"revisions: {known}")
+            if not _ready(chosen):
+                raise ShipitError(f"revision {to_revision} is not Ready; it cannot serve traffic")
+        else:
+            serving_rev = by_rev[name].get(serving or "")
+            since = str((serving_rev or {}).get("createTime", "~"))
+            older = [r for r in revs if _ready(r) and str(r.get("createTime", "")) < since]
+            if not older:
+                raise ShipitError(
+                    f"nothing to roll back to for {name}: {serving or 'no revision'} is its oldest ready revision",
+                    hint="deploy a fixed version instead",
+                )
+            chosen = older[0]
+        rev_id = short_revision(chosen["name"])
+        traffic = ({"type": REVISION, "revision": rev_id, "percent": 100},)
+        label = (chosen.get("labels") or {}).get(RELEASE_LABEL)
+        summary = f"to {rev_id}" + (f" (release {label})" if label else "")
+        diff = FieldDiff("traffic", traffic_display(service.get("traffic", [])), traffic_display(list(traffic)))
+        if service.get("traffic") == list(traffic):
+            changes.append(Change(ROLLBACK, Action.NOOP, f"service {name}", summary))
+            continue
+        payload = _TrafficPayload(name, service, traffic, run_api)
+        changes.append(Change(ROLLBACK, Action.UPDATE, f"service {name}", summary, (diff,), payload))
+    return Plan.of(ROLLBACK, changes, notes)
+
+
+def apply_traffic(ctx: StepContext, plan: Plan) -> dict[str, dict[str, Any]]:
+    """Write each planned traffic split (in parallel), with the etag read while planning."""
+    pending = {c.payload.name: c.payload for c in plan.pending if isinstance(c.payload, _TrafficPayload)}
+
+    def one(name: str) -> dict[str, Any]:
+        payload = pending[name]
+        result = write_traffic(payload.api, payload.service, list(payload.traffic))
+        if result.error:
+            raise ShipitError(f"{name}: traffic change failed: {result.error}")
+        ctx.console.success(f"{name}: traffic {traffic_display(result.service.get('traffic', []))}")
+        return {"traffic": result.service.get("traffic", []), "url": result.service.get("uri")}
+
+    out = _parallel(one, sorted(pending), ctx.options.concurrency)
+    ctx.results[plan.step] = out
+    return out
+
+
+# -- promote ------------------------------------------------------------------------------------------
+
+
+def plan_promote(ctx: StepContext, services: Iterable[str] = (), *, api: RunApi | None = None) -> Plan:
+    run_api = api or _api(ctx)
+    names = _selected(ctx.target, services)
+    state = _read(ctx, run_api, names, revisions=False)
+    changes = []
+    for name in names:
+        service, _ = state[name]
+        if service is None:
+            continue
+        traffic = service.get("traffic", [])
+        settled = settled_traffic()
+        if traffic == settled:
+            changes.append(Change(PROMOTE, Action.NOOP, f"service {name}", "all traffic on the latest revision"))
+            continue
+        created, ready = service.get("latestCreatedRevision"), service.get("latestReadyRevision")
+        if created != ready:
+            raise ShipitError(
+                f"cannot promote {name}: its newest revision {short_revision(created)} is not Ready",
+                hint="fix and deploy again, or `shipit rollback`",
+            )
+        diff = FieldDiff("traffic", traffic_display(traffic), traffic_display(settled))
+        payload = _TrafficPayload(name, service, tuple(settled), run_api)
+        summary = f"100% to {short_revision(ready)}"
+        changes.append(Change(PROMOTE, Action.UPDATE, f"service {name}", summary, (diff,), payload))
+    return Plan.of(PROMOTE, changes)
+
+
+# -- status -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ServiceStatus:
+    name: str
+    deployed: bool
+    url: str | None = None
+    ready_revision: str | None = None
+    traffic: tuple[dict[str, Any], ...] = ()
+    image: str | None = None
+    deployed_at: str | None = None
+    git_sha: str | None = None
+    release: str | None = None
+    drift: tuple[str, ...] = ()
+    failed_revision: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data = dict(self.__dict__)
+        data["traffic"] = list(self.traffic)
+        data["drift"] = list(self.drift)
+        return data
+
+
+def status(ctx: StepContext, services: Iterable[str] = (), *, api: RunApi | None = None) -> list[ServiceStatus]:
+    """Live state of each service and how it differs from shipit.yaml (images and secret versions as deployed)."""
+    from shipit.steps import run_deploy
+
+    run_api = api or _api(ctx)
+    names = _selected(ctx.target, services)
+    state = _read(ctx, run_api, names, revisions=False)
+    deployed = [n for n in names if state[n][0] is not None]
+    drift: dict[str, tuple[str, ...]] = {}
+    if deployed:
+        plan = run_deploy.plan(ctx, DeployOptions(services=tuple(deployed), git_sha="-"), api=run_api)
+        for change in plan.changes:
+            name = change.resource.removeprefix("service ")
+            drift[name] = tuple(d.render() for d in change.diffs)
+    ready_revs = _parallel(
+        lambda n: (
+            run_api.get_revision(str(state[n][0]["latestReadyRevision"]))  # type: ignore[index]
+            if state[n][0] and state[n][0].get("latestReadyRevision")  # type: ignore[union-attr]
+            else None
+        ),
+        deployed,
+        ctx.options.concurrency,
+    )
+    out = []
+    for name in names:
+        service = state[name][0]
+        if service is None:
+            out.append(ServiceStatus(name, False))
+            continue
+        rev = ready_revs.get(name) or {}
+        labels = rev.get("labels") or {}
+        containers = rev.get("containers") or service.get("template", {}).get("containers", [{}])
+        created, ready = service.get("latestCreatedRevision"), service.get("latestReadyRevision")
+        traffic = []
+        for t in service.get("trafficStatuses", []):
+            entry = {"revision": t.get("revision") or short_revision(ready), "percent": int(t.get("percent", 0))}
+            if t.get("tag"):
+                entry |= {"tag": t["tag"], "url": t.get("uri")}
+            traffic.append(entry)
+        out.append(
+            ServiceStatus(
+                name,
+                True,
+                url=service.get("uri"),
+                ready_revision=short_revision(ready) or None,
+                traffic=tuple(traffic),
+                image=containers[0].get("image"),
+                deployed_at=rev.get("createTime"),
+                git_sha=labels.get(GIT_SHA_LABEL),
+                release=labels.get(RELEASE_LABEL),
+                drift=drift.get(name, ()),
+                failed_revision=short_revision(created) if created and created != ready else None,
+            )
+        )
+    return out
