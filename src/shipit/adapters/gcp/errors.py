@@ -48,12 +48,14 @@ def translate(exc: BaseException, *, api: str, action: str, resource: str) -> Re
     message = re.sub(r"\s+", " ", str(message)).strip()
     if isinstance(exc, requests.ConnectionError):
         return RemoteError(f"{what}: cannot reach the {api} API", hint="check the network or the endpoint override")
-    if isinstance(exc, gexc.Unauthenticated):
+    # The REST transport raises the HTTP-level classes (Forbidden, Unauthorized, Conflict), the gRPC one
+    # the RPC-level classes; accept both.
+    if isinstance(exc, (gexc.Unauthenticated, gexc.Unauthorized)):
         return RemoteError(
             f"{what}: credentials rejected ({message})",
             hint="run `gcloud auth application-default login` or refresh CLOUDSDK_AUTH_ACCESS_TOKEN",
         )
-    if isinstance(exc, gexc.PermissionDenied):
+    if isinstance(exc, (gexc.PermissionDenied, gexc.Forbidden)):
         if "SERVICE_DISABLED" in message or "has not been used" in message or "is disabled" in message:
             return RemoteError(
                 f"{what}: the {_API_NAMES.get(api, api)} API is not enabled",
@@ -62,10 +64,14 @@ def translate(exc: BaseException, *, api: str, action: str, resource: str) -> Re
         return RemoteError(f"{what}: permission denied ({message})", hint=f"grant {_ROLES.get(api, 'the needed role')}")
     if isinstance(exc, gexc.NotFound):
         return RemoteError(f"{what}: not found ({message})")
-    if isinstance(exc, (gexc.Aborted, gexc.PreconditionFailed)) or "etag" in message.lower():
+    if isinstance(exc, (gexc.Aborted, gexc.PreconditionFailed)) or (
+        isinstance(exc, gexc.Conflict) and ("etag" in message.lower() or "ABORTED" in message)
+    ):
         return ConflictError(
             f"{what}: it was changed by someone else meanwhile ({message})", hint="re-run to plan against the new state"
         )
+    if isinstance(exc, gexc.Conflict):
+        return RemoteError(f"{what}: it already exists ({message})")
     if isinstance(exc, gexc.TooManyRequests):
         return RemoteError(f"{what}: quota exceeded after retries ({message})", hint="retry later or lower concurrency")
     if isinstance(exc, gexc.GoogleAPICallError):
