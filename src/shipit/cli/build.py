@@ -1,0 +1,35 @@
+"""`shipit build [SERVICE...]`: build the production images that neither the engine nor the registry has."""
+
+from __future__ import annotations
+
+import click
+
+from shipit.cli.app import Application, global_options, pass_app
+
+
+@click.command()
+@click.argument("services", nargs=-1, metavar="[SERVICE]...")
+@click.option("--dry-run", is_flag=True, help="Show which images would be built and which are cached; build nothing.")
+@click.option("-j", "--jobs", type=click.IntRange(1, 32), default=4, show_default=True, help="Parallel builds.")
+@global_options
+@pass_app
+def build(app: Application, services: tuple[str, ...], dry_run: bool, jobs: int) -> None:
+    """Build production images, tagged by content (c-<hash>) and by git commit (git-<sha>).
+
+    An image whose content tag the local engine or the registry already has is not built again.
+    """
+    from shipit.steps import build as step
+    from shipit.steps.context import RunOptions, StepContext
+
+    ctx = StepContext(target=app.target, console=app.console, options=RunOptions(dry_run=dry_run, concurrency=jobs))
+    console = app.console
+    plan = step.plan(ctx, services)
+    for line in plan.render_lines():
+        console.print(line)
+    result = step.predict(ctx, plan) if dry_run or not plan.has_changes else step.apply(ctx, plan)
+    images = {name: {"ref": r.ref, "tags": list(r.tags), "source": r.source} for name, r in result.items()}
+    console.emit({"plan": plan.to_json(), "dry_run": dry_run, "images": images})
+    if dry_run:
+        console.info("dry run: nothing built")
+    elif plan.has_changes:
+        console.success(f"built {len(plan.pending)} image(s)")

@@ -1,0 +1,64 @@
+"""`shipit dockerfile SERVICE --kind python|node|static`: write a production Dockerfile and .dockerignore."""
+
+from __future__ import annotations
+
+import click
+
+from shipit.cli.app import Application, global_options, pass_app
+
+
+@click.command()
+@click.argument("service")
+@click.option("--kind", type=click.Choice(["python", "node", "static"]), required=True, help="The service's stack.")
+@click.option("--app-module", default="main:app", show_default=True, help="python: the ASGI app to serve.")
+@click.option("--build-dir", default="dist", show_default=True, help="static: the directory `npm run build` writes.")
+@click.option("--dry-run", is_flag=True, help="Print the files instead of writing them.")
+@click.option("--force", is_flag=True, help="Overwrite existing files that differ.")
+@global_options
+@pass_app
+def dockerfile(
+    app: Application, service: str, kind: str, app_module: str, build_dir: str, dry_run: bool, force: bool
+) -> None:
+    """Write a production multi-stage Dockerfile and .dockerignore into SERVICE's build context.
+
+    \b
+    python: virtualenv built in one stage, gunicorn + uvicorn workers in a slim final stage
+    node:   npm ci, optional build, dev dependencies pruned, `npm start`
+    static: npm run build, then the files served by unprivileged nginx (also writes nginx.conf.template)
+    All: pinned base images overridable by build args, dependencies before sources, non-root, $PORT.
+    """
+    from shipit.errors import UsageError
+    from shipit.render.dockerfiles import DockerfileOptions, render
+    from shipit.steps.images import display_path, select_services
+    from shipit.writefile import write_generated
+
+    target = app.target
+    select_services(target, [service])
+    config = target.config.services[service]
+    if config.build is None:
+        raise UsageError(f"service '{service}' has no build section (it uses image: {config.image})")
+    context = target.path(config.build.context)
+    if not context.is_dir():
+        raise UsageError(
+            f"{target.config_file}: services.{service}.build.context: directory "
+            f"{display_path(target, context)} does not exist",
+            hint="create it or fix the path",
+        )
+    files = render(
+        DockerfileOptions(kind=kind, service=service, port=config.port, app_module=app_module, build_dir=build_dir)
+    )
+    dockerfile_name = config.build.dockerfile or "Dockerfile"
+    written: dict[str, str] = {}
+    for generated in files:
+        name = dockerfile_name if generated.path == "Dockerfile" else generated.path
+        path = context / name
+        if dry_run:
+            app.console.print(f"# ---- {display_path(target, path)}")
+            app.console.print(generated.text.rstrip("\n"))
+            continue
+        status = write_generated(path, generated.text, force=force)
+        written[display_path(target, path)] = status
+        app.console.success(f"{status}: {display_path(target, path)}")
+    app.console.emit({"service": service, "kind": kind, "files": written, "dry_run": dry_run})
+    if not dry_run and kind == "python":
+        app.console.info("make sure requirements.txt lists gunicorn and uvicorn")

@@ -1,0 +1,174 @@
+"""What the build and push steps share: the resolved image of each service and the clients they use.
+
+An image is named ``Target.image_repo(service)`` (HOST/PROJECT/REPOSITORY/SERVICE) and tagged with the
+content hash of its build (``c-<hash>``), plus ``git-<sha12>`` when the service's context has no
+uncommitted change (a tag that names a commit must not point at an image of other files).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+from shipit.errors import UsageError
+
+if TYPE_CHECKING:
+    from shipit.adapters.docker import Docker
+    from shipit.adapters.git import GitInfo
+    from shipit.adapters.registry import RegistryClient
+    from shipit.config import Target
+
+REGISTRY_USER = "oauth2accesstoken"
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class ImageSpec:
+    """One service's production image, fully resolved (no I/O needed to read it)."""
+
+    service: str
+    repo: str
+    tag: str  # content tag
+    git_tag: str | None
+    context: Path
+    dockerfile: Path
+    dockerfile_display: str
+    target: str | None
+    args: tuple[tuple[str, str], ...]
+    platform: str
+    secret_ids: tuple[str, ...]
+    files: int = 0
+    bytes: int = 0
+
+    @property
+    def ref(self) -> str:
+        return f"{self.repo}:{self.tag}"
+
+    @property
+    def git_ref(self) -> str | None:
+        return f"{self.repo}:{self.git_tag}" if self.git_tag else None
+
+    @property
+    def refs(self) -> tuple[str, ...]:
+        return (self.ref, self.git_ref) if self.git_ref else (self.ref,)
+
+    @property
+    def repository_path(self) -> str:
+        """The repository part of the reference, without the host (for the registry API)."""
+        return self.repo.split("/", 1)[1]
+
+
+def select_services(target: Target, names: Sequence[str] | None) -> list[str]:
+    """The services to work on, in shipit.yaml order; unknown names are a usage error."""
+    known = list(target.config.services)
+    if not names:
+        return known
+    for name in names:
+        if name not in known:
+            from shipit.config.checks import did_you_mean
+
+            raise UsageError(
+                f"service '{name}' is not defined in {target.config_file}",
+                hint=did_you_mean(name, known) or f"services: {', '.join(known)}",
+            )
+    return [n for n in known if n in names]
+
+
+def buildable(target: Target, names: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(services shipit builds, services that use a prebuilt ``image:``)."""
+    built: list[str] = []
+    prebuilt: list[str] = []
+    for name in names:
+        service = target.config.services[name]
+        (prebuilt if service.image or service.build is None else built).append(name)
+    return built, prebuilt
+
+
+def display_path(target: Target, path: Path) -> str:
+    try:
+        return str(path.relative_to(target.root.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def resolve_image(target: Target, name: str, git: GitInfo | None) -> ImageSpec:
+    from shipit.adapters.git import is_clean
+    from shipit.contexthash import BuildInputs, hash_build
+
+    build = target.config.services[name].build
+    assert build is not None
+    context = target.path(build.context)
+    where = f"{target.config_file}: services.{name}.build"
+    if not context.is_dir():
+        raise UsageError(
+            f"{where}.context: directory {display_path(target, context)} does not exist",
+            hint="fix the path (relative to shipit.yaml)",
+        )
+    dockerfile = (context / (build.dockerfile or "Dockerfile")).resolve()
+    if not dockerfile.is_file():
+        raise UsageError(
+            f"{where}: {display_path(target, dockerfile)} does not exist",
+            hint=f"write one with `shipit dockerfile {name} --kind python|node|static`, or set build.dockerfile",
+        )
+    args = tuple(sorted((k, str(v)) for k, v in build.args.items()))
+    digest = hash_build(
+        BuildInputs(context, dockerfile, build.target, dict(args), build.platform, tuple(build.secrets))
+    )
+    git_tag = None
+    if git is not None and git.short and is_clean(target.root, context) and is_clean(target.root, dockerfile):
+        git_tag = f"git-{git.short}"
+    return ImageSpec(
+        service=name,
+        repo=target.image_repo(name),
+        tag=digest.tag,
+        git_tag=git_tag,
+        context=context,
+        dockerfile=dockerfile,
+        dockerfile_display=display_path(target, dockerfile),
+        target=build.target,
+        args=args,
+        platform=build.platform,
+        secret_ids=tuple(build.secrets),
+        files=digest.files,
+        bytes=digest.bytes,
+    )
+
+
+def resolve_images(target: Target, names: Sequence[str], git: GitInfo | None) -> list[ImageSpec]:
+    return parallel(lambda n: resolve_image(target, n, git), names)
+
+
+def parallel(fn: Callable[[T], R], items: Sequence[T], workers: int = 8) -> list[R]:
+    """``[fn(x) for x in items]`` on threads (each item does I/O: hashing, docker CLI, HTTP), in order."""
+    if len(items) <= 1:
+        return [fn(item) for item in items]
+    with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
+        return list(pool.map(fn, items))
+
+
+@lru_cache(maxsize=1)
+def docker() -> Docker:
+    from shipit.adapters.docker import Docker
+
+    return Docker()
+
+
+def registry_client(target: Target) -> RegistryClient:
+    """A registry API client for the target's registry host, authenticated like Artifact Registry expects."""
+    from shipit.adapters.gcp.auth import access_token
+    from shipit.adapters.registry import Credentials, RegistryClient
+
+    return RegistryClient(target.registry_host, Credentials(REGISTRY_USER, access_token()))
+
+
+def manages_artifact_registry(target: Target) -> bool:
+    """Whether the registry host is Artifact Registry (or its API is pointed at a fake or a proxy)."""
+    return target.registry_host.endswith("-docker.pkg.dev") or bool(
+        os.environ.get("CLOUDSDK_API_ENDPOINT_OVERRIDES_ARTIFACTREGISTRY")
+    )

@@ -1,0 +1,264 @@
+"""Step `push`: make sure the Artifact Registry repository exists, push what the registry lacks, record digests.
+
+plan: the repository (read through the Artifact Registry API; created as a planned change when missing), then
+for each image a HEAD of ``REPO:c-<hash>`` on the registry: present -> nothing to upload (its digest is the
+result; a missing ``git-<sha>`` tag is added through the registry API, no upload); absent -> push.
+apply: ``docker login`` with an OAuth access token as ``oauth2accesstoken`` (token on stdin), ``docker push``,
+then read the pushed digest back from the registry.
+
+Result (``ctx.results["push"]``): ``{service: "HOST/PROJECT/REPO/SERVICE@sha256:..."}``; ``predict`` gives
+``REPO:c-<hash>`` for images not pushed yet. Pushed digests are also recorded in ``.shipit/images/ENV.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from shipit.errors import ShipitError, UsageError
+from shipit.plan import Action, Change, FieldDiff, Plan
+from shipit.steps.images import (
+    REGISTRY_USER,
+    ImageSpec,
+    buildable,
+    docker,
+    manages_artifact_registry,
+    parallel,
+    registry_client,
+    resolve_images,
+    select_services,
+)
+
+if TYPE_CHECKING:
+    from shipit.adapters.registry import RegistryClient
+    from shipit.config import Target
+    from shipit.steps.build import BuiltImage
+    from shipit.steps.context import StepContext
+
+STEP = "push"
+RECORD_DIR = Path(".shipit") / "images"
+
+
+@dataclass(frozen=True)
+class RepositoryItem:
+    name: str
+
+
+@dataclass(frozen=True)
+class PushItem:
+    service: str
+    status: str  # "push", "retag" (only the git tag is missing), "present", "given", "prebuilt"
+    spec: ImageSpec | None = None
+    digest: str | None = None
+    image: str | None = None  # given/prebuilt reference
+
+
+def _repository_name(target: Target) -> str:
+    from shipit.adapters.gcp.artifacts import repository_name
+
+    return repository_name(target.project, target.registry_location, target.repository)
+
+
+def _specs(ctx: StepContext, names: Sequence[str]) -> tuple[list[ImageSpec], set[str]]:
+    """The images to push and which of them the build step has yet to build (planned, not built)."""
+    built: dict[str, BuiltImage] = ctx.results.get("build") or {}
+    if built and all(n in built for n in names):
+        specs = [b.spec for b in (built[n] for n in names) if b.spec is not None]
+        return specs, {b.service for b in built.values() if b.source == "planned"}
+    from shipit.adapters.git import git_info
+
+    return resolve_images(ctx.target, names, git_info(ctx.target.root)), set()
+
+
+def plan(ctx: StepContext, services: Sequence[str] | None = None) -> Plan:
+    from shipit.adapters.gcp.artifacts import ArtifactRegistry
+
+    target = ctx.target
+    names = select_services(target, services)
+    given = dict(ctx.options.images)
+    to_push, prebuilt = buildable(target, [n for n in names if n not in given])
+    specs, planned = _specs(ctx, to_push)
+    changes: list[Change] = []
+    notes: list[str] = []
+
+    repository_missing = False
+    if manages_artifact_registry(target):
+        name = _repository_name(target)
+        existing = ArtifactRegistry(ctx.clients.artifact_registry).get_repository(name)
+        if existing is None:
+            repository_missing = True
+            changes.append(
+                Change(
+                    STEP,
+                    Action.CREATE,
+                    f"repository {name}",
+                    "Artifact Registry, format DOCKER",
+                    (FieldDiff("labels", None, "managed-by=shipit"),),
+                    payload=RepositoryItem(name),
+                )
+            )
+        elif existing.format != "DOCKER":
+            raise UsageError(
+                f"Artifact Registry repository {name} exists with format {existing.format}, not DOCKER",
+                hint="set registry.repository in shipit.yaml to another name",
+            )
+        else:
+            changes.append(Change(STEP, Action.NOOP, f"repository {name}", "exists", payload=RepositoryItem(name)))
+    else:
+        notes.append(f"{target.registry_host} is not Artifact Registry: shipit does not manage its repositories")
+
+    client = registry_client(target) if specs else None
+    engine = docker()
+
+    def check(spec: ImageSpec) -> PushItem:
+        digest = None
+        if client is not None and not repository_missing:
+            digest = client.manifest_digest(spec.repository_path, spec.tag)
+        if digest:
+            assert client is not None
+            if spec.git_tag and client.manifest_digest(spec.repository_path, spec.git_tag) != digest:
+                return PushItem(spec.service, "retag", spec, digest)
+            return PushItem(spec.service, "present", spec, digest)
+        if spec.service not in planned and not engine.image_exists(spec.ref):
+            raise UsageError(
+                f"image {spec.ref} of service '{spec.service}' is neither built nor in the registry",
+                hint=f"run `shipit build {spec.service}` first",
+            )
+        return PushItem(spec.service, "push", spec)
+
+    items = {i.service: i for i in parallel(check, specs)}
+    for name in names:
+        if name in given:
+            items[name] = PushItem(name, "given", image=given[name])
+        elif name in prebuilt:
+            items[name] = PushItem(name, "prebuilt", image=target.config.services[name].image)
+    changes.extend(_change(items[n]) for n in names)
+    return Plan.of(STEP, changes, notes)
+
+
+def _change(item: PushItem) -> Change:
+    resource = f"image {item.service}"
+    spec = item.spec
+    if spec is None:
+        return Change(STEP, Action.NOOP, resource, f"{item.status}: {item.image}", payload=item)
+    if item.status == "push":
+        tags = ", ".join(t for t in (spec.tag, spec.git_tag) if t)
+        return Change(STEP, Action.CREATE, resource, f"push {spec.ref}", (FieldDiff("tags", None, tags),), item)
+    if item.status == "retag":
+        return Change(
+            STEP,
+            Action.UPDATE,
+            resource,
+            f"{spec.repo}@{item.digest}: add tag {spec.git_tag} (no upload)",
+            (FieldDiff("tags", spec.tag, f"{spec.tag}, {spec.git_tag}"),),
+            item,
+        )
+    return Change(STEP, Action.NOOP, resource, f"{spec.repo}@{item.digest} already in the registry", payload=item)
+
+
+def _reference(item: PushItem) -> str:
+    if item.spec is None:
+        assert item.image is not None
+        return item.image
+    if item.digest:
+        return f"{item.spec.repo}@{item.digest}"
+    return item.spec.ref
+
+
+def predict(ctx: StepContext, plan: Plan) -> dict[str, str]:
+    return {c.payload.service: _reference(c.payload) for c in plan if isinstance(c.payload, PushItem)}
+
+
+def apply(ctx: StepContext, plan: Plan) -> dict[str, str]:
+    target = ctx.target
+    for change in plan.pending:
+        if isinstance(change.payload, RepositoryItem):
+            from shipit.adapters.gcp.artifacts import ArtifactRegistry
+
+            ArtifactRegistry(ctx.clients.artifact_registry).create_docker_repository(
+                change.payload.name,
+                labels={"managed-by": "shipit", "shipit-app": target.app},
+                description=f"Container images of {target.app} (created by shipit)",
+            )
+            ctx.console.event("repository_created", name=change.payload.name)
+    items: list[PushItem] = [c.payload for c in plan if isinstance(c.payload, PushItem)]
+    done: dict[str, PushItem] = {i.service: i for i in items if i.status not in ("push", "retag")}
+    work = [i for i in items if i.status in ("push", "retag")]
+    if work:
+        client = registry_client(target)
+        done.update(_push_all(ctx, client, work))
+    result = {i.service: _reference(done[i.service]) for i in items}
+    _record(target, {s: r for s, r in result.items() if "@sha256:" in r})
+    return result
+
+
+def _push_all(ctx: StepContext, client: RegistryClient, work: Sequence[PushItem]) -> dict[str, PushItem]:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from shipit.adapters.gcp.auth import access_token
+    from shipit.steps.buildlog import LiveLog
+
+    engine = docker()
+    if any(i.status == "push" for i in work):
+        engine.ping()
+        engine.login(ctx.target.registry_host, REGISTRY_USER, access_token())
+
+    def push_one(item: PushItem) -> PushItem:
+        spec = item.spec
+        assert spec is not None
+        started = time.monotonic()
+        live.start(item.service)
+        try:
+            digest = item.digest
+            if item.status == "push":
+                engine.push(spec.ref, live.sink(item.service))
+                digest = client.manifest_digest(spec.repository_path, spec.tag)
+                if digest is None:
+                    raise ShipitError(f"pushed {spec.ref}, but the registry does not list it")
+            assert digest is not None
+            if spec.git_tag:
+                client.add_tag(spec.repository_path, digest, spec.git_tag)
+        except ShipitError:
+            live.finish(item.service, False, f"after {time.monotonic() - started:.1f}s")
+            raise
+        live.finish(item.service, True, f"{digest} in {time.monotonic() - started:.1f}s")
+        ctx.console.event("image_pushed", service=item.service, image=f"{spec.repo}@{digest}")
+        return PushItem(item.service, item.status, spec, digest)
+
+    jobs = max(1, min(ctx.options.concurrency, len(work)))
+    with LiveLog(ctx.console, [i.service for i in work], verb="push") as live, ThreadPoolExecutor(jobs) as pool:
+        pushed = list(pool.map(push_one, work))
+    return {i.service: i for i in pushed}
+
+
+def record_path(target: Target) -> Path:
+    return target.root / RECORD_DIR / f"{target.env_name}.json"
+
+
+def _record(target: Target, images: dict[str, str]) -> None:
+    """Merge the pushed digests into .shipit/images/ENV.json (what was last pushed, per service)."""
+    if not images:
+        return
+    path = record_path(target)
+    try:
+        current = json.loads(path.read_text()) if path.exists() else {}
+    except (OSError, ValueError):
+        current = {}
+    current.update(images)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n")
+    tmp.replace(path)
+
+
+def recorded_images(target: Target) -> dict[str, str]:
+    """The digests last pushed for this environment (``{service: image@sha256:...}``), or {}."""
+    try:
+        data = json.loads(record_path(target).read_text())
+    except (OSError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
