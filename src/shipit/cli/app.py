@@ -56,7 +56,10 @@ class Application:
         try:
             return str(path.resolve().relative_to(self.cwd.resolve()))
         except ValueError:
-            return str(path)
+            if self.options.file:
+                return str(path)  # as the user wrote it
+            # Found by searching upward: ../../shipit.yaml is shorter than an absolute path and still clickable.
+            return os.path.relpath(path, self.cwd)
 
     @cached_property
     def loaded(self) -> LoadedConfig:
