@@ -1,0 +1,316 @@
+"""shipit.yaml -> the Terraform in infra/: one shared module plus one small root per environment.
+
+Pure: resolved targets in, ``{relative path: file text}`` out. Ownership headers are added by
+:mod:`shipit.infra.generate`, not here.
+
+Layout::
+
+    infra/
+      versions.tf variables.tf locals.tf apis.tf network.tf ... outputs.tf   the module, shared
+      environments/ENV/main.tf      backend (per environment), provider, `module "app"` with ENV's data
+      environments/ENV/outputs.tf   the module's outputs, re-exported for `terraform output`
+
+The module is data-driven (for_each over services, secrets, databases, topics) so one edit applies
+to every environment, and each environment root says literally what it gets: reviewing a change of
+shipit.yaml is reading a diff of that file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from shipit.config.models import Service
+from shipit.config.target import Target
+from shipit.render import terraform_module as module
+from shipit.render.hcl import Attr, Blank, Block, Comment, Item, Raw, render
+
+MODULE_NAME = "app"
+ENVIRONMENTS_DIR = "environments"
+REQUIRED_TERRAFORM = ">= 1.5"
+
+
+def environment_dir(env_name: str) -> str:
+    """The root module of one environment, relative to the infra directory."""
+    return f"{ENVIRONMENTS_DIR}/{env_name}"
+
+
+def fit(name: str, limit: int, *, minimum: int = 1) -> str:
+    """``name`` if it fits in ``limit`` characters, else a prefix plus a short hash (stable, unique)."""
+    name = name.ljust(minimum, "0")
+    if len(name) <= limit:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:4]
+    return f"{name[: limit - 5].rstrip('-')}-{digest}"
+
+
+def name_prefix(target: Target) -> str:
+    return f"{target.app}-{target.env_name}"
+
+
+def account_id(target: Target, suffix: str) -> str:
+    """A service account id: 6 to 30 characters, [a-z0-9-], starting with a letter."""
+    return fit(f"{name_prefix(target)}-{suffix}", 30, minimum=6)
+
+
+def connector_name(target: Target) -> str:
+    """Serverless VPC Access connector names have at most 25 characters."""
+    return fit(f"{name_prefix(target)}-run", 25)
+
+
+def database_url_secret_key(database: str) -> str:
+    """The secret key (passed through secrets.naming) of the secret that holds a database's URL."""
+    return f"DATABASE_URL_{database.upper().replace('-', '_')}"
+
+
+def vpc_mode(service: Service) -> str | None:
+    """Returns "connector", "direct" or None: how the service reaches private IPs."""
+    if service.cloud_run.vpc is not None:
+        return service.cloud_run.vpc.mode
+    return "connector" if service.databases else None
+
+
+def service_secret_keys(service: Service) -> list[str]:
+    """Secrets the running service reads: env-var secrets and secret files (not build secrets)."""
+    keys = list(service.secrets)
+    keys.extend(key for key in service.secret_files.values() if key not in keys)
+    return keys
+
+
+@dataclass(frozen=True)
+class Features:
+    """Which parts of the module exist: the union over environments."""
+
+    network: bool = False
+    connector: bool = False
+    databases: bool = False
+    pubsub: bool = False
+
+    @classmethod
+    def of(cls, targets: Sequence[Target]) -> Features:
+        modes = {vpc_mode(svc) for t in targets for svc in t.config.services.values()}
+        databases = any(t.config.databases for t in targets)
+        return cls(
+            network=databases or bool(modes - {None}),
+            connector="connector" in modes,
+            databases=databases,
+            pubsub=any(t.config.pubsub and (t.config.pubsub.topics or t.config.pubsub.subscriptions) for t in targets),
+        )
+
+
+def deletion_protection(target: Target, name: str) -> bool:
+    setting = target.config.databases[name].deletion_protection
+    return target.production if setting is None else setting
+
+
+def module_inputs(target: Target, features: Features) -> dict[str, Any]:
+    """The arguments of `module "app"` for one environment, in the order they are written."""
+    config = target.config
+    prefix = name_prefix(target)
+    inputs: dict[str, Any] = {
+        "project": target.project,
+        "region": target.region,
+        "name_prefix": prefix,
+        "labels": {"app": target.app, "environment": target.env_name, "managed-by": "shipit"},
+    }
+    services: dict[str, Any] = {}
+    for name, svc in config.services.items():
+        entry: dict[str, Any] = {}
+        if svc.cloud_run.service_account:
+            entry["service_account_email"] = svc.cloud_run.service_account
+        else:
+            entry["account_id"] = account_id(target, name)
+        entry["secrets"] = service_secret_keys(svc)
+        if features.databases:
+            entry["databases"] = list(svc.databases)
+        services[name] = entry
+    inputs["services"] = services
+    keys: list[str] = []
+    for svc in config.services.values():
+        keys.extend(k for k in service_secret_keys(svc) if k not in keys)
+    keys.extend(k for k in config.secrets.extra if k not in keys)
+    inputs["secrets"] = {key: target.secret_id(key) for key in keys}
+    replication = config.secrets.replication
+    inputs["secret_replication_locations"] = [] if replication.automatic else list(replication.locations)
+    inputs["repository"] = {"id": target.repository, "location": target.registry_location}
+    if features.network:
+        inputs["network"] = {
+            "name": fit(f"{prefix}-vpc", 63),
+            "subnet_name": fit(f"{prefix}-{target.region}", 63),
+            "subnet_cidr": config.infra.subnet_cidr,
+        }
+    if features.connector:
+        needs = any(vpc_mode(svc) == "connector" for svc in config.services.values())
+        inputs["connector"] = {"name": connector_name(target), "cidr": config.infra.connector_cidr} if needs else None
+    if features.databases:
+        inputs["databases"] = {
+            name: {
+                "instance_name": fit(f"{prefix}-{name}", 84),
+                "version": db.version,
+                "tier": db.tier,
+                "disk_gb": db.disk_gb,
+                "disk_autoresize": db.disk_autoresize,
+                "availability": db.availability,
+                "backups": db.backups,
+                "point_in_time_recovery": db.point_in_time_recovery,
+                "deletion_protection": deletion_protection(target, name),
+                "database": db.name or name.replace("-", "_"),
+                "user": db.user or "app",
+                "url_secret_id": target.secret_id(database_url_secret_key(name)),
+            }
+            for name, db in config.databases.items()
+        }
+    if features.pubsub:
+        pubsub = config.pubsub
+        subs = pubsub.subscriptions if pubsub else {}
+        data: dict[str, Any] = {}
+        if any(sub.push for sub in subs.values()):
+            data["push_account_id"] = account_id(target, "push")
+        data["topics"] = {
+            name: {"labels": dict(topic.labels)} for name, topic in (pubsub.topics if pubsub else {}).items()
+        }
+        data["subscriptions"] = {
+            name: {
+                "topic": sub.topic,
+                "ack_deadline": sub.ack_deadline,
+                **({"push_service": sub.push.service, "push_path": sub.push.path} if sub.push else {}),
+            }
+            for name, sub in subs.items()
+        }
+        inputs["pubsub"] = data
+    return inputs
+
+
+def _backend(target: Target) -> Block:
+    if target.config.infra.backend == "local":
+        return Block(
+            "backend",
+            ("local",),
+            (
+                Comment(
+                    "Local state (infra.backend: local, an explicit opt-in): it holds the database\n"
+                    "passwords, is not shared with your team and has no lock across machines."
+                ),
+                Attr("path", "terraform.tfstate"),
+            ),
+        )
+    return Block(
+        "backend",
+        ("gcs",),
+        (
+            Comment("A versioned bucket; `shipit infra bootstrap` creates it."),
+            Attr("bucket", target.state_bucket),
+            Attr("prefix", f"{target.app}/{target.env_name}"),
+        ),
+    )
+
+
+def environment_main(target: Target, features: Features) -> str:
+    inputs = module_inputs(target, features)
+    module_body: list[Item] = [Attr("source", "../.."), Blank()]
+    for key in ("project", "region", "name_prefix", "labels"):
+        module_body.append(Attr(key, inputs.pop(key)))
+    for key, value in inputs.items():
+        module_body.append(Blank())
+        if key == "databases":
+            module_body.append(Comment("deletion_protection is on by default in production environments."))
+        module_body.append(Attr(key, value))
+    items: list[Item] = [
+        Comment(
+            f"The {target.env_name} environment{' (production)' if target.production else ''}: "
+            f"project {target.project}, region {target.region}.\n"
+            f"Run it with `shipit infra plan -e {target.env_name}` (or terraform in this directory)."
+        ),
+        Block("terraform", (), (Attr("required_version", REQUIRED_TERRAFORM), Blank(), _backend(target))),
+        Block("provider", ("google",), (Attr("project", target.project), Attr("region", target.region))),
+        Block("module", (MODULE_NAME,), tuple(module_body)),
+    ]
+    return render(items)
+
+
+def output_names(features: Features) -> list[str]:
+    names = ["service_accounts", "repository_url", "secrets"]
+    if features.network:
+        names.append("network")
+    if features.connector:
+        names.append("vpc_connector")
+    if features.databases:
+        names.append("databases")
+    if features.pubsub:
+        names.append("pubsub_push_service_account")
+    return names
+
+
+def environment_outputs(features: Features) -> str:
+    items: list[Item] = [
+        Comment("The module's outputs, for `terraform output` and shipit's deploy step."),
+    ]
+    items.extend(
+        Block("output", (name,), (Attr("value", Raw(f"module.{MODULE_NAME}.{name}")),))
+        for name in output_names(features)
+    )
+    return render(items)
+
+
+def _locals(features: Features) -> str:
+    text = module.LOCALS_HEAD
+    if features.databases:
+        text += module.LOCALS_DATABASES
+    if features.pubsub:
+        text += module.LOCALS_PUBSUB
+    text += module.LOCALS_APIS_HEAD
+    conditional = []
+    if features.network:
+        conditional.append('["compute.googleapis.com"]')
+    if features.connector:
+        conditional.append('var.connector != null ? ["vpcaccess.googleapis.com"] : []')
+    if features.databases:
+        apis = '["sqladmin.googleapis.com", "servicenetworking.googleapis.com"]'
+        conditional.append(f"length(var.databases) > 0 ? {apis} : []")
+    if features.pubsub:
+        conditional.append('length(var.pubsub.topics) > 0 ? ["pubsub.googleapis.com"] : []')
+    text += "".join(f"    {expr},\n" for expr in conditional)
+    return text + "  ))\n}\n"
+
+
+def module_files(features: Features) -> dict[str, str]:
+    variables = module.VARIABLES_BASE
+    outputs = module.OUTPUTS_BASE
+    files = {"versions.tf": module.VERSIONS, "apis.tf": module.APIS}
+    if features.network:
+        variables += module.VARIABLES_NETWORK
+        outputs += module.OUTPUTS_NETWORK
+        files["network.tf"] = module.NETWORK + (module.CONNECTOR if features.connector else "")
+    if features.connector:
+        variables += module.VARIABLES_CONNECTOR
+        outputs += module.OUTPUTS_CONNECTOR
+    if features.databases:
+        variables += module.VARIABLES_DATABASES
+        outputs += module.OUTPUTS_DATABASES
+        files["databases.tf"] = module.DATABASES
+    if features.pubsub:
+        variables += module.VARIABLES_PUBSUB
+        outputs += module.OUTPUTS_PUBSUB
+        files["pubsub.tf"] = module.PUBSUB
+    files["variables.tf"] = variables
+    files["locals.tf"] = _locals(features)
+    files["service_accounts.tf"] = module.SERVICE_ACCOUNTS
+    files["secrets.tf"] = module.SECRETS + (module.DATABASE_IAM if features.databases else "")
+    files["registry.tf"] = module.REGISTRY
+    files["outputs.tf"] = outputs
+    files[".gitignore"] = module.GITIGNORE
+    return files
+
+
+def render_infra(targets: Sequence[Target]) -> dict[str, str]:
+    """Every file of infra/ for these environments: {path relative to infra/: text}."""
+    if not targets:
+        return {}
+    features = Features.of(targets)
+    files = module_files(features)
+    for target in targets:
+        files[f"{environment_dir(target.env_name)}/main.tf"] = environment_main(target, features)
+        files[f"{environment_dir(target.env_name)}/outputs.tf"] = environment_outputs(features)
+    return dict(sorted(files.items()))

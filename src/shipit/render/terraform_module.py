@@ -1,0 +1,616 @@
+"""The shared Terraform module that `shipit infra generate` writes into infra/ (the text of its files).
+
+Every environment root (infra/environments/ENV/main.tf) calls this one module with that environment's
+data, so a change to a resource is made once. Sections are included only when some environment needs
+them (no pubsub.tf without topics). This text is checked by tests: `terraform fmt` leaves it unchanged,
+and python-hcl2 parses it for the security properties (no public IP, no primitive roles, ...).
+"""
+
+from __future__ import annotations
+
+VERSIONS = """\
+terraform {
+  required_version = ">= 1.5"
+
+  required_providers {
+    google = {
+      source  = "hashicorp/google"
+      version = ">= 6.0, < 7.0"
+    }
+    random = {
+      source  = "hashicorp/random"
+      version = ">= 3.6, < 4.0"
+    }
+  }
+}
+"""
+
+VARIABLES_BASE = """\
+variable "project" {
+  description = "Google Cloud project id of this environment."
+  type        = string
+}
+
+variable "region" {
+  description = "Region of Cloud Run, Cloud SQL, the subnet and the connector."
+  type        = string
+}
+
+variable "name_prefix" {
+  description = "Prefix of resource names: APP-ENV."
+  type        = string
+}
+
+variable "labels" {
+  description = "Labels put on every resource that takes labels."
+  type        = map(string)
+  default     = {}
+}
+
+variable "services" {
+  description = "Cloud Run services (deployed by shipit, not by Terraform) and what each may read."
+  type = map(object({
+    # The service account Terraform creates for the service, or null when it brings its own.
+    account_id            = optional(string)
+    service_account_email = optional(string)
+    # Keys of var.secrets this service reads: it gets secretAccessor on exactly these.
+    secrets = optional(list(string), [])
+    # Keys of var.databases this service connects to.
+    databases = optional(list(string), [])
+  }))
+}
+
+variable "secrets" {
+  description = "Secret key -> Secret Manager secret id. Terraform creates the secrets; shipit adds the versions."
+  type        = map(string)
+  default     = {}
+}
+
+variable "secret_replication_locations" {
+  description = "Where secrets are replicated; empty means automatic."
+  type        = list(string)
+  default     = []
+}
+
+variable "repository" {
+  description = "The Artifact Registry repository that holds the images."
+  type = object({
+    id       = string
+    location = string
+  })
+}
+"""
+
+VARIABLES_NETWORK = """
+variable "network" {
+  description = "The VPC that holds Cloud SQL's private IP and that Cloud Run egresses into."
+  type = object({
+    name        = string
+    subnet_name = string
+    subnet_cidr = string
+  })
+}
+"""
+
+VARIABLES_CONNECTOR = """
+variable "connector" {
+  description = "Serverless VPC Access connector for Cloud Run; null when services use Direct VPC egress."
+  type = object({
+    name = string
+    cidr = string
+  })
+  default = null
+}
+"""
+
+VARIABLES_DATABASES = """
+variable "databases" {
+  description = "Cloud SQL Postgres instances, one database and one user each."
+  type = map(object({
+    instance_name          = string
+    version                = string
+    tier                   = string
+    disk_gb                = number
+    disk_autoresize        = bool
+    availability           = string
+    backups                = bool
+    point_in_time_recovery = bool
+    deletion_protection    = bool
+    database               = string
+    user                   = string
+    url_secret_id          = string
+  }))
+  default = {}
+
+  validation {
+    condition     = alltrue([for db in values(var.databases) : contains(["zonal", "regional"], db.availability)])
+    error_message = "availability is \\"zonal\\" or \\"regional\\"."
+  }
+}
+"""
+
+VARIABLES_PUBSUB = """
+variable "pubsub" {
+  description = "Pub/Sub topics and subscriptions; a push subscription delivers to a Cloud Run service."
+  type = object({
+    push_account_id = optional(string)
+    topics = optional(map(object({
+      labels = optional(map(string), {})
+    })), {})
+    subscriptions = optional(map(object({
+      topic        = string
+      ack_deadline = optional(number, 10)
+      push_service = optional(string)
+      push_path    = optional(string, "/")
+    })), {})
+  })
+  default = {}
+}
+"""
+
+# Pure data derived from the variables (no resources): tests evaluate exactly these expressions with
+# the real terraform binary, so the bindings below are checked, not just read.
+LOCALS_HEAD = """\
+locals {
+  # One secretAccessor binding per (service, secret) pair: a service reads exactly the secrets it
+  # lists, and nothing is granted project-wide.
+  secret_accessors = merge([
+    for name, svc in var.services : {
+      for key in svc.secrets : "${name}/${key}" => { service = name, secret = key }
+    }
+  ]...)
+
+  # Services whose runtime account Terraform creates; the others name their own.
+  created_accounts = { for name, svc in var.services : name => svc.account_id if svc.service_account_email == null }
+"""
+
+LOCALS_DATABASES = """
+  # Each service that uses a database may read that database's DATABASE_URL secret, and only that.
+  database_url_accessors = merge([
+    for name, svc in var.services : {
+      for db in svc.databases : "${name}/${db}" => { service = name, database = db }
+    }
+  ]...)
+
+  # roles/cloudsql.client goes only to services that use a database.
+  sql_clients = toset([for name, svc in var.services : name if length(svc.databases) > 0])
+"""
+
+LOCALS_PUBSUB = """
+  push_subscriptions = { for name, sub in var.pubsub.subscriptions : name => sub if sub.push_service != null }
+  push_services      = toset([for sub in values(local.push_subscriptions) : sub.push_service])
+"""
+
+# Built from the feature flags in terraform.py: (api, expression that says whether it is needed).
+LOCALS_APIS_HEAD = """
+  # APIs this environment needs. Enabling is idempotent; see apis.tf for why they stay on at destroy.
+  apis = toset(concat(
+    ["run.googleapis.com", "iam.googleapis.com", "secretmanager.googleapis.com", "artifactregistry.googleapis.com"],
+"""
+
+APIS = """\
+resource "google_project_service" "apis" {
+  for_each = local.apis
+  project  = var.project
+  service  = each.value
+
+  # Destroying this environment must not switch off APIs that anything else in the project uses.
+  disable_on_destroy = false
+}
+"""
+
+NETWORK = """\
+# The VPC that Cloud SQL's private IP lives on and that Cloud Run reaches it through.
+resource "google_compute_network" "main" {
+  project                 = var.project
+  name                    = var.network.name
+  auto_create_subnetworks = false
+
+  depends_on = [google_project_service.apis]
+}
+
+resource "google_compute_subnetwork" "main" {
+  project       = var.project
+  name          = var.network.subnet_name
+  region        = var.region
+  network       = google_compute_network.main.id
+  ip_cidr_range = var.network.subnet_cidr
+
+  # Instances without external IPs (Cloud Run with Direct VPC egress) can still reach Google APIs.
+  private_ip_google_access = true
+}
+"""
+
+CONNECTOR = """
+# Serverless VPC Access: how Cloud Run services reach the private IP when they don't use Direct VPC
+# egress. Its /28 range must not overlap the subnet or the private services range.
+resource "google_vpc_access_connector" "connector" {
+  count = var.connector != null ? 1 : 0
+
+  project       = var.project
+  name          = var.connector.name
+  region        = var.region
+  network       = google_compute_network.main.name
+  ip_cidr_range = var.connector.cidr
+  machine_type  = "e2-micro"
+  min_instances = 2
+  max_instances = 3
+
+  depends_on = [google_project_service.apis]
+}
+"""
+
+_REPLICATION = """\
+  replication {
+    dynamic "auto" {
+      for_each = length(var.secret_replication_locations) == 0 ? [1] : []
+      content {}
+    }
+    dynamic "user_managed" {
+      for_each = length(var.secret_replication_locations) > 0 ? [1] : []
+      content {
+        dynamic "replicas" {
+          for_each = var.secret_replication_locations
+          content {
+            location = replicas.value
+          }
+        }
+      }
+    }
+  }
+"""
+
+DATABASES = (
+    """\
+# Private service access: Cloud SQL's private IP comes from this range, in a Google-managed network
+# peered with ours. Only created when the environment has a database.
+resource "google_compute_global_address" "private_services" {
+  count = length(var.databases) > 0 ? 1 : 0
+
+  project       = var.project
+  name          = "${var.name_prefix}-private-services"
+  purpose       = "VPC_PEERING"
+  address_type  = "INTERNAL"
+  prefix_length = 16
+  network       = google_compute_network.main.id
+}
+
+resource "google_service_networking_connection" "private_services" {
+  count = length(var.databases) > 0 ? 1 : 0
+
+  network                 = google_compute_network.main.id
+  service                 = "servicenetworking.googleapis.com"
+  reserved_peering_ranges = [google_compute_global_address.private_services[0].name]
+
+  depends_on = [google_project_service.apis]
+}
+
+resource "google_sql_database_instance" "db" {
+  for_each = var.databases
+
+  project          = var.project
+  name             = each.value.instance_name
+  region           = var.region
+  database_version = "POSTGRES_${each.value.version}"
+
+  # Terraform refuses to destroy the instance while this is true (on by default in production).
+  deletion_protection = each.value.deletion_protection
+
+  settings {
+    tier = each.value.tier
+    # Shared-core tiers (db-f1-micro, db-g1-small, db-custom-*) exist only in the Enterprise edition,
+    # which Postgres 16+ no longer picks by default.
+    edition           = startswith(each.value.tier, "db-perf-optimized-") ? "ENTERPRISE_PLUS" : "ENTERPRISE"
+    availability_type = upper(each.value.availability)
+    disk_size         = each.value.disk_gb
+    disk_autoresize   = each.value.disk_autoresize
+    user_labels       = var.labels
+
+    # The same protection on Google's side: the console and gcloud can't delete it either.
+    deletion_protection_enabled = each.value.deletion_protection
+
+    ip_configuration {
+      # No public IP: the instance is reachable only from inside the VPC, which Cloud Run enters
+      # through the connector or Direct VPC egress.
+      ipv4_enabled    = false
+      private_network = google_compute_network.main.id
+    }
+
+    backup_configuration {
+      enabled    = each.value.backups
+      start_time = "03:00"
+      # Point-in-time recovery replays the write-ahead log on top of a backup, so it needs backups.
+      point_in_time_recovery_enabled = each.value.backups && each.value.point_in_time_recovery
+    }
+  }
+
+  depends_on = [google_service_networking_connection.private_services]
+}
+
+resource "google_sql_database" "db" {
+  for_each = var.databases
+
+  project  = var.project
+  name     = each.value.database
+  instance = google_sql_database_instance.db[each.key].name
+}
+
+# Letters and digits only: the password goes into a URL, and not every driver undoes percent-encoding.
+# 32 characters of [A-Za-z0-9] is about 190 bits.
+resource "random_password" "db" {
+  for_each = var.databases
+
+  length  = 32
+  special = false
+}
+
+resource "google_sql_user" "db" {
+  for_each = var.databases
+
+  project  = var.project
+  name     = each.value.user
+  instance = google_sql_database_instance.db[each.key].name
+  password = random_password.db[each.key].result
+
+  # Postgres can't drop a role that owns tables; the role goes away with the instance anyway.
+  deletion_policy = "ABANDON"
+}
+
+# DATABASE_URL on the private IP, so the application reads the same variable as it does locally.
+resource "google_secret_manager_secret" "database_url" {
+  for_each = var.databases
+
+  project   = var.project
+  secret_id = each.value.url_secret_id
+  labels    = var.labels
+
+"""
+    + _REPLICATION
+    + """
+  depends_on = [google_project_service.apis]
+}
+
+resource "google_secret_manager_secret_version" "database_url" {
+  for_each = var.databases
+
+  secret      = google_secret_manager_secret.database_url[each.key].id
+  secret_data = "postgresql://${each.value.user}:${random_password.db[each.key].result}@${google_sql_database_instance.db[each.key].private_ip_address}:5432/${each.value.database}"
+}
+"""
+)
+
+SERVICE_ACCOUNTS = """\
+# One runtime identity per Cloud Run service, so each gets only what it needs.
+resource "google_service_account" "service" {
+  for_each = local.created_accounts
+
+  project      = var.project
+  account_id   = each.value
+  display_name = "${var.name_prefix} ${each.key}"
+  description  = "Runtime identity of the Cloud Run service ${each.key} (deployed by shipit)."
+
+  depends_on = [google_project_service.apis]
+}
+
+locals {
+  service_account_emails = merge(
+    { for name, svc in var.services : name => svc.service_account_email if svc.service_account_email != null },
+    { for name, account in google_service_account.service : name => account.email },
+  )
+}
+"""
+
+SECRETS = (
+    """\
+# Secret containers only: shipit adds the versions from the env file on every deploy, so values
+# never pass through Terraform or its state.
+resource "google_secret_manager_secret" "secret" {
+  for_each = var.secrets
+
+  project   = var.project
+  secret_id = each.value
+  labels    = var.labels
+
+"""
+    + _REPLICATION
+    + """
+  depends_on = [google_project_service.apis]
+}
+
+# Per secret and per service: no project-wide secret access.
+resource "google_secret_manager_secret_iam_member" "accessor" {
+  for_each = local.secret_accessors
+
+  project   = var.project
+  secret_id = google_secret_manager_secret.secret[each.value.secret].secret_id
+  role      = "roles/secretmanager.secretAccessor"
+  member    = "serviceAccount:${local.service_account_emails[each.value.service]}"
+}
+"""
+)
+
+DATABASE_IAM = """
+resource "google_secret_manager_secret_iam_member" "database_url_accessor" {
+  for_each = local.database_url_accessors
+
+  project   = var.project
+  secret_id = google_secret_manager_secret.database_url[each.value.database].secret_id
+  role      = "roles/secretmanager.secretAccessor"
+  member    = "serviceAccount:${local.service_account_emails[each.value.service]}"
+}
+
+# Cloud SQL has no per-instance IAM. The role lets a service connect through the Cloud SQL connectors
+# or Auth Proxy; over the private IP the password in DATABASE_URL is what authenticates.
+resource "google_project_iam_member" "cloudsql_client" {
+  for_each = local.sql_clients
+
+  project = var.project
+  role    = "roles/cloudsql.client"
+  member  = "serviceAccount:${local.service_account_emails[each.value]}"
+}
+"""
+
+REGISTRY = """\
+locals {
+  registry_host = "${var.repository.location}-docker.pkg.dev"
+}
+
+resource "google_artifact_registry_repository" "images" {
+  project       = var.project
+  location      = var.repository.location
+  repository_id = var.repository.id
+  format        = "DOCKER"
+  description   = "Images of ${var.name_prefix}, tagged by content and pushed by shipit."
+  labels        = var.labels
+
+  depends_on = [google_project_service.apis]
+}
+"""
+
+PUBSUB = """\
+data "google_project" "this" {
+  project_id = var.project
+}
+
+resource "google_pubsub_topic" "topic" {
+  for_each = var.pubsub.topics
+
+  project = var.project
+  name    = each.key
+  labels  = merge(var.labels, each.value.labels)
+
+  depends_on = [google_project_service.apis]
+}
+
+# Push subscriptions sign their requests with an OIDC token of this account; Cloud Run checks it.
+resource "google_service_account" "pubsub_push" {
+  count = length(local.push_subscriptions) > 0 ? 1 : 0
+
+  project      = var.project
+  account_id   = var.pubsub.push_account_id
+  display_name = "${var.name_prefix} Pub/Sub push"
+  description  = "Identity of Pub/Sub push deliveries to Cloud Run."
+
+  depends_on = [google_project_service.apis]
+}
+
+# Pub/Sub's service agent mints the OIDC tokens of the push account.
+resource "google_service_account_iam_member" "pubsub_token_creator" {
+  count = length(google_service_account.pubsub_push)
+
+  service_account_id = google_service_account.pubsub_push[0].name
+  role               = "roles/iam.serviceAccountTokenCreator"
+  member             = "serviceAccount:service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
+}
+
+# The push account may invoke exactly the services it pushes to. shipit deploys those services after
+# this module is applied, so a binding on the service itself can't exist yet: this is a project
+# binding narrowed to the service by an IAM condition.
+resource "google_project_iam_member" "pubsub_push_invoker" {
+  for_each = local.push_services
+
+  project = var.project
+  role    = "roles/run.invoker"
+  member  = "serviceAccount:${google_service_account.pubsub_push[0].email}"
+
+  condition {
+    title      = "only-${each.value}"
+    expression = "resource.name.endsWith(\\"/locations/${var.region}/services/${each.value}\\")"
+  }
+}
+
+locals {
+  # Cloud Run's deterministic service URL, known before the service is deployed.
+  run_urls = {
+    for name in local.push_services :
+    name => "https://${name}-${data.google_project.this.number}.${var.region}.run.app"
+  }
+}
+
+resource "google_pubsub_subscription" "subscription" {
+  for_each = var.pubsub.subscriptions
+
+  project              = var.project
+  name                 = each.key
+  topic                = google_pubsub_topic.topic[each.value.topic].id
+  ack_deadline_seconds = each.value.ack_deadline
+  labels               = var.labels
+
+  dynamic "push_config" {
+    for_each = each.value.push_service != null ? [each.value] : []
+    content {
+      push_endpoint = "${local.run_urls[push_config.value.push_service]}${push_config.value.push_path}"
+
+      oidc_token {
+        service_account_email = google_service_account.pubsub_push[0].email
+        audience              = local.run_urls[push_config.value.push_service]
+      }
+    }
+  }
+}
+"""
+
+OUTPUTS_BASE = """\
+output "service_accounts" {
+  description = "Cloud Run service -> email of its runtime service account."
+  value       = local.service_account_emails
+}
+
+output "repository_url" {
+  description = "Where images are pushed: LOCATION-docker.pkg.dev/PROJECT/REPOSITORY."
+  value       = "${local.registry_host}/${var.project}/${google_artifact_registry_repository.images.repository_id}"
+}
+
+output "secrets" {
+  description = "Secret key -> Secret Manager secret id."
+  value       = { for key, secret in google_secret_manager_secret.secret : key => secret.secret_id }
+}
+"""
+
+OUTPUTS_NETWORK = """
+output "network" {
+  description = "The VPC and subnet, for Cloud Run Direct VPC egress."
+  value = {
+    network = google_compute_network.main.name
+    subnet  = google_compute_subnetwork.main.name
+  }
+}
+"""
+
+OUTPUTS_CONNECTOR = """
+output "vpc_connector" {
+  description = "Id of the Serverless VPC Access connector (null with Direct VPC egress)."
+  value       = one(google_vpc_access_connector.connector[*].id)
+}
+"""
+
+OUTPUTS_DATABASES = """
+output "databases" {
+  description = "Per database: private IP, connection name, and the secret version that holds DATABASE_URL."
+  value = {
+    for name, db in google_sql_database_instance.db : name => {
+      private_ip         = db.private_ip_address
+      connection_name    = db.connection_name
+      url_secret         = google_secret_manager_secret.database_url[name].secret_id
+      url_secret_version = google_secret_manager_secret_version.database_url[name].name
+    }
+  }
+}
+"""
+
+OUTPUTS_PUBSUB = """
+output "pubsub_push_service_account" {
+  description = "Email of the account push subscriptions authenticate as (null without push subscriptions)."
+  value       = one(google_service_account.pubsub_push[*].email)
+}
+"""
+
+GITIGNORE = """\
+# Provider plugins and per-environment working state.
+.terraform/
+# Local state (infra.backend: local) holds the database passwords: never commit it.
+*.tfstate
+*.tfstate.*
+*.tfplan
+crash.log
+"""

@@ -1,0 +1,96 @@
+"""The generated module against the real terraform binary.
+
+`terraform validate` needs the Google provider, which cannot be downloaded here, so the module is
+checked with what works offline: `terraform fmt -check` (no provider needed), and the pure `locals`
+(who may read which secret, who gets cloudsql.client, which APIs) evaluated by terraform itself with
+each environment's real module arguments.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from infra_support import CONFIGS, example_targets, generate, targets_of, write_config, write_tree
+
+from shipit.infra.generate import desired_files
+from shipit.render.terraform import service_secret_keys
+
+pytestmark = pytest.mark.terraform
+
+ALL = ["example", *CONFIGS]
+
+
+def _targets(name: str, tmp_path: Path) -> list:
+    if name == "example":
+        return example_targets(tmp_path)
+    return targets_of(write_config(tmp_path, CONFIGS[name]))
+
+
+def _tf(terraform_bin: str, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([terraform_bin, *args], cwd=cwd, capture_output=True, text=True, check=False)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_terraform_fmt_leaves_generated_files_unchanged(name: str, tmp_path: Path, terraform_bin: str) -> None:
+    out = tmp_path / "infra"
+    # With the ownership headers, exactly as written to disk.
+    write_tree(out, desired_files(_targets(name, tmp_path)))
+    proc = _tf(terraform_bin, out, "fmt", "-check", "-recursive", "-diff", "-no-color")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+PROBE = """
+output "secret_accessors" { value = local.secret_accessors }
+output "created_accounts" { value = local.created_accounts }
+output "apis" { value = local.apis }
+"""
+PROBE_DATABASES = """
+output "database_url_accessors" { value = local.database_url_accessors }
+output "sql_clients" { value = local.sql_clients }
+"""
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_locals_expand_to_exact_bindings(name: str, tmp_path: Path, terraform_bin: str) -> None:
+    targets = _targets(name, tmp_path)
+    generated = generate(targets)
+    has_db = "databases.tf" in generated.files
+    for target in targets:
+        probe = tmp_path / f"probe-{target.env_name}"
+        probe.mkdir()
+        for file in ("variables.tf", "locals.tf"):
+            (probe / file).write_text(generated.files[file])
+        (probe / "probe.tf").write_text(PROBE + (PROBE_DATABASES if has_db else ""))
+        inputs = generated.inputs(target.env_name)
+        inputs.pop("source")
+        (probe / "terraform.tfvars.json").write_text(json.dumps(inputs))
+        for args in (("init", "-input=false", "-no-color"), ("apply", "-auto-approve", "-input=false", "-no-color")):
+            proc = _tf(terraform_bin, probe, *args)
+            assert proc.returncode == 0, proc.stdout + proc.stderr
+        proc = _tf(terraform_bin, probe, "output", "-json")
+        outputs = {k: v["value"] for k, v in json.loads(proc.stdout).items()}
+
+        services = target.config.services
+        expected = {
+            f"{svc}/{key}": {"service": svc, "secret": key}
+            for svc, s in services.items()
+            for key in service_secret_keys(s)
+        }
+        assert outputs["secret_accessors"] == expected
+        assert outputs["created_accounts"] == {
+            svc: inputs["services"][svc]["account_id"] for svc, s in services.items() if not s.cloud_run.service_account
+        }
+        apis = set(outputs["apis"])
+        assert {"run.googleapis.com", "secretmanager.googleapis.com", "artifactregistry.googleapis.com"} <= apis
+        assert ("sqladmin.googleapis.com" in apis) is bool(target.config.databases)
+        assert ("servicenetworking.googleapis.com" in apis) is bool(target.config.databases)
+        assert ("pubsub.googleapis.com" in apis) is bool(target.config.pubsub and target.config.pubsub.topics)
+        assert ("vpcaccess.googleapis.com" in apis) is bool(inputs.get("connector"))
+        if has_db:
+            assert outputs["database_url_accessors"] == {
+                f"{svc}/{db}": {"service": svc, "database": db} for svc, s in services.items() for db in s.databases
+            }
+            assert set(outputs["sql_clients"]) == {svc for svc, s in services.items() if s.databases}

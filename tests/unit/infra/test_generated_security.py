@@ -1,0 +1,170 @@
+"""The generated module, parsed with a real HCL parser: the security properties hold for every config."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from infra_support import Generated
+
+from shipit.render.terraform import database_url_secret_key, service_secret_keys
+
+PRIMITIVE_ROLES = {"roles/owner", "roles/editor", "roles/viewer"}
+IAM_TYPES = ("_iam_member", "_iam_binding", "_iam_policy")
+
+
+def _walk(value: Any, key: str = "") -> list[tuple[str, Any]]:
+    if isinstance(value, dict):
+        return [pair for k, v in value.items() for pair in _walk(v, k)]
+    if isinstance(value, list):
+        return [pair for v in value for pair in _walk(v, key)]
+    return [(key, value)]
+
+
+def test_no_public_ip_anywhere(generated: Generated) -> None:
+    for rtype, _name, body in generated.resources():
+        pairs = _walk(body)
+        assert ("ipv4_enabled", True) not in pairs
+        assert "authorized_networks" not in json.dumps(body)
+        if rtype == "google_sql_database_instance":
+            (settings,) = body["settings"]
+            (ip,) = settings["ip_configuration"]
+            assert ip["ipv4_enabled"] is False
+            assert ip["private_network"] == "${google_compute_network.main.id}"
+
+
+def test_no_primitive_roles_and_no_project_wide_secret_access(generated: Generated) -> None:
+    for rtype, name, body in generated.resources():
+        role = body.get("role")
+        if role is None:
+            continue
+        assert role not in PRIMITIVE_ROLES, f"{rtype}.{name}"
+        if rtype.startswith("google_project_iam"):
+            assert not role.startswith("roles/secretmanager."), f"{rtype}.{name} grants secrets project-wide"
+        assert rtype.endswith("_iam_member"), "authoritative bindings would remove other members"
+    text = "\n".join(generated.files.values())
+    for role in PRIMITIVE_ROLES:
+        assert role not in text
+
+
+def test_accessor_bindings_are_per_secret_and_per_service(generated: Generated) -> None:
+    accessor = generated.resource("google_secret_manager_secret_iam_member", "accessor")
+    assert accessor["for_each"] == "${local.secret_accessors}"
+    assert accessor["role"] == "roles/secretmanager.secretAccessor"
+    assert accessor["secret_id"] == "${google_secret_manager_secret.secret[each.value.secret].secret_id}"
+    assert accessor["member"] == "serviceAccount:${local.service_account_emails[each.value.service]}"
+    for target in generated.targets:
+        inputs = generated.inputs(target.env_name)
+        for name, svc in target.config.services.items():
+            assert inputs["services"][name]["secrets"] == service_secret_keys(svc)
+        declared = {k for svc in target.config.services.values() for k in service_secret_keys(svc)}
+        declared |= set(target.config.secrets.extra)
+        assert inputs["secrets"] == {key: target.secret_id(key) for key in declared}
+    # What the for_each expressions expand to is checked with the real terraform binary in
+    # tests/integration/infra/test_generated_module.py.
+
+
+def test_cloudsql_client_only_for_database_users(generated: Generated) -> None:
+    has_databases = any(t.config.databases for t in generated.targets)
+    names = {(t, n) for t, n, _ in generated.resources()}
+    if not has_databases:
+        assert ("google_project_iam_member", "cloudsql_client") not in names
+        assert "databases.tf" not in generated.files
+        return
+    client = generated.resource("google_project_iam_member", "cloudsql_client")
+    assert client["for_each"] == "${local.sql_clients}"
+    assert client["role"] == "roles/cloudsql.client"
+    for target in generated.targets:
+        services = generated.inputs(target.env_name)["services"]
+        for name, svc in target.config.services.items():
+            assert services[name]["databases"] == list(svc.databases)
+
+
+def test_databases_private_backed_up_and_protected_in_production(generated: Generated) -> None:
+    for target in generated.targets:
+        inputs = generated.inputs(target.env_name)
+        for name, db in target.config.databases.items():
+            entry = inputs["databases"][name]
+            expected = target.production if db.deletion_protection is None else db.deletion_protection
+            assert entry["deletion_protection"] is expected
+            if target.production and db.deletion_protection is None:
+                assert entry["deletion_protection"] is True
+            assert entry["backups"] is db.backups
+            assert entry["version"] == db.version
+            assert entry["tier"] == db.tier
+            assert entry["url_secret_id"] == target.secret_id(database_url_secret_key(name))
+    if any(t.config.databases for t in generated.targets):
+        instance = generated.resource("google_sql_database_instance", "db")
+        assert instance["deletion_protection"] == "${each.value.deletion_protection}"
+        (settings,) = instance["settings"]
+        assert settings["deletion_protection_enabled"] == "${each.value.deletion_protection}"
+        (backup,) = settings["backup_configuration"]
+        assert backup["enabled"] == "${each.value.backups}"
+        assert "point_in_time_recovery" in backup["point_in_time_recovery_enabled"]
+        version = generated.resource("google_secret_manager_secret_version", "database_url")
+        assert "private_ip_address" in version["secret_data"]
+        assert "random_password.db[each.key].result" in version["secret_data"]
+        password = generated.resource("random_password", "db")
+        assert password["length"] >= 32
+
+
+def test_secret_values_never_in_generated_files(generated: Generated) -> None:
+    # Only containers: no secret version except the database URL built from random_password.
+    versions = [(t, n) for t, n, _ in generated.resources() if t == "google_secret_manager_secret_version"]
+    assert versions in ([], [("google_secret_manager_secret_version", "database_url")])
+    assert not any(name.endswith((".tfvars", ".tfvars.json")) for name in generated.files)
+
+
+def test_connector_or_direct_vpc(generated: Generated) -> None:
+    from shipit.render.terraform import vpc_mode
+
+    for target in generated.targets:
+        inputs = generated.inputs(target.env_name)
+        modes = {vpc_mode(svc) for svc in target.config.services.values()}
+        if "connector" in modes:
+            assert inputs["connector"]["cidr"] == target.config.infra.connector_cidr
+            assert len(inputs["connector"]["name"]) <= 25
+        else:
+            assert inputs.get("connector") in (None, "null")
+        if modes - {None}:
+            assert inputs["network"]["subnet_cidr"] == target.config.infra.subnet_cidr
+
+
+def test_pubsub_push_uses_oidc(generated: Generated) -> None:
+    if "pubsub.tf" not in generated.files:
+        assert not any(t.config.pubsub for t in generated.targets)
+        return
+    sub = generated.resource("google_pubsub_subscription", "subscription")
+    (push,) = sub["dynamic"][0]["push_config"]["content"] if "dynamic" in sub else [None]
+    assert push is not None
+    (oidc,) = push["oidc_token"]
+    assert oidc["service_account_email"] == "${google_service_account.pubsub_push[0].email}"
+    invoker = generated.resource("google_project_iam_member", "pubsub_push_invoker")
+    assert invoker["role"] == "roles/run.invoker"
+    assert "services/${each.value}" in invoker["condition"][0]["expression"]
+
+
+def test_backend_per_environment(generated: Generated) -> None:
+    for target in generated.targets:
+        doc = generated.tf(f"environments/{target.env_name}/main.tf")
+        (terraform,) = doc["terraform"]
+        (backend,) = terraform["backend"]
+        if target.config.infra.backend == "local":
+            assert list(backend) == ["local"]
+        else:
+            assert backend["gcs"]["bucket"] == target.state_bucket
+            assert backend["gcs"]["prefix"] == f"{target.app}/{target.env_name}"
+        (provider,) = doc["provider"]
+        assert provider["google"]["project"] == target.project
+
+
+def test_service_accounts_one_per_service(generated: Generated) -> None:
+    for target in generated.targets:
+        services = generated.inputs(target.env_name)["services"]
+        ids = [s["account_id"] for s in services.values() if "account_id" in s]
+        assert len(ids) == len(set(ids))
+        assert all(6 <= len(i) <= 30 for i in ids)
+        for name, svc in target.config.services.items():
+            if svc.cloud_run.service_account:
+                assert services[name]["service_account_email"] == svc.cloud_run.service_account
+                assert "account_id" not in services[name]
