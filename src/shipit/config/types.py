@@ -5,21 +5,37 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator
-from pydantic_core import PydanticCustomError
+from pydantic import AfterValidator, BeforeValidator, GetCoreSchemaHandler, GetJsonSchemaHandler, WithJsonSchema
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 
-def _rule(pattern: str, what: str, fix: str) -> AfterValidator:
-    compiled = re.compile(pattern)
+class _Rule:
+    """A regex rule with a message that says how to fix the value; its pattern also goes into the JSON Schema,
+    so editors flag a bad name while it is typed."""
 
-    def check(value: str) -> str:
-        if not compiled.fullmatch(value):
+    def __init__(self, pattern: str, what: str, fix: str) -> None:
+        self.pattern, self.what, self.fix = pattern, what, fix
+        self._compiled = re.compile(pattern)
+
+    def _check(self, value: str) -> str:
+        if not self._compiled.fullmatch(value):
             raise PydanticCustomError(
-                "shipit_value", "'{value}' is not a valid {what} ({fix})", {"value": value, "what": what, "fix": fix}
+                "shipit_value",
+                "'{value}' is not a valid {what} ({fix})",
+                {"value": value, "what": self.what, "fix": self.fix},
             )
         return value
 
-    return AfterValidator(check)
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_after_validator_function(self._check, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        return {**handler(schema), "pattern": f"^{self.pattern}$"}
+
+
+def _rule(pattern: str, what: str, fix: str) -> _Rule:
+    return _Rule(pattern, what, fix)
 
 
 # Cloud Run: lowercase letter first, [a-z0-9-], <= 49 characters, no trailing hyphen.
@@ -132,7 +148,11 @@ def _check_memory(value: str) -> str:
     return value
 
 
-Memory = Annotated[str, AfterValidator(_check_memory)]
+Memory = Annotated[
+    str,
+    AfterValidator(_check_memory),
+    WithJsonSchema({"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|k|M|G)$", "examples": ["512Mi", "1Gi"]}),
+]
 
 
 def cpu_count(value: str) -> float:
@@ -156,7 +176,17 @@ def _check_cpu(value: Any) -> str:
     return text
 
 
-Cpu = Annotated[str, BeforeValidator(_check_cpu)]
+# YAML gives `cpu: 1` as a number and `cpu: 500m` as a string; both are accepted.
+Cpu = Annotated[
+    str,
+    BeforeValidator(_check_cpu),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^([0-9]+(\.[0-9]+)?|[0-9]+m)$"}],
+            "description": "1, 2, 4, 6, 8, or 0.08 to <1 (then concurrency must be 1).",
+        }
+    ),
+]
 
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600}
 
@@ -176,7 +206,11 @@ def _to_seconds(value: Any) -> int:
     return int(match.group(1)) * _DURATION_UNITS[match.group(2)]
 
 
-Seconds = Annotated[int, BeforeValidator(_to_seconds)]
+Seconds = Annotated[
+    int,
+    BeforeValidator(_to_seconds),
+    WithJsonSchema({"anyOf": [{"type": "integer"}, {"type": "string", "pattern": "^[0-9]+(s|m|h)$"}]}),
+]
 
 
 def _stringify_scalar(value: Any) -> Any:
@@ -188,7 +222,7 @@ def _stringify_scalar(value: Any) -> Any:
     return value
 
 
-EnvValue = Annotated[str, BeforeValidator(_stringify_scalar)]
+EnvValue = Annotated[str, BeforeValidator(_stringify_scalar), WithJsonSchema({"type": ["string", "number", "boolean"]})]
 
 
 def _split_command(value: Any) -> Any:
@@ -199,4 +233,13 @@ def _split_command(value: Any) -> Any:
     return value
 
 
-Command = Annotated[tuple[str, ...], BeforeValidator(_split_command)]
+Command = Annotated[
+    tuple[str, ...],
+    BeforeValidator(_split_command),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
+            "description": "A list of arguments, or a string split like a shell would.",
+        }
+    ),
+]
