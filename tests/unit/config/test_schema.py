@@ -58,8 +58,11 @@ def test_schema_is_a_valid_json_schema() -> None:
     assert _validator() is not None
 
 
-def test_example_validates_against_the_schema() -> None:
-    errors = list(_validator().iter_errors(yaml.safe_load(EXAMPLE.read_text())))
+@pytest.mark.parametrize(
+    "path", [EXAMPLE, *sorted((ROOT / "examples").glob("*/shipit.yaml"))], ids=lambda p: str(p.relative_to(ROOT))
+)
+def test_examples_validate_against_the_schema(path: Path) -> None:
+    errors = list(_validator().iter_errors(yaml.safe_load(path.read_text())))
     assert [f"{'.'.join(map(str, e.absolute_path))}: {e.message}" for e in errors] == []
 
 
