@@ -36,7 +36,9 @@ services:
 
 
 @pytest.fixture
-def ctx(tmp_path: Path, fake_gcp_mock: FakeGCP, gcp_token: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[StepContext]:
+def ctx(
+    tmp_path: Path, fake_gcp_mock: FakeGCP, gcp_token: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[StepContext]:
     monkeypatch.delenv("SHIPIT_REGISTRY_HOST", raising=False)
     (tmp_path / "shipit.yaml").write_text(CONFIG)
     target = resolve_target(load_config(tmp_path / "shipit.yaml", "shipit.yaml"), "staging")

@@ -55,7 +55,10 @@ class Project:
     def git(self, *args: str) -> str:
         return subprocess.run(
             ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-            cwd=self.root, check=True, capture_output=True, text=True,
+            cwd=self.root,
+            check=True,
+            capture_output=True,
+            text=True,
         ).stdout.strip()
 
     def commit(self, message: str = "c") -> str:

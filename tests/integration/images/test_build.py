@@ -68,8 +68,18 @@ def test_hashed_files_are_exactly_what_docker_sends(project: Project) -> None:
     (ctx_dir / ".dockerignore").write_text(
         "# docker semantics, not gitignore\n*.tmp\n**/*.pyc\nbuild\n!build/keep.txt\ncache/**\n/abs.txt\n"
     )
-    for rel in ("a.tmp", "sub/a.tmp", "sub/m.pyc", "m.pyc", "build/x.txt", "build/keep.txt", "cache/c.txt",
-                "abs.txt", "sub/abs.txt", "deep/er/file.txt"):
+    for rel in (
+        "a.tmp",
+        "sub/a.tmp",
+        "sub/m.pyc",
+        "m.pyc",
+        "build/x.txt",
+        "build/keep.txt",
+        "cache/c.txt",
+        "abs.txt",
+        "sub/abs.txt",
+        "deep/er/file.txt",
+    ):
         path = ctx_dir / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(rel)
@@ -89,7 +99,8 @@ def test_broken_dockerfile_names_the_service_and_step(project: Project) -> None:
         build.apply(ctx, build.plan(ctx))
     message = caught.value.message
     # (the classic builder appends one step per --label, hence "3/N")
-    assert re.search(r"build of service 'web' failed at step 3/\d+ `RUN echo about to fail && false` \(web/Dockerfile:3\)", message)
+    expected = r"build of service 'web' failed at step 3/\d+ `RUN echo about to fail && false` \(web/Dockerfile:3\)"
+    assert re.search(expected, message)
     assert "returned a non-zero code: 1" in message
     assert "web | about to fail" in message  # the log tail
     assert caught.value.exit_code == 1

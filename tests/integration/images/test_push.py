@@ -72,7 +72,7 @@ def test_wrong_token_fails_clearly(project: Project, monkeypatch: pytest.MonkeyP
         push.plan(project.ctx(), ["web"])
     from shipit.steps.images import docker
 
-    with pytest.raises(RemoteError, match="docker login to .* was refused: the access token was not accepted"):
+    with pytest.raises(RemoteError, match=r"docker login to .* was refused: the access token was not accepted"):
         docker().login(project.host, "oauth2accesstoken", "ya29.wrong-token")
 
 
