@@ -1,0 +1,243 @@
+"""shipit.yaml -> a Compose file (compose spec, readable by `docker compose` v2 and docker-compose >= 1.27).
+
+Pure: config and computed environments in, YAML text out. Secret values never enter the file: each
+secret is an interpolation (`STRIPE_KEY: ${STRIPE_KEY}`) that compose fills from the environment
+shipit runs it with (or from `--env-file .env` for someone who exports the file and runs it by hand).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from shipit.config.models import Service
+from shipit.config.target import Target
+from shipit.local.env import DatabaseEndpoint, Endpoints, ServiceEnv, database_identity
+from shipit.local.ports import PortBinding
+
+POSTGRES_PORT = 5432
+PUBSUB_SERVICE = "pubsub-emulator"
+PUBSUB_PORT = 8085
+DEFAULT_POSTGRES_IMAGE = "postgres:{version}-alpine"
+DEFAULT_PUBSUB_IMAGE = "gcr.io/google.com/cloudsdktool/google-cloud-cli:emulators"
+
+
+@dataclass(frozen=True)
+class ComposeOptions:
+    project_name: str
+    base_dir: Path  # relative paths in the file are written relative to this directory
+    env_file_hint: str = ".env"  # shown in the header: where secret values come from
+    postgres_image: str = DEFAULT_POSTGRES_IMAGE  # {version} is the database's major version
+    pubsub_image: str = DEFAULT_PUBSUB_IMAGE
+
+
+def db_service_name(key: str) -> str:
+    return f"db-{key}"
+
+
+def reserved_names(target: Target) -> dict[str, str]:
+    """Compose service names shipit adds -> what they are, to detect a clash with a user service."""
+    names = {db_service_name(key): f"databases.{key}" for key in target.config.databases}
+    if target.config.pubsub is not None:
+        names[PUBSUB_SERVICE] = "pubsub"
+    return names
+
+
+def compose_endpoints(target: Target) -> Endpoints:
+    """Inside the compose network services reach each other by name on their container port."""
+    config = target.config
+    databases = {}
+    for key, db in config.databases.items():
+        name, user = database_identity(key, db)
+        databases[key] = DatabaseEndpoint(db_service_name(key), POSTGRES_PORT, name, user)
+    return Endpoints(
+        runtime="compose",
+        service_urls={name: f"http://{name}:{svc.port}" for name, svc in config.services.items()},
+        service_ports={name: svc.port for name, svc in config.services.items()},
+        databases=databases,
+        pubsub_host=f"{PUBSUB_SERVICE}:{PUBSUB_PORT}" if config.pubsub is not None else None,
+    )
+
+
+def _escape(value: str) -> str:
+    """Compose interpolates $VAR everywhere; a literal $ is written $$."""
+    return value.replace("$", "$$")
+
+
+def _relative(path: str, root: Path, base: Path) -> str:
+    absolute = (root / os.path.expanduser(path)).resolve()
+    rel = os.path.relpath(absolute, base.resolve())
+    if rel == ".":
+        return "."
+    return rel if rel.startswith("..") or os.path.isabs(rel) else f"./{rel}"
+
+
+def _volume(spec: str, root: Path, base: Path, named: set[str]) -> str:
+    source, sep, rest = spec.partition(":")
+    if not sep:
+        return spec  # an anonymous volume: a container path only
+    if source.startswith((".", "/", "~")):
+        return f"{_relative(source, root, base)}:{rest}"
+    named.add(source)
+    return spec
+
+
+def _build(svc: Service, root: Path, base: Path) -> dict[str, Any]:
+    assert svc.build is not None
+    build: dict[str, Any] = {"context": _relative(svc.build.context, root, base)}
+    if svc.build.dockerfile:
+        build["dockerfile"] = svc.build.dockerfile
+    target = svc.local.target or svc.build.target
+    if target:
+        build["target"] = target
+    if svc.build.args:
+        build["args"] = {k: _escape(v) for k, v in sorted(svc.build.args.items())}
+    return build
+
+
+def _service(
+    name: str,
+    target: Target,
+    env: ServiceEnv,
+    ports: tuple[PortBinding, ...],
+    options: ComposeOptions,
+    named_volumes: set[str],
+) -> dict[str, Any]:
+    svc = target.config.services[name]
+    body: dict[str, Any] = {}
+    if svc.image:
+        body["image"] = svc.image
+    else:
+        body["build"] = _build(svc, target.root, options.base_dir)
+    if svc.local.command:
+        body["command"] = [_escape(arg) for arg in svc.local.command]
+    environment: dict[str, str] = {key: _escape(value) for key, value in sorted(env.plain.items())}
+    for key in sorted(env.secrets):
+        environment[key] = "${" + key + "}"  # filled from the environment compose runs in; never the value
+    body["environment"] = environment
+    if ports:
+        body["ports"] = [binding.compose() for binding in ports]
+    if svc.local.volumes:
+        body["volumes"] = [_volume(v, target.root, options.base_dir, named_volumes) for v in svc.local.volumes]
+    depends: dict[str, dict[str, str]] = {}
+    for db_key in svc.databases:
+        depends[db_service_name(db_key)] = {"condition": "service_healthy"}
+    if target.config.pubsub is not None:
+        depends[PUBSUB_SERVICE] = {"condition": "service_healthy"}
+    from shipit.config.refs import parse_refs
+
+    for value in (*svc.env.values(), *svc.local.env.values()):
+        for ref in parse_refs(value):
+            if ref.kind == "services" and ref.name != name:
+                depends.setdefault(ref.name, {"condition": "service_started"})
+            elif ref.kind == "databases":
+                depends.setdefault(db_service_name(ref.name), {"condition": "service_healthy"})
+    if depends:
+        body["depends_on"] = depends
+    return body
+
+
+def _postgres(key: str, endpoint: DatabaseEndpoint, version: str, options: ComposeOptions) -> dict[str, Any]:
+    return {
+        "image": options.postgres_image.format(version=version),
+        "environment": {
+            "POSTGRES_DB": endpoint.name,
+            "POSTGRES_USER": endpoint.user,
+            "POSTGRES_PASSWORD": endpoint.password,
+        },
+        "volumes": [f"{db_service_name(key)}-data:/var/lib/postgresql/data"],
+        # An ephemeral host port: reachable with psql from the laptop, never clashing with a local 5432.
+        "ports": [f"127.0.0.1::{POSTGRES_PORT}"],
+        "healthcheck": {
+            "test": ["CMD-SHELL", f"pg_isready -U {endpoint.user} -d {endpoint.name}"],
+            "interval": "2s",
+            "timeout": "5s",
+            "retries": 30,
+        },
+    }
+
+
+def _pubsub(project: str, options: ComposeOptions) -> dict[str, Any]:
+    return {
+        "image": options.pubsub_image,
+        "command": [
+            "gcloud",
+            "beta",
+            "emulators",
+            "pubsub",
+            "start",
+            f"--host-port=0.0.0.0:{PUBSUB_PORT}",
+            f"--project={project}",
+        ],
+        "ports": [f"127.0.0.1::{PUBSUB_PORT}"],
+        "healthcheck": {
+            "test": ["CMD", "curl", "-sf", f"http://127.0.0.1:{PUBSUB_PORT}/"],
+            "interval": "2s",
+            "timeout": "5s",
+            "retries": 60,
+        },
+    }
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _represent_list(dumper: yaml.SafeDumper, data: list[Any]) -> yaml.Node:
+    """Short lists of scalars (commands, ports, healthcheck tests) on one line, as people write them."""
+    flow = all(isinstance(item, (str, int)) for item in data) and len(str(data)) <= 100
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
+
+
+_Dumper.add_representer(list, _represent_list)
+
+
+def _dump(data: Mapping[str, Any]) -> str:
+    return yaml.dump(
+        dict(data), Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=1000, allow_unicode=True
+    )
+
+
+def _indent(text: str) -> str:
+    return "".join(f"  {line}" if line.strip() else line for line in text.splitlines(True))
+
+
+def render_compose(
+    target: Target,
+    envs: Mapping[str, ServiceEnv],
+    ports: Mapping[str, tuple[PortBinding, ...]],
+    options: ComposeOptions,
+) -> str:
+    config = target.config
+    endpoints = compose_endpoints(target)
+    named_volumes: set[str] = set()
+    services: dict[str, dict[str, Any]] = {}
+    for key, db in config.databases.items():
+        services[db_service_name(key)] = _postgres(key, endpoints.databases[key], db.version, options)
+        named_volumes.add(f"{db_service_name(key)}-data")
+    if config.pubsub is not None:
+        services[PUBSUB_SERVICE] = _pubsub(target.project, options)
+    for name in config.services:
+        services[name] = _service(name, target, envs[name], ports.get(name, ()), options, named_volumes)
+
+    secrets = sorted({key for env in envs.values() for key in env.secrets})
+    header = [
+        f"# Generated by `shipit local` from {target.config_file} (environment: {target.env_name}).",
+        "# Do not edit: it is rewritten on every run. `shipit local export > compose.yaml` gives you a copy to own.",
+        f"# Run by hand: docker compose -p {options.project_name} -f THIS_FILE up",
+    ]
+    if secrets:
+        header.append(
+            f"# Secret values ({', '.join(secrets)}) are not in this file: compose reads them from the environment,"
+        )
+        header.append(f"# e.g. `docker compose --env-file {options.env_file_hint} ...`.")
+    blocks = [_indent(_dump({name: body})).rstrip("\n") for name, body in services.items()]
+    text = "\n".join(header) + "\n\nservices:\n" + "\n\n".join(blocks) + "\n"
+    if named_volumes:
+        text += "\n" + _dump({"volumes": {name: {} for name in sorted(named_volumes)}})
+    return text
