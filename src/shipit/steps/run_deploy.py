@@ -52,6 +52,7 @@ from shipit.render.cloudrun import (
     render_service,
     settled_traffic,
 )
+from shipit.steps.infra_outputs import deploy_inputs
 from shipit.steps.run_api import HealthChecker, HealthResult, Json, RunApi, http_health_check
 from shipit.steps.run_diff import short_revision, spec_diff, traffic_diff
 from shipit.steps.run_failure import explain
@@ -165,7 +166,7 @@ class _Resolver:
     def __init__(self, shared: _Shared, notes: set[str]) -> None:
         self.shared = shared
         self.target = shared.ctx.target
-        self.infra: Mapping[str, Any] = shared.ctx.results.get("infra") or {}
+        self.infra: Mapping[str, Any] = deploy_inputs(shared.ctx.results.get("infra") or {})
         self.synced: Mapping[str, str] = shared.ctx.results.get("secrets") or {}
         self.explicit = dict(shared.options.secret_versions)
         self.images = _images(shared.ctx)
@@ -226,7 +227,12 @@ class _Resolver:
         for db_name in service.databases:
             db = self.target.config.databases[db_name]
             secret_id = str(url_secrets.get(db_name) or self.target.secret_id(db.env_var))
-            secret_env[db.env_var] = self._secret(db.env_var, secret_id, live_versions)
+            pinned = (self.infra.get("database_url_versions") or {}).get(db_name)
+            secret_env[db.env_var] = (
+                SecretRef(secret_id, _version_of(str(pinned)))
+                if pinned and db.env_var not in self.explicit
+                else self._secret(db.env_var, secret_id, live_versions)
+            )
         files = {
             path: self._secret(key, self.target.secret_id(key), live_versions)
             for path, key in service.secret_files.items()

@@ -1,0 +1,49 @@
+"""The generated Terraform module's outputs reach the Cloud Run service as the deploy step expects."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from shipit.steps import run_deploy
+from shipit.steps.infra_outputs import deploy_inputs
+from unit.deploy.test_planner import IMG, OPTS, MemoryRun, make_ctx
+
+MODULE_OUTPUTS = {
+    "service_accounts": {"api": "api-sa@acme-staging.iam.gserviceaccount.com"},
+    "vpc_connector": "projects/acme-staging/locations/us-central1/connectors/acme",
+    "network": {"network": "acme-vpc", "subnet": "acme-subnet"},
+    "databases": {
+        "main": {
+            "private_ip": "10.1.0.3",
+            "connection_name": "acme-staging:us-central1:acme-staging-main",
+            "url_secret": "acme-staging-DATABASE_URL_MAIN",
+            "url_secret_version": "projects/123/secrets/acme-staging-DATABASE_URL_MAIN/versions/4",
+        }
+    },
+}
+
+
+def test_nested_module_outputs_are_flattened_and_flat_keys_win() -> None:
+    flat = deploy_inputs(MODULE_OUTPUTS)
+    assert flat["database_private_ips"] == {"main": "10.1.0.3"}
+    assert flat["database_connection_names"] == {"main": "acme-staging:us-central1:acme-staging-main"}
+    assert flat["database_url_secrets"] == {"main": "acme-staging-DATABASE_URL_MAIN"}
+    assert flat["vpc_network"] == "acme-vpc" and flat["vpc_subnetwork"] == "acme-subnet"
+    assert deploy_inputs({**MODULE_OUTPUTS, "vpc_network": "mine"})["vpc_network"] == "mine"
+    assert deploy_inputs({}) == {}
+
+
+def test_service_gets_the_database_secret_version_terraform_wrote(tmp_path: Path) -> None:
+    ctx = make_ctx(tmp_path, "api: {databases: [main]}\n", {"api": IMG}, {"infra": MODULE_OUTPUTS})
+    api = MemoryRun()
+    plan = run_deploy.plan(ctx, OPTS, api=api)
+    run_deploy.apply(ctx, plan)
+    service = next(iter(api.services.values()))
+    container = service["template"]["containers"][0]
+    env = {e["name"]: e for e in container["env"]}
+    assert env["DATABASE_URL"]["valueSource"]["secretKeyRef"] == {
+        "secret": "acme-staging-DATABASE_URL_MAIN",
+        "version": "4",
+    }
+    assert service["template"]["serviceAccount"] == "api-sa@acme-staging.iam.gserviceaccount.com"
+    assert service["template"]["vpcAccess"]["connector"].endswith("/connectors/acme")
