@@ -160,7 +160,7 @@ def up(target: Target, console: Console, options: UpOptions) -> list[ServiceStat
     compose = compose_for(stack)
     running = {c.service for c in compose.ps() if c.state == "running"}
     _check_ports(stack, running)
-    console.info(f"starting {stack.project_name} with {compose.kind} ({path})")
+    console.info(f"building and starting {stack.project_name} with {compose.kind} ({path}; -v shows its output)")
     compose.up(build=options.build, on_line=lambda line: console.detail(f"  {line}"))
     config = target.config
     if config.pubsub is not None:
