@@ -1,0 +1,74 @@
+"""Verify a release: every service the release changed must answer its health path on its live URL.
+
+Cloud Run already refuses traffic to a revision that never became Ready; this catches the revision
+that starts but answers 5xx. A failed check rolls the release's updated services back to their
+previous ready revisions (a service created by this release has none: it is reported, not removed)
+and fails the deploy with exit 1.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shipit.errors import ShipitError
+from shipit.plan import Plan
+from shipit.steps.context import StepContext
+from shipit.steps.run_api import HealthChecker, http_health_check
+
+STEP = "verify"
+
+
+class HealthCheckFailed(ShipitError):
+    pass
+
+
+def plan(ctx: StepContext) -> Plan:
+    paths = {n: s.health.path for n, s in ctx.target.config.services.items() if s.health.path}
+    if not paths:
+        return Plan.of(STEP, (), ["no health paths configured (services.X.health.path)"])
+    listed = ", ".join(f"{n} {p}" for n, p in sorted(paths.items()))
+    return Plan.of(STEP, (), [f"after the release, checks {listed} on each changed service"])
+
+
+def apply(ctx: StepContext, plan: Plan, *, checker: HealthChecker | None = None) -> dict[str, Any]:
+    check = checker or http_health_check
+    deployed: dict[str, dict[str, Any]] = ctx.results.get("services") or {}
+    changed = {n: r for n, r in deployed.items() if r.get("ok") and r.get("action") in ("create", "update")}
+    results: dict[str, Any] = {}
+    failures: list[str] = []
+    for name, result in sorted(changed.items()):
+        health = ctx.target.config.services[name].health
+        url = result.get("url")
+        if not health.path or not url:
+            continue
+        outcome = check(str(url), health.path, float(health.timeout))
+        results[name] = {"ok": outcome.ok, "detail": outcome.detail}
+        ctx.console.event("health", service=name, ok=outcome.ok, detail=outcome.detail)
+        if outcome.ok:
+            ctx.console.success(f"{name}: {url}{health.path} answered {outcome.detail}")
+        else:
+            failures.append(f"{name}: GET {health.path} -> {outcome.detail}")
+    if failures:
+        rolled = _roll_back(ctx, changed)
+        raise HealthCheckFailed(
+            "health check failed: " + "; ".join(failures) + rolled, hint="see the service logs; fix and deploy again"
+        )
+    return results
+
+
+def _roll_back(ctx: StepContext, changed: dict[str, dict[str, Any]]) -> str:
+    from shipit.steps.run_traffic import apply_traffic, plan_rollback
+
+    updated = sorted(n for n, r in changed.items() if r.get("action") == "update")
+    created = sorted(n for n, r in changed.items() if r.get("action") == "create")
+    parts = []
+    if updated:
+        try:
+            rollback = plan_rollback(ctx, updated)
+            apply_traffic(ctx, rollback)
+            parts.append("traffic rolled back for " + ", ".join(updated))
+        except ShipitError as exc:
+            parts.append(f"rollback failed: {exc.render()}")
+    if created:
+        parts.append("new service(s) " + ", ".join(created) + " have no earlier revision to roll back to")
+    return " (" + "; ".join(parts) + ")" if parts else ""
