@@ -1,0 +1,131 @@
+"""Reading and writing .env files with python-dotenv's own parser, so quoting, `export`, multi-line values,
+comments and empty values mean exactly what they mean to every other dotenv tool.
+
+Every value is registered with :data:`REDACTOR` the moment it is read. Errors name ``file:line`` and never
+quote the offending line: it may hold a secret.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shipit.errors import ConfigError, ConfigIssue, Location, UsageError
+from shipit.output import REDACTOR
+
+
+@dataclass(frozen=True)
+class EnvFile:
+    """The parsed content of one env file. ``values`` are literal: `${VAR}` is not interpolated."""
+
+    path: Path
+    display: str
+    values: Mapping[str, str] = field(repr=False)
+    lines: Mapping[str, int]
+    # Keys written twice: key -> every line it appears on (the last one wins, as in python-dotenv).
+    duplicates: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    exists: bool = True
+
+    def location(self, key: str) -> Location:
+        return Location(self.display, self.lines.get(key))
+
+
+def read_env_file(path: Path, display: str | None = None, *, missing_ok: bool = True) -> EnvFile:
+    """Parse ``path``. A missing file is an empty EnvFile (``exists=False``) unless ``missing_ok`` is False."""
+    display = display or str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        if missing_ok:
+            return EnvFile(path, display, {}, {}, exists=False)
+        raise UsageError(f"{display} does not exist", hint="create it with KEY=value lines") from None
+    except UnicodeDecodeError as exc:
+        # The position is a byte offset; turn it into a line without echoing content.
+        raw = path.read_bytes()
+        line = raw[: exc.start].count(b"\n") + 1
+        issue = ConfigIssue(Location(display, line), "", "is not valid UTF-8", "save the file as UTF-8")
+        raise ConfigError([issue]) from None
+    except OSError as exc:
+        raise UsageError(f"cannot read {display}: {exc.strerror}") from None
+    return parse_env_text(text, path, display)
+
+
+def parse_env_text(text: str, path: Path, display: str) -> EnvFile:
+    from dotenv import dotenv_values
+    from dotenv.parser import parse_stream
+
+    issues: list[ConfigIssue] = []
+    lines: dict[str, int] = {}
+    seen: dict[str, list[int]] = {}
+    for binding in parse_stream(io.StringIO(text)):
+        # python-dotenv counts a binding from the blank lines before it; point at the line itself.
+        original = binding.original.string
+        line = binding.original.line + original[: len(original) - len(original.lstrip())].count("\n")
+        if binding.error:
+            issues.append(
+                ConfigIssue(
+                    Location(display, line),
+                    "",
+                    "cannot parse this line",
+                    "write KEY=value; quote values that contain spaces, # or quotes",
+                )
+            )
+            continue
+        if binding.key is None:  # blank line or comment
+            continue
+        if binding.value is not None:
+            REDACTOR.register(binding.value)
+        if binding.value is None:
+            issues.append(
+                ConfigIssue(
+                    Location(display, line),
+                    binding.key,
+                    "has no '='",
+                    f"write {binding.key}= for an empty value, or {binding.key}=value",
+                )
+            )
+            continue
+        lines[binding.key] = line
+        seen.setdefault(binding.key, []).append(line)
+    if issues:
+        raise ConfigError(issues)
+    # The public API gives the values; parse_stream above gave positions and errors.
+    parsed = dotenv_values(stream=io.StringIO(text), interpolate=False)
+    values = {k: v for k, v in parsed.items() if v is not None}
+    for value in values.values():
+        REDACTOR.register(value)
+    duplicates = {k: tuple(v) for k, v in seen.items() if len(v) > 1}
+    return EnvFile(path, display, values, lines, duplicates)
+
+
+def quote(value: str) -> str:
+    """A single-quoted dotenv value that python-dotenv reads back unchanged (newlines included)."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def render_env(values: Iterable[tuple[str, str]], header: Iterable[str] = ()) -> str:
+    out = [f"# {line}" if line else "#" for line in header]
+    out.extend(f"{key}={quote(value)}" for key, value in values)
+    return "\n".join(out) + "\n"
+
+
+def write_private(path: Path, text: str, *, overwrite: bool) -> None:
+    """Write ``text`` to ``path`` with mode 0600 from the first byte, atomically (temp file + rename)."""
+    if path.exists() and not overwrite:
+        raise UsageError(f"{path} already exists", hint="pass --force to overwrite it, or --output another file")
+    directory = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)  # mkstemp uses 0600
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            os.fchmod(handle.fileno(), 0o600)
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
