@@ -1,0 +1,389 @@
+"""The secrets step: sync the env file's values for declared keys into Secret Manager.
+
+plan(ctx) reads the env file and, through read-only calls, the latest enabled version of every declared
+secret; it plans create-secret / add-version / unchanged / (with prune) delete-secret. apply(ctx, plan)
+writes concurrently and returns {KEY: "projects/P/secrets/ID/versions/N"}, the exact versions Cloud Run
+is pinned to (a new version then rolls a new revision; `latest` would never be re-read).
+
+Which keys are declared: every service's `secrets`, the keys of its `secret_files`, its `build.secrets`,
+and `secrets.extra`. Secret ids come from `secrets.naming` (default `{app}-{env}-{key}`); secrets carry
+the labels managed-by=shipit, app and env, and shipit never writes to a secret without them.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, TypeVar
+
+from shipit.envfile import EnvFile, read_env_file
+from shipit.errors import ConfigError, ConfigIssue, Location, UsageError
+from shipit.output import value_hash
+from shipit.plan import Action, Change, FieldDiff, Plan
+
+if TYPE_CHECKING:
+    from shipit.adapters.gcp.secrets import CurrentValue, Replication, SecretMeta, SecretStore
+    from shipit.config import ShipitConfig, Target
+    from shipit.steps.context import StepContext
+
+STEP = "secrets"
+MAX_PAYLOAD_BYTES = 65536
+_SECRET_ID = re.compile(r"[A-Za-z0-9_-]{1,255}")
+_PLACEHOLDERS = {"app", "env", "key"}
+T = TypeVar("T")
+R = TypeVar("R")
+
+OpKind = Literal["create", "add-version", "unchanged", "delete"]
+
+
+@dataclass(frozen=True)
+class SecretOp:
+    """What apply() does for one key (the payload of its Change). ``data`` never leaves the process."""
+
+    key: str
+    secret_id: str
+    kind: OpKind
+    data: bytes | None = field(default=None, repr=False)
+    # The latest enabled version now, the highest number in any state, the number this op produces.
+    current: int | None = None
+    highest: int = 0
+    version: int | None = None
+    etag: str = ""
+
+
+# ---------------------------------------------------------------------------- what is declared
+
+
+def declared_keys(config: ShipitConfig) -> dict[str, str]:
+    """KEY -> where it is first declared (for messages), in a stable order."""
+    found: dict[str, str] = {}
+    for name, service in config.services.items():
+        for key in service.secrets:
+            found.setdefault(key, f"services.{name}.secrets")
+        for key in service.secret_files.values():
+            found.setdefault(key, f"services.{name}.secret_files")
+        if service.build is not None:
+            for key in service.build.secrets:
+                found.setdefault(key, f"services.{name}.build.secrets")
+    for key in config.secrets.extra:
+        found.setdefault(key, "secrets.extra")
+    return dict(sorted(found.items()))
+
+
+def secret_ids(target: Target, keys: Iterable[str]) -> dict[str, str]:
+    """KEY -> secret id from secrets.naming; a pattern that cannot give valid, distinct ids is a usage error."""
+    naming = target.config.secrets.naming
+    where = f"{target.config_file}: secrets.naming"
+    fields = {f for _, f, _, _ in string.Formatter().parse(naming) if f is not None}
+    unknown = fields - _PLACEHOLDERS
+    if unknown or "key" not in fields:
+        raise UsageError(
+            f"{where}: '{naming}' must contain {{key}} and only {{app}}, {{env}}, {{key}}",
+            hint="e.g. {app}-{env}-{key}",
+        )
+    ids = {key: target.secret_id(key) for key in keys}
+    for key, sid in ids.items():
+        if not _SECRET_ID.fullmatch(sid):
+            raise UsageError(
+                f"{where}: gives '{sid}' for {key}, not a valid secret id",
+                hint="secret ids are 1-255 letters, digits, - and _",
+            )
+    return ids
+
+
+def key_of(target: Target, secret_id: str) -> str | None:
+    """The KEY a secret id was named for, by reversing secrets.naming (None when it does not match)."""
+    naming = target.config.secrets.naming
+    pattern = ""
+    for literal, name, _, _ in string.Formatter().parse(naming):
+        pattern += re.escape(literal)
+        if name == "app":
+            pattern += re.escape(target.app)
+        elif name == "env":
+            pattern += re.escape(target.env_name)
+        elif name == "key":
+            pattern += "(?P<key>[A-Za-z_][A-Za-z0-9_]*)"
+    match = re.fullmatch(pattern, secret_id)
+    return match.group("key") if match else None
+
+
+def env_display(target: Target) -> str:
+    """The env file as the user would type it: relative to the working directory when under it, else to
+    the directory of shipit.yaml."""
+    path = Path(target.env_file)
+    for base in (Path.cwd().resolve(), target.root.resolve()):
+        if path.is_relative_to(base):
+            return str(path.relative_to(base))
+    return str(path)
+
+
+def read_env(target: Target) -> EnvFile:
+    return read_env_file(Path(target.env_file), env_display(target))
+
+
+def store_for(ctx: StepContext) -> SecretStore:
+    from shipit.adapters.gcp.secrets import SecretStore
+
+    concurrency = ctx.target.config.secrets.concurrency
+    return SecretStore(ctx.clients.secret_manager, ctx.target.project, pool_size=concurrency)
+
+
+def replication(target: Target) -> Replication:
+    """Automatic unless locations are listed (then user-managed in exactly those regions)."""
+    from shipit.adapters.gcp.secrets import Replication
+
+    config = target.config.secrets.replication
+    if not config.automatic and not config.locations:
+        raise UsageError(
+            f"{target.config_file}: secrets.replication: automatic is false but no locations are listed",
+            hint="list regions under secrets.replication.locations, or remove automatic: false",
+        )
+    return Replication(tuple(config.locations))
+
+
+def version_name(target: Target, secret_id: str, version: int) -> str:
+    return f"projects/{target.project}/secrets/{secret_id}/versions/{version}"
+
+
+# ---------------------------------------------------------------------------- concurrency
+
+
+def run_concurrently(fn: Callable[[T], R], items: Sequence[T], concurrency: int) -> list[R]:
+    """``[fn(item) for item in items]`` on a bounded pool. The first failure cancels what has not started,
+    waits for what is in flight (a write is never abandoned half-way), and is raised."""
+    if not items:
+        return []
+    if concurrency <= 1 or len(items) == 1:
+        return [fn(item) for item in items]
+    pool = ThreadPoolExecutor(max_workers=min(concurrency, len(items)), thread_name_prefix="shipit-secrets")
+    futures: list[Future[R]] = []
+    try:
+        futures = [pool.submit(fn, item) for item in items]
+        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+        for future in futures:
+            error = future.exception() if future in done else None
+            if error is not None:
+                raise error
+        return [f.result() for f in futures]
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+# ---------------------------------------------------------------------------- plan
+
+
+def _local_issues(env: EnvFile, keys: Mapping[str, str]) -> list[ConfigIssue]:
+    issues: list[ConfigIssue] = []
+    for key in keys:
+        value = env.values.get(key)
+        if value is None:
+            continue
+        size = len(value.encode())
+        if size > MAX_PAYLOAD_BYTES:
+            issues.append(
+                ConfigIssue(
+                    env.location(key),
+                    key,
+                    f"the value is {size} bytes; Secret Manager stores at most 65536 bytes (64 KiB) per version",
+                    "store a path or a smaller value, or split it into several keys",
+                )
+            )
+        elif size == 0:
+            issues.append(
+                ConfigIssue(
+                    env.location(key),
+                    key,
+                    "the value is empty; Secret Manager cannot store an empty secret",
+                    f"set a value, or remove the line to keep the one in Secret Manager ({keys[key]})",
+                )
+            )
+    return issues
+
+
+def _warn_undeclared(ctx: StepContext, env: EnvFile, keys: Mapping[str, str]) -> None:
+    for key in env.values:
+        if key not in keys:
+            ctx.console.warn(
+                f"{env.location(key)}: {key} is not declared by any service, so it is not synced "
+                "(add it to a service's secrets, or to secrets.extra)"
+            )
+    for key, lines in env.duplicates.items():
+        ctx.console.warn(
+            f"{env.display}: {key} is set on lines {', '.join(map(str, lines))}; the last one (line {lines[-1]}) wins"
+        )
+
+
+def _fetch_remote(
+    store: SecretStore, ids: Mapping[str, str], concurrency: int
+) -> tuple[dict[str, SecretMeta], dict[str, CurrentValue | None]]:
+    """One list call for every secret's labels, then one access call per existing declared secret."""
+    listing = {meta.secret_id: meta for meta in store.list_secrets()}
+    existing = sorted({sid for sid in ids.values() if sid in listing})
+    values = run_concurrently(store.current, existing, concurrency)
+    return listing, dict(zip(existing, values, strict=True))
+
+
+def plan(ctx: StepContext, *, prune: bool = False) -> Plan:
+    target = ctx.target
+    keys = declared_keys(target.config)
+    ids = secret_ids(target, keys)
+    replication(target)
+    env = read_env(target)
+    _warn_undeclared(ctx, env, keys)
+    issues = _local_issues(env, keys)
+    if issues:
+        raise ConfigError(issues)
+
+    store = store_for(ctx)
+    listing, currents = _fetch_remote(store, ids, target.config.secrets.concurrency)
+
+    ops: list[SecretOp] = []
+    missing: list[ConfigIssue] = []
+    unmanaged: list[str] = []
+    for key, sid in ids.items():
+        meta = listing.get(sid)
+        current = currents.get(sid)
+        value = env.values.get(key)
+        if value is None:
+            if current is not None and current.version is not None:
+                ops.append(SecretOp(key, sid, "unchanged", None, current.version, current.highest, current.version))
+            else:
+                missing.append(
+                    ConfigIssue(
+                        Location(env.display),
+                        key,
+                        f"declared in {keys[key]} but set neither in {env.display} "
+                        + ("(the file does not exist) " if not env.exists else "")
+                        + f"nor in Secret Manager (no enabled version of secret {sid} in project {target.project})",
+                        f"add {key}=value to {env.display}",
+                    )
+                )
+            continue
+        data = value.encode()
+        if meta is None:
+            ops.append(SecretOp(key, sid, "create", data, None, 0, 1))
+            continue
+        if current is not None and current.version is not None and current.data == data:
+            ops.append(SecretOp(key, sid, "unchanged", data, current.version, current.highest, current.version))
+            continue
+        if not meta.managed:
+            unmanaged.append(sid)
+            continue
+        highest = current.highest if current is not None else 0
+        ops.append(SecretOp(key, sid, "add-version", data, current.version if current else None, highest, highest + 1))
+
+    if missing:
+        raise ConfigError(missing)
+    if unmanaged:
+        from shipit.adapters.gcp.secrets import UnmanagedSecretError
+
+        raise UnmanagedSecretError(", ".join(unmanaged))
+
+    notes: list[str] = []
+    declared_ids = set(ids.values())
+    stale = [
+        meta
+        for meta in listing.values()
+        if meta.managed
+        and meta.labels.get("app") == target.app
+        and meta.labels.get("env") == target.env_name
+        and meta.secret_id not in declared_ids
+    ]
+    if prune:
+        ops.extend(
+            SecretOp(key_of(target, m.secret_id) or "", m.secret_id, "delete", etag=m.etag)
+            for m in sorted(stale, key=lambda m: m.secret_id)
+        )
+    elif stale:
+        names = ", ".join(sorted(m.secret_id for m in stale))
+        notes.append(f"{len(stale)} managed secret(s) no longer declared: {names} (--prune deletes them)")
+    return Plan.of(STEP, [_change(op, currents.get(op.secret_id)) for op in ops], notes)
+
+
+def _change(op: SecretOp, current: CurrentValue | None) -> Change:
+    old_hash = value_hash(current.data) if current is not None and current.data is not None else None
+    new_hash = value_hash(op.data) if op.data is not None else None
+    if op.kind == "create":
+        return Change(
+            STEP,
+            Action.CREATE,
+            op.key,
+            f"new secret {op.secret_id}",
+            (FieldDiff("value", None, new_hash), FieldDiff("version", None, "1")),
+            op,
+        )
+    if op.kind == "add-version":
+        return Change(
+            STEP,
+            Action.UPDATE,
+            op.key,
+            f"new version of {op.secret_id}",
+            (
+                FieldDiff("value", old_hash, new_hash),
+                FieldDiff("version", None if op.current is None else str(op.current), str(op.version)),
+            ),
+            op,
+        )
+    if op.kind == "delete":
+        return Change(
+            STEP,
+            Action.DELETE,
+            op.secret_id,
+            "managed secret no longer declared: deletes it and all its versions",
+            (),
+            op,
+        )
+    why = "unchanged" if op.data is not None else "unchanged (not in .env)"
+    return Change(STEP, Action.NOOP, op.key, f"{why}: {op.secret_id} version {op.version}, {old_hash}", (), op)
+
+
+# ---------------------------------------------------------------------------- predict / apply
+
+
+def _ops(plan: Plan) -> list[SecretOp]:
+    return [c.payload for c in plan.changes if isinstance(c.payload, SecretOp)]
+
+
+def predict(ctx: StepContext, plan: Plan) -> dict[str, str]:
+    """The result apply() would return (version numbers as planned), for planning later steps."""
+    return {
+        op.key: version_name(ctx.target, op.secret_id, op.version)
+        for op in _ops(plan)
+        if op.kind != "delete" and op.version is not None
+    }
+
+
+def apply(ctx: StepContext, plan: Plan) -> dict[str, str]:
+    """Write the plan's changes; returns {KEY: "projects/P/secrets/ID/versions/N"} for every declared key."""
+    target = ctx.target
+    ops = _ops(plan)
+    pending = [op for op in ops if op.kind != "unchanged"]
+    versions: dict[str, int] = {op.key: op.version for op in ops if op.kind == "unchanged" and op.version}
+    if pending:
+        from shipit.adapters.gcp.secrets import managed_labels
+
+        store = store_for(ctx)
+        labels = managed_labels(target.app, target.env_name)
+        policy = replication(target)
+
+        def write(op: SecretOp) -> int | None:
+            if op.kind == "delete":
+                store.delete_secret(op.secret_id, etag=op.etag)
+                ctx.console.detail(f"  - deleted {op.secret_id}")
+                return None
+            assert op.data is not None
+            if op.kind == "create":
+                store.create_secret(op.secret_id, labels, policy)
+            number = store.add_version(op.secret_id, op.data, after=op.highest)
+            ctx.console.detail(f"  {'+' if op.kind == 'create' else '~'} {op.key}: {op.secret_id} version {number}")
+            return number
+
+        numbers = run_concurrently(write, pending, target.config.secrets.concurrency)
+        versions.update({op.key: n for op, n in zip(pending, numbers, strict=True) if n is not None})
+    result = {op.key: version_name(target, op.secret_id, versions[op.key]) for op in ops if op.key in versions}
+    ctx.results[STEP] = result
+    return result
