@@ -14,6 +14,9 @@ from fakegcp.fake import DroppedResponse, FakeGCP
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out as two writes; without TCP_NODELAY the second waits for a delayed ACK
+    # (~40 ms), which would swamp the latency that tests and benchmarks inject on purpose.
+    disable_nagle_algorithm = True
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:
