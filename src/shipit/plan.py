@@ -100,6 +100,8 @@ class Plan:
 
     def summary_line(self) -> str:
         counts = self.counts()
+        if not self.changes:
+            return f"{self.step}: nothing to change"
         if not self.has_changes:
             return f"{self.step}: no changes ({counts['no-op']} unchanged)"
         parts = [f"{n} to {a}" for a, n in counts.items() if n and a != "no-op"]

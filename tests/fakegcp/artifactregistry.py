@@ -44,13 +44,9 @@ class ArtifactRegistry:
         m = _REPO_NAME.match(name)
         if not m:
             raise ValueError(f"not a repository name: {name}")
-        return self._create(
-            f"projects/{m.group(1)}/locations/{m.group(2)}", m.group(3), {"format": format, **fields}
-        )
+        return self._create(f"projects/{m.group(1)}/locations/{m.group(2)}", m.group(3), {"format": format, **fields})
 
-    def add_docker_image(
-        self, repository: str, image: str, tags: list[str] | tuple[str, ...], digest: str
-    ) -> Json:
+    def add_docker_image(self, repository: str, image: str, tags: list[str] | tuple[str, ...], digest: str) -> Json:
         """Record that `image@digest` (with `tags`) was pushed to `repository` (its full name)."""
         repo = self._repository(repository)
         if not digest.startswith("sha256:"):

@@ -33,9 +33,7 @@ def _ok(payload: Any, status: int = 200) -> RawResponse:
     return status, dict(_JSON), json.dumps(payload).encode()
 
 
-def handle_control(
-    fake: FakeGCP, method: str, path: str, query: dict[str, list[str]], raw: bytes
-) -> RawResponse:
+def handle_control(fake: FakeGCP, method: str, path: str, query: dict[str, list[str]], raw: bytes) -> RawResponse:
     try:
         body: dict[str, Any] = json.loads(raw) if raw.strip() else {}
     except json.JSONDecodeError:
@@ -173,9 +171,7 @@ class FakeControl:
             },
         )
 
-    def fail_every(
-        self, method_id: str | None, status: int = 503, every: int = 2, times: int | None = None
-    ) -> None:
+    def fail_every(self, method_id: str | None, status: int = 503, every: int = 2, times: int | None = None) -> None:
         self._call(
             "POST",
             "faults",
@@ -183,9 +179,7 @@ class FakeControl:
         )
 
     def drop_response(self, method_id: str, nth: int | None = None, times: int | None = 1) -> None:
-        self._call(
-            "POST", "faults", {"kind": "drop_response", "method_id": method_id, "nth": nth, "times": times}
-        )
+        self._call("POST", "faults", {"kind": "drop_response", "method_id": method_id, "nth": nth, "times": times})
 
     def latency(self, seconds: float, method_id: str | None = None) -> None:
         self._call("POST", "faults", {"kind": "latency", "seconds": seconds, "method_id": method_id})
@@ -205,9 +199,7 @@ class FakeControl:
     def set_operation_polls(self, polls_before_done: int) -> None:
         self._call("POST", "operations", {"polls_before_done": polls_before_done})
 
-    def seed_secret(
-        self, project: str, secret_id: str, *values: str, labels: dict[str, str] | None = None
-    ) -> str:
+    def seed_secret(self, project: str, secret_id: str, *values: str, labels: dict[str, str] | None = None) -> str:
         body = {"project": project, "secret_id": secret_id, "values": list(values), "labels": labels or {}}
         return str(self._call("POST", "seed/secret", body)["name"])
 

@@ -103,9 +103,7 @@ class Discovery:
                 self.by_id[method.id] = method
             self._collect(api, res.get("resources", {}))
 
-    def route(
-        self, http_method: str, path: str, host: str | None = None
-    ) -> tuple[Method, dict[str, str]] | None:
+    def route(self, http_method: str, path: str, host: str | None = None) -> tuple[Method, dict[str, str]] | None:
         """Find the method for `path` (no leading slash, no query); prefer the API named by host."""
         candidates: list[tuple[Method, dict[str, str]]] = []
         for m in self.methods:
@@ -265,20 +263,14 @@ def _string(path: str, spec: dict[str, Any], value: Any) -> Any:
             return value
         raise _bad_value(path, "TYPE_ENUM", value)
     if fmt in ("int64", "uint64"):
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, (int, str))
-            or not re.fullmatch(r"-?\d+", str(value))
-        ):
+        if isinstance(value, bool) or not isinstance(value, (int, str)) or not re.fullmatch(r"-?\d+", str(value)):
             raise _bad_value(path, _INT_TYPES[fmt], value)
         return str(int(value))
     if not isinstance(value, str):
         raise _bad_value(path, "TYPE_STRING", value)
     if fmt == "byte":
         try:
-            base64.b64decode(
-                value.replace("-", "+").replace("_", "/") + "=" * (-len(value) % 4), validate=True
-            )
+            base64.b64decode(value.replace("-", "+").replace("_", "/") + "=" * (-len(value) % 4), validate=True)
         except (binascii.Error, ValueError) as exc:
             raise ApiError.invalid_argument(
                 f"Invalid value at '{path}' (TYPE_BYTES), Base64 decoding failed for \"{value[:40]}\"",
@@ -296,13 +288,7 @@ def _string(path: str, spec: dict[str, Any], value: Any) -> Any:
 
 
 def _bad_value(path: str, label: str, value: Any) -> ApiError:
-    shown = (
-        json.dumps(value)
-        if isinstance(value, str)
-        else str(value).lower()
-        if isinstance(value, bool)
-        else value
-    )
+    shown = json.dumps(value) if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else value
     return ApiError.invalid_argument(f"Invalid value at '{path}' ({label}), {shown}", field=path)
 
 

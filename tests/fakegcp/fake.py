@@ -103,8 +103,7 @@ class FakeGCP:
         with self.lock:
             return {
                 "secrets": {
-                    n: sorted(v["name"].rsplit("/", 1)[1] for v in vs)
-                    for n, vs in self.secrets.versions.items()
+                    n: sorted(v["name"].rsplit("/", 1)[1] for v in vs) for n, vs in self.secrets.versions.items()
                 },
                 "services": sorted(self.run.services),
                 "revisions": sorted(self.run.revisions),
@@ -119,9 +118,7 @@ class FakeGCP:
             self._calls.append(call)
 
     # -- dispatch -----------------------------------------------------------------------
-    def handle(
-        self, method: str, url: str, headers: dict[str, str] | Any, body: bytes | str | None
-    ) -> RawResponse:
+    def handle(self, method: str, url: str, headers: dict[str, str] | Any, body: bytes | str | None) -> RawResponse:
         """Serve one HTTP request. Raises DroppedResponse when a drop fault hits."""
         parts = urlsplit(url)
         path = parts.path
@@ -146,13 +143,9 @@ class FakeGCP:
         if decision.action == "error":
             err = ApiError.injected(decision.status, decision.message)
             return self._finish(api_method.id, method, path, query, parsed_body, err.http_code, err.to_json())
-        status, payload = self._dispatch(
-            api_method.id, api_method, params, query_multi, query, raw_body, host
-        )
+        status, payload = self._dispatch(api_method.id, api_method, params, query_multi, query, raw_body, host)
         if decision.action == "drop":
-            self._record(
-                Call(api_method.id, method.upper(), path, query, parsed_body, status, True, time.time())
-            )
+            self._record(Call(api_method.id, method.upper(), path, query, parsed_body, status, True, time.time()))
             raise DroppedResponse(api_method.id)
         return self._finish(api_method.id, method, path, query, parsed_body, status, payload)
 

@@ -135,9 +135,7 @@ class Operations:
         self.polls_before_done = 0
         self._seq = itertools.count(1)
 
-    def start(
-        self, location: str, metadata: Json | None, response: Json | None, error: ApiError | None = None
-    ) -> Json:
+    def start(self, location: str, metadata: Json | None, response: Json | None, error: ApiError | None = None) -> Json:
         name = f"{location}/operations/{uuid_for(self.api, location, next(self._seq))}"
         op: Json = {"name": name, "done": True}
         if metadata is not None:
@@ -211,9 +209,7 @@ class IamPolicies:
             )
         policy.setdefault("version", 1)
         policy.pop("etag", None)
-        policy["etag"] = b64(
-            hashlib.sha256(json.dumps([resource, policy, current["etag"]]).encode()).digest()[:8]
-        )
+        policy["etag"] = b64(hashlib.sha256(json.dumps([resource, policy, current["etag"]]).encode()).digest()[:8])
         self.policies[resource] = policy
         return deep_copy(policy)  # type: ignore[no-any-return]
 

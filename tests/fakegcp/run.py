@@ -121,9 +121,7 @@ class CloudRun:
             p + "services.patch": self.patch,
             p + "services.delete": self.delete,
             p + "services.getIamPolicy": lambda r: self.iam.get(self._service(r.params["resource"])["name"]),
-            p + "services.setIamPolicy": lambda r: self.iam.set(
-                self._service(r.params["resource"])["name"], r.body
-            ),
+            p + "services.setIamPolicy": lambda r: self.iam.set(self._service(r.params["resource"])["name"], r.body),
             p + "services.revisions.get": lambda r: _public(self._revision(r.params["name"])),
             p + "services.revisions.list": self.list_revisions,
             p + "services.revisions.delete": self.delete_revision,
@@ -251,9 +249,7 @@ class CloudRun:
         service = self._service(name)
         etag = request.query.get("etag")
         if etag and etag != service["etag"]:
-            raise ApiError.aborted(
-                f"The etag of resource '{name.rsplit('/', 1)[1]}' does not match ({etag})."
-            )
+            raise ApiError.aborted(f"The etag of resource '{name.rsplit('/', 1)[1]}' does not match ({etag}).")
         if request.flag("validateOnly"):
             return self._op(name, service, None)
         del self.services[name]
@@ -279,9 +275,7 @@ class CloudRun:
             rev_name = f"{name}/revisions/{wanted}"
             existing = self.revision_templates.get(rev_name)
             if existing is not None and _canonical(existing) != _canonical(spec["template"]):
-                raise ApiError.already_exists(
-                    f"Revision named '{wanted}' with different configuration already exists."
-                )
+                raise ApiError.already_exists(f"Revision named '{wanted}' with different configuration already exists.")
         total = 0
         tags: set[str] = set()
         for i, target in enumerate(spec["traffic"]):
@@ -293,8 +287,7 @@ class CloudRun:
                 )
             if kind == LATEST and target.get("revision"):
                 raise ApiError.invalid_argument(
-                    f"service.traffic[{i}]: Revision name must not be set for "
-                    "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST."
+                    f"service.traffic[{i}]: Revision name must not be set for TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST."
                 )
             percent = int(target.get("percent", 0))
             if not 0 <= percent <= 100:
@@ -303,9 +296,7 @@ class CloudRun:
             tag = target.get("tag")
             if tag:
                 if not TAG.match(tag) or tag in tags:
-                    raise ApiError.invalid_argument(
-                        f"service.traffic[{i}].tag: invalid or duplicate tag '{tag}'."
-                    )
+                    raise ApiError.invalid_argument(f"service.traffic[{i}].tag: invalid or duplicate tag '{tag}'.")
                 tags.add(tag)
         if total != 100:
             raise ApiError.invalid_argument(
@@ -342,9 +333,7 @@ class CloudRun:
         service["terminalCondition"] = (
             condition("Ready", SUCCEEDED, now)
             if message is None
-            else condition(
-                "Ready", FAILED, now, message, reason="REVISION_FAILED" if revision_error else "UNKNOWN"
-            )
+            else condition("Ready", FAILED, now, message, reason="REVISION_FAILED" if revision_error else "UNKNOWN")
         )
         service["conditions"] = [config, routes]
         service.pop("etag", None)
@@ -464,8 +453,7 @@ class CloudRun:
         items = [
             _public(r)
             for r in reversed(self.revisions.values())
-            if r["_service"] == parent
-            or (parent.endswith("/services/-") and r["_service"].startswith(parent[:-1]))
+            if r["_service"] == parent or (parent.endswith("/services/-") and r["_service"].startswith(parent[:-1]))
         ]
         page, nxt = paginate(items, request)
         return page_body("revisions", page, nxt)

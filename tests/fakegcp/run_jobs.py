@@ -142,9 +142,7 @@ class Jobs:
         job = self.jobs[name]
         etag = request.body.get("etag")
         if etag and etag != job["etag"]:
-            raise ApiError.aborted(
-                f"The etag of resource '{name.rsplit('/', 1)[1]}' does not match ({etag})."
-            )
+            raise ApiError.aborted(f"The etag of resource '{name.rsplit('/', 1)[1]}' does not match ({etag}).")
         current = {k: v for k, v in job.items() if k not in _JOB_OUTPUT}
         spec = {k: deep_copy(v) for k, v in request.body.items() if k not in _JOB_OUTPUT}
         mask = parse_mask(request.query.get("updateMask", ""))
@@ -170,9 +168,7 @@ class Jobs:
         job = self._job(name)
         etag = request.query.get("etag")
         if etag and etag != job["etag"]:
-            raise ApiError.aborted(
-                f"The etag of resource '{name.rsplit('/', 1)[1]}' does not match ({etag})."
-            )
+            raise ApiError.aborted(f"The etag of resource '{name.rsplit('/', 1)[1]}' does not match ({etag}).")
         if not request.flag("validateOnly"):
             del self.jobs[name]
             for ex in [e for e in self.executions if e.startswith(name + "/executions/")]:
@@ -185,9 +181,7 @@ class Jobs:
         job = self._job(name)
         etag = request.body.get("etag")
         if etag and etag != job["etag"]:
-            raise ApiError.aborted(
-                f"The etag of resource '{name.rsplit('/', 1)[1]}' does not match ({etag})."
-            )
+            raise ApiError.aborted(f"The etag of resource '{name.rsplit('/', 1)[1]}' does not match ({etag}).")
         _, _, jid = split_name(name)
         now = self.clock.now()
         eid = f"{jid}-{digest(name, next(self._seq), length=5)}"
@@ -250,11 +244,7 @@ class Jobs:
     def list_executions(self, request: ApiRequest) -> Json:
         parent = request.params["parent"]
         self._job(parent)
-        items = [
-            deep_copy(e)
-            for n, e in reversed(self.executions.items())
-            if n.startswith(parent + "/executions/")
-        ]
+        items = [deep_copy(e) for n, e in reversed(self.executions.items()) if n.startswith(parent + "/executions/")]
         page, nxt = paginate(items, request)
         return page_body("executions", page, nxt)
 
@@ -287,9 +277,7 @@ def _apply_overrides(template: Json, task: Json, overrides: Json) -> None:
         if target is None:
             target = containers[0] if not override.get("name") and containers else None
         if target is None:
-            raise ApiError.invalid_argument(
-                f"container override for unknown container '{override.get('name')}'"
-            )
+            raise ApiError.invalid_argument(f"container override for unknown container '{override.get('name')}'")
         if override.get("clearArgs"):
             target["args"] = []
         if override.get("args"):

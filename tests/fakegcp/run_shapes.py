@@ -33,9 +33,7 @@ _REGION_CODES = {
     "asia-east1": "de",
     "australia-southeast1": "ts",
 }
-_NAME = re.compile(
-    r"^projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)/(?P<kind>[a-zA-Z]+)/(?P<id>[^/]+)$"
-)
+_NAME = re.compile(r"^projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)/(?P<kind>[a-zA-Z]+)/(?P<id>[^/]+)$")
 
 
 def split_name(name: str) -> tuple[str, str, str]:
@@ -107,9 +105,11 @@ def default_service_template(template: Json, project: str) -> Json:
     containers = t["containers"]
     ingress = next((c for c in containers if c.get("ports")), containers[0])
     for c in containers:
-        resources = c.setdefault("resources", {})
-        resources.setdefault("limits", {"cpu": "1000m", "memory": "512Mi"})
-        resources.setdefault("cpuIdle", True)
+        # run.v2 ResourceRequirements.cpu_idle is "true by default. However, if ResourceRequirements is set,
+        # the caller must explicitly set this field to true to preserve the default behavior."
+        if "resources" not in c:
+            c["resources"] = {"cpuIdle": True}
+        c["resources"].setdefault("limits", {"cpu": "1000m", "memory": "512Mi"})
     if not ingress.get("ports"):
         ingress["ports"] = [{"name": "http1", "containerPort": 8080}]
     port = ingress["ports"][0].get("containerPort", 8080)

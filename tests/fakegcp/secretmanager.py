@@ -93,9 +93,7 @@ class SecretManager:
             "secrets.delete": self.delete,
             "secrets.addVersion": self.add_version,
             "secrets.getIamPolicy": lambda r: self.iam.get(self._secret(r.params["resource"])["name"]),
-            "secrets.setIamPolicy": lambda r: self.iam.set(
-                self._secret(r.params["resource"])["name"], r.body
-            ),
+            "secrets.setIamPolicy": lambda r: self.iam.set(self._secret(r.params["resource"])["name"], r.body),
             "secrets.versions.get": lambda r: self._version(r.params["name"]),
             "secrets.versions.list": self.list_versions,
             "secrets.versions.access": self.access,
@@ -138,8 +136,7 @@ class SecretManager:
             version_id = str(alias)
         if not version_id.isdigit():
             raise ApiError.invalid_argument(
-                f"Invalid resource field value in the request. Version [{version_id}] is not a valid "
-                "version id."
+                f"Invalid resource field value in the request. Version [{version_id}] is not a valid version id."
             )
         for v in versions:
             if v["name"].endswith(f"/versions/{int(version_id)}"):
@@ -261,9 +258,7 @@ class SecretManager:
     def access(self, request: ApiRequest) -> Json:
         version = self._version(request.params["name"])
         if version["state"] != "ENABLED":
-            raise ApiError.failed_precondition(
-                f"SecretVersion [{version['name']}] is in {version['state']} state."
-            )
+            raise ApiError.failed_precondition(f"SecretVersion [{version['name']}] is in {version['state']} state.")
         data = self.payloads[version["name"]]
         return {"name": version["name"], "payload": {"data": b64(data), "dataCrc32c": str(crc32c(data))}}
 

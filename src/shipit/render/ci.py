@@ -24,9 +24,9 @@ _TERRAFORM_ZIP = (
 # Steps of `shipit deploy`, grouped as CI steps so each shows up (and is timed) on its own.
 CI_STEPS: tuple[tuple[str, str], ...] = (
     ("test", "test"),
-    ("build-push", "build,push"),
-    ("infra", "infra"),
-    ("release", "migrate,services,verify"),
+    ("build-infra-push", "build,infra,push"),
+    # Without an env file in CI, the secrets step writes nothing and pins the versions operators synced.
+    ("release", "secrets,migrate,services,verify"),
 )
 
 _BUILDER_DOCKERFILE = f"""\
@@ -78,7 +78,7 @@ def cloudbuild(config: ShipitConfig, options: CiOptions) -> dict[str, Any]:
             "args": ["deploy", "--env", env, "--yes", "--only", only],
             "env": ["SHIPIT_GIT_SHA=$COMMIT_SHA", "CLOUDSDK_CORE_PROJECT=$PROJECT_ID"],
         }
-        keys = test_keys if step_id == "test" else build_keys if step_id == "build-push" else []
+        keys = test_keys if step_id == "test" else build_keys if step_id == "build-infra-push" else []
         if keys:
             step["secretEnv"] = keys
         steps.append(step)
@@ -156,7 +156,7 @@ def github_workflow(config: ShipitConfig, options: CiOptions) -> dict[str, Any]:
             "name": step_id,
             "run": f'shipit deploy --env "$SHIPIT_ENV" --yes --json --only {only}',
         }
-        wanted = test_keys if step_id == "test" else build_keys if step_id == "build-push" else []
+        wanted = test_keys if step_id == "test" else build_keys if step_id == "build-infra-push" else []
         if wanted:
             run_step["env"] = {k: secret_env[k] for k in wanted}
         steps.append(run_step)

@@ -113,7 +113,7 @@ def module_inputs(target: Target, features: Features) -> dict[str, Any]:
         "project": target.project,
         "region": target.region,
         "name_prefix": prefix,
-        "labels": {"app": target.app, "environment": target.env_name, "managed-by": "shipit"},
+        "labels": {"app": target.app, "env": target.env_name, "managed-by": "shipit"},
     }
     services: dict[str, Any] = {}
     for name, svc in config.services.items():

@@ -120,7 +120,9 @@ def plan(ctx: StepContext, services: Sequence[str] | None = None) -> Plan:
     found = dict(zip([s.service for s in specs], parallel(local, specs), strict=True))
     misses = [s for s in specs if found[s.service] is None]
     client: RegistryClient | None = None
-    if misses:
+    if misses and ctx.options.offline:
+        notes.append(f"offline: registry {target.registry_host} not checked")
+    elif misses:
         # Only now: getting a token costs an import and maybe a credentials round trip.
         try:
             client = registry_client(target)

@@ -88,7 +88,8 @@ def plan(ctx: StepContext, services: Sequence[str] | None = None) -> Plan:
     repository_missing = False
     if manages_artifact_registry(target):
         name = _repository_name(target)
-        existing = ArtifactRegistry(ctx.clients.artifact_registry).get_repository(name)
+        offline = ctx.options.offline
+        existing = None if offline else ArtifactRegistry(ctx.clients.artifact_registry).get_repository(name)
         if existing is None:
             repository_missing = True
             changes.append(
@@ -111,7 +112,9 @@ def plan(ctx: StepContext, services: Sequence[str] | None = None) -> Plan:
     else:
         notes.append(f"{target.registry_host} is not Artifact Registry: shipit does not manage its repositories")
 
-    client = registry_client(target) if specs else None
+    client = registry_client(target) if specs and not ctx.options.offline else None
+    if ctx.options.offline:
+        notes.append("offline: planned as if the repository and its images did not exist")
     engine = docker()
 
     def check(spec: ImageSpec) -> PushItem:

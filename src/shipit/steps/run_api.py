@@ -75,3 +75,39 @@ def http_health_check(url: str, path: str, timeout: float) -> HealthResult:
             return HealthResult(False, detail)
         time.sleep(delay)
         delay = min(delay * 2, 5.0)
+
+
+class OfflineRun:
+    """An empty project that answers without any call, for `shipit plan --offline`; it refuses writes."""
+
+    def normalize(self, body: Json) -> Json:
+        return body
+
+    def get_service(self, name: str) -> Json | None:
+        return None
+
+    def list_services(self, parent: str) -> list[Json]:
+        return []
+
+    def list_revisions(self, service: str) -> list[Json]:
+        return []
+
+    def get_revision(self, name: str) -> Json | None:
+        return None
+
+    def get_iam_policy(self, resource: str) -> Json:
+        return {}
+
+    def _refuse(self) -> Any:
+        from shipit.errors import UsageError
+
+        raise UsageError("an offline plan cannot be applied", hint="run without --offline")
+
+    def set_iam_policy(self, resource: str, policy: Json) -> Json:
+        return self._refuse()  # type: ignore[no-any-return]
+
+    def create_service(self, parent: str, service_id: str, body: Json) -> WriteResult:
+        return self._refuse()  # type: ignore[no-any-return]
+
+    def update_service(self, body: Json) -> WriteResult:
+        return self._refuse()  # type: ignore[no-any-return]

@@ -53,7 +53,7 @@ from shipit.render.cloudrun import (
     settled_traffic,
 )
 from shipit.steps.infra_outputs import deploy_inputs
-from shipit.steps.run_api import HealthChecker, HealthResult, Json, RunApi, http_health_check
+from shipit.steps.run_api import HealthChecker, HealthResult, Json, OfflineRun, RunApi, http_health_check
 from shipit.steps.run_diff import short_revision, spec_diff, traffic_diff
 from shipit.steps.run_failure import explain
 
@@ -422,7 +422,7 @@ def plan(ctx: StepContext, options: DeployOptions | None = None, *, api: RunApi 
         raise UsageError(f"--canary {options.canary}: must be between 1 and 99", hint="use e.g. --canary 10")
     target = ctx.target
     names = _selected(target, options.services)
-    run_api = api or _api(ctx)
+    run_api = api or (OfflineRun() if ctx.options.offline else _api(ctx))
     shared = _Shared(
         ctx=ctx,
         api=run_api,

@@ -238,8 +238,11 @@ def plan(ctx: StepContext, *, prune: bool = False) -> Plan:
     if issues:
         raise ConfigError(issues)
 
-    store = store_for(ctx)
-    listing, currents = _fetch_remote(store, ids, target.config.secrets.concurrency)
+    offline = ctx.options.offline
+    listing: dict[str, SecretMeta] = {}
+    currents: dict[str, CurrentValue | None] = {}
+    if not offline:
+        listing, currents = _fetch_remote(store_for(ctx), ids, target.config.secrets.concurrency)
 
     ops: list[SecretOp] = []
     missing: list[ConfigIssue] = []
@@ -276,14 +279,20 @@ def plan(ctx: StepContext, *, prune: bool = False) -> Plan:
         highest = current.highest if current is not None else 0
         ops.append(SecretOp(key, sid, "add-version", data, current.version if current else None, highest, highest + 1))
 
-    if missing:
+    notes: list[str] = []
+    if missing and offline:
+        # An offline plan shows the whole release; the deploy itself would stop here, before any write.
+        notes.extend(f"{issue.path}: {issue.message} — a deploy would stop here ({issue.hint})" for issue in missing)
+        notes.append("offline: planned as if no secret existed in Secret Manager")
+    elif offline:
+        notes.append("offline: planned as if no secret existed in Secret Manager")
+    elif missing:
         raise ConfigError(missing)
     if unmanaged:
         from shipit.adapters.gcp.secrets import UnmanagedSecretError
 
         raise UnmanagedSecretError(", ".join(unmanaged))
 
-    notes: list[str] = []
     declared_ids = set(ids.values())
     stale = [
         meta

@@ -217,8 +217,6 @@ def test_every_doc_row_has_a_test() -> None:
 @pytest.mark.parametrize("flag", list(ROWS))
 def test_row(project: Project, flag: str) -> None:
     service_yaml, extra, check = ROWS[flag]
-    if flag == "`--cpu-throttling` / `--no-cpu-throttling`" and _fake_defaults_cpu_idle():
-        pytest.xfail("fakegcp fills cpuIdle=true when resources are set without it; Cloud Run leaves it false")
     project.write("api: " + service_yaml + "\n", extra)
     _, out = project.deploy(
         {"api": image("api")},
@@ -256,10 +254,3 @@ def _seen(url: str) -> Any:
 
     SEEN.append(url)
     return HealthResult(True, "HTTP 200")
-
-
-def _fake_defaults_cpu_idle() -> bool:
-    from fakegcp.run_shapes import default_service_template
-
-    t = default_service_template({"containers": [{"image": "x", "resources": {"limits": {"cpu": "1"}}}]}, "p")
-    return bool(t["containers"][0]["resources"].get("cpuIdle"))

@@ -31,7 +31,7 @@ def test_cloudbuild_loads_into_the_real_build_message(path: Path) -> None:
     build = cloudbuild_v1.Build.from_json(json.dumps(document))
     ids = [step.id for step in build.steps]
     assert ids[0] == "builder"
-    assert {"build-push", "infra", "release"} <= set(ids)
+    assert {"build-infra-push", "release"} <= set(ids)
     for step in build.steps[1:]:
         assert step.entrypoint == "shipit"
         assert list(step.args[:2]) == ["deploy", "--env"]
@@ -46,7 +46,7 @@ def test_unknown_field_is_rejected_by_the_build_message() -> None:
 def test_steps_run_in_pipeline_order_and_the_test_step_exists_when_configured() -> None:
     document = cloudbuild(_config(ROOT / "examples/fullstack/shipit.yaml"), CiOptions(default_env="staging"))
     only = [s["args"][s["args"].index("--only") + 1] for s in document["steps"][1:]]
-    assert only == ["test", "build,push", "infra", "migrate,services,verify"]
+    assert only == ["test", "build,infra,push", "secrets,migrate,services,verify"]
     minimal = cloudbuild(_config(ROOT / "examples/minimal/shipit.yaml"), CiOptions(default_env="staging"))
     assert "test" not in [s["id"] for s in minimal["steps"]]
 
@@ -69,7 +69,7 @@ def test_secrets_come_from_secret_manager_not_the_repo(tmp_path: Path) -> None:
     ]
     steps = {s["id"]: s for s in document["steps"]}
     assert steps["test"]["secretEnv"] == ["TEST_DB_PASSWORD"]
-    assert steps["build-push"]["secretEnv"] == ["NPM_TOKEN"]
+    assert steps["build-infra-push"]["secretEnv"] == ["NPM_TOKEN"]
     assert "secretEnv" not in steps["release"]
     cloudbuild_v1.Build.from_json(json.dumps(document))
 
@@ -82,7 +82,7 @@ def test_github_workflow_uses_workload_identity_federation() -> None:
     assert auth["uses"].startswith("google-github-actions/auth@")
     assert "workload_identity_provider" in auth["with"]
     runs = [s["run"] for s in job["steps"] if "run" in s and s["run"].startswith("shipit deploy")]
-    assert len(runs) == 4
+    assert len(runs) == 3
 
 
 def test_cli_writes_then_refuses_to_clobber_an_edited_file(tmp_path: Path) -> None:
