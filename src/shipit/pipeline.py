@@ -1,4 +1,4 @@
-"""The release pipeline: test, build, push, secrets, infra, migrate, services, verify.
+"""The release pipeline: test, build, infra, push, secrets, migrate, services, verify.
 
 Each step module exposes ``plan(ctx) -> Plan`` and ``apply(ctx, plan) -> result``, and may expose
 ``predict(ctx, plan) -> result``: what apply would return, so later steps can be planned before
@@ -40,9 +40,11 @@ class StepSpec:
 STEPS: tuple[StepSpec, ...] = (
     StepSpec("test", "shipit.steps.test", "run the tests", gate=True),
     StepSpec("build", "shipit.steps.build", "build images"),
+    # Terraform owns the image repository and the secret containers: it creates them before shipit
+    # pushes images and adds secret versions into them.
+    StepSpec("infra", "shipit.steps.infra", "apply infrastructure"),
     StepSpec("push", "shipit.steps.push", "push images"),
     StepSpec("secrets", "shipit.steps.secrets", "sync secrets"),
-    StepSpec("infra", "shipit.steps.infra", "apply infrastructure"),
     StepSpec("migrate", "shipit.steps.migrate", "run migrations"),
     StepSpec("services", "shipit.steps.run_deploy", "deploy Cloud Run services"),
     StepSpec("verify", "shipit.steps.verify", "verify health"),

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import click
+
+from shipit.cli.app import Application, global_options, pass_app
+
+
+@click.command()
+@click.option("--only", multiple=True, metavar="STEPS", help="Only these steps (comma-separated).")
+@click.option("--skip", multiple=True, metavar="STEPS", help="Skip these steps (comma-separated).")
+@click.option("--dry-run", is_flag=True, help="Show the plan and stop.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation (required when not on a TTY).")
+@click.option("--image", "images", multiple=True, metavar="SERVICE=REF", help="Deploy this image (skips its build).")
+@global_options
+@pass_app
+def deploy(
+    app: Application,
+    only: tuple[str, ...],
+    skip: tuple[str, ...],
+    dry_run: bool,
+    yes: bool,
+    images: tuple[str, ...],
+) -> None:
+    """Test, build, push, sync secrets, apply infra, migrate, deploy to Cloud Run and verify.
+
+    Shows the whole plan first. Re-running a finished deploy changes nothing.
+    Steps: test, build, push, secrets, infra, migrate, services.
+    """
+    from shipit.release import DeployOptions, run_deploy
+
+    run_deploy(
+        app.target,
+        app.console,
+        DeployOptions(only=only, skip=skip, dry_run=dry_run, yes=yes, images=_parse_images(images)),
+    )
+
+
+def _parse_images(items: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    from shipit.errors import UsageError
+
+    pairs = []
+    for item in items:
+        service, sep, ref = item.partition("=")
+        if not sep or not service or not ref:
+            raise UsageError(
+                f"--image {item!r} is not SERVICE=REF", hint="e.g. --image api=REGION-docker.pkg.dev/P/R/api@sha256:..."
+            )
+        pairs.append((service, ref))
+    return tuple(pairs)

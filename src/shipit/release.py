@@ -1,0 +1,63 @@
+"""`shipit deploy`: the whole plan first, one confirmation, then every step in order."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+from shipit.config import Target
+from shipit.errors import UsageError
+from shipit.output import Console
+
+
+@dataclass(frozen=True)
+class DeployOptions:
+    only: tuple[str, ...] = ()
+    skip: tuple[str, ...] = ()
+    dry_run: bool = False
+    yes: bool = False
+    images: tuple[tuple[str, str], ...] = ()
+
+
+def _confirm(console: Console, target: Target) -> bool:
+    import click
+
+    return click.confirm(
+        f"deploy these changes to {target.env_name} ({target.project})?", default=False, err=console.json_mode
+    )
+
+
+def run_deploy(target: Target, console: Console, options: DeployOptions) -> None:
+    from shipit.pipeline import apply_all, plan_all, select_steps, show_plans, timing_table
+    from shipit.steps.context import RunOptions, StepContext
+
+    steps = select_steps(options.only, options.skip)
+    unknown = sorted({s for s, _ in options.images} - set(target.config.services))
+    if unknown:
+        raise UsageError(
+            f"--image names unknown service(s): {', '.join(unknown)}",
+            hint=f"services: {', '.join(target.config.services)}",
+        )
+    run_options = RunOptions(dry_run=options.dry_run, yes=options.yes, images=options.images)
+    ctx = StepContext(target, console, run_options)
+    console.info(f"planning {target.app} / {target.env_name} ({target.project}, {target.region})")
+    planned = plan_all(ctx, steps)
+    show_plans(ctx, planned)
+    if not planned.has_changes:
+        console.success("no changes: everything is already deployed")
+        console.event("done", changes=0)
+        return
+    if options.dry_run:
+        console.info("dry run: nothing was changed")
+        return
+    if not options.yes:
+        if not (sys.stdin.isatty() and console.interactive):
+            raise UsageError("deploy needs confirmation", hint="pass --yes to deploy without a prompt")
+        if not _confirm(console, target):
+            console.info("nothing was changed")
+            return
+    report = apply_all(ctx, steps, planned)
+    timing_table(ctx, report)
+    changes = sum(len(r.plan.pending) for r in report.steps if r.plan is not None)
+    console.event("done", changes=changes)
+    console.success(f"deployed {target.app} to {target.env_name}: {changes} change(s) applied")
