@@ -113,3 +113,12 @@ def fake_server_env(url: str) -> dict[str, str]:
     for api in ("RUN", "SECRETMANAGER", "ARTIFACTREGISTRY"):
         env[f"CLOUDSDK_API_ENDPOINT_OVERRIDES_{api}"] = url
     return env
+
+
+@pytest.fixture(autouse=True)
+def _fresh_redactor() -> Iterator[None]:
+    """Secret values registered by one test must not mask another test's output."""
+    yield
+    from shipit.output import REDACTOR
+
+    REDACTOR.clear()

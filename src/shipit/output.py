@@ -20,6 +20,15 @@ MASK = "***"
 # Values shorter than this are not masked in free text: masking "1" or "on" would garble every line.
 # They are still never printed on purpose (plans show hashes), this is only the safety net.
 _MIN_REDACT_LEN = 4
+# Nor are words that env files hold as settings, not secrets ("DEBUG=true"): masking them would corrupt
+# unrelated output, such as every JSON boolean.
+_NOT_SECRETS = frozenset({"true", "false", "yes", "no", "on", "off", "null", "none", "info", "debug", "warn", "error"})
+
+
+def _maskable(candidate: str) -> bool:
+    if len(candidate) < _MIN_REDACT_LEN or candidate.lower() in _NOT_SECRETS:
+        return False
+    return not (candidate.isdigit() and len(candidate) < 6)
 
 
 class Redactor:
@@ -37,7 +46,7 @@ class Redactor:
         candidates.update(line.strip() for line in text.splitlines())
         with self._lock:
             for candidate in candidates:
-                if len(candidate) >= _MIN_REDACT_LEN and candidate not in self._values:
+                if _maskable(candidate) and candidate not in self._values:
                     self._values.add(candidate)
             # Longest first so a value containing another is masked whole.
             self._ordered = sorted(self._values, key=len, reverse=True)
@@ -47,6 +56,16 @@ class Redactor:
             if value in text:
                 text = text.replace(value, MASK)
         return text
+
+    def redact_data(self, data: Any) -> Any:
+        """Redact every string inside JSON-like data, leaving its structure (and non-strings) intact."""
+        if isinstance(data, str):
+            return self.redact(data)
+        if isinstance(data, dict):
+            return {self.redact(str(k)): self.redact_data(v) for k, v in data.items()}
+        if isinstance(data, (list, tuple)):
+            return [self.redact_data(v) for v in data]
+        return data
 
     def clear(self) -> None:
         with self._lock:
@@ -156,7 +175,11 @@ class Console:
     def emit(self, data: Any) -> None:
         """One JSON document (or JSON event line) on stdout; only in --json mode."""
         if self.json_mode:
-            self._write(self.out, json.dumps(data, sort_keys=False, default=str))
+            # Redacted as data, not as text: masking inside serialized JSON could break its syntax.
+            text = json.dumps(REDACTOR.redact_data(json.loads(json.dumps(data, default=str))))
+            with self._lock:
+                self.out.write(text + "\n")
+                self.out.flush()
 
     def event(self, kind: str, **fields: Any) -> None:
         self.emit({"event": kind, **fields})

@@ -28,7 +28,7 @@ def _emit_json(payload: dict[str, object]) -> None:
 
     from shipit.output import REDACTOR
 
-    sys.stdout.write(REDACTOR.redact(json.dumps({"error": payload})) + "\n")
+    sys.stdout.write(json.dumps(REDACTOR.redact_data({"error": payload})) + "\n")
     sys.stdout.flush()
 
 
