@@ -86,19 +86,24 @@ class PipelineReport:
         return next(r for r in self.steps if r.name == name)
 
 
-def plan_all(ctx: StepContext, steps: Sequence[StepSpec]) -> PipelineReport:
-    """Every step's plan, later steps planned against earlier steps' predicted results. No writes."""
+def plan_all(ctx: StepContext, steps: Sequence[StepSpec], *, events: bool = True) -> PipelineReport:
+    """Every step's plan, later steps planned against earlier steps' predicted results. No writes.
+
+    ``events``: emit plan events (deploy's JSON event stream); `shipit plan --json` prints one document instead.
+    """
     report = PipelineReport()
     for spec in steps:
         started = time.monotonic()
-        ctx.console.event("plan_started", step=spec.name)
+        if events:
+            ctx.console.event("plan_started", step=spec.name)
         module = spec.load()
         plan = module.plan(ctx)
         predict: Callable[[StepContext, Plan], Any] | None = getattr(module, "predict", None)
         if predict is not None:
             ctx.results[spec.name] = predict(ctx, plan)
         report.steps.append(StepReport(spec.name, plan, time.monotonic() - started, "planned"))
-        ctx.console.event("plan", step=spec.name, plan=plan.to_json())
+        if events:
+            ctx.console.event("plan", step=spec.name, plan=plan.to_json())
     return report
 
 

@@ -18,7 +18,7 @@ def plan(app: Application, offline: bool, only: tuple[str, ...], skip: tuple[str
 
     steps = select_steps(only, skip)
     ctx = StepContext(app.target, app.console, RunOptions(dry_run=True, offline=offline))
-    report = plan_all(ctx, steps)
+    report = plan_all(ctx, steps, events=False)  # --json: one document, not an event stream
     app.console.emit(
         {
             "environment": ctx.target.env_name,

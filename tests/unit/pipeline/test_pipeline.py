@@ -122,3 +122,15 @@ def test_ctrl_c_during_a_step_is_exit_130(monkeypatch: pytest.MonkeyPatch, ctx: 
     with pytest.raises(Interrupted, match="re-run to continue") as info:
         apply_all(ctx, specs, plan_all(ctx, specs))
     assert info.value.exit_code == 130
+
+
+def test_plan_without_events_prints_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    # `shipit plan --json` prints one document; plan events would make its stdout invalid JSON.
+    target = resolve_target(load_config(ROOT / "examples/minimal/shipit.yaml"), None)
+    out = io.StringIO()
+    quiet = StepContext(target, Console(json_mode=True, stdout=out, stderr=io.StringIO()))
+    specs = install(monkeypatch, FakeStep("a", 1, []))
+    plan_all(quiet, specs, events=False)
+    assert out.getvalue() == ""
+    plan_all(quiet, specs)
+    assert [json.loads(line)["event"] for line in out.getvalue().splitlines()] == ["plan_started", "plan"]
