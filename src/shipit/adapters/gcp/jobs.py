@@ -18,7 +18,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from shipit.adapters.gcp.errors import is_retryable, translated, with_retries
+from shipit.adapters.gcp.errors import (
+    ResponseLost,
+    has_status,
+    is_retryable,
+    retry_answered_writes,
+    translated,
+    with_retries,
+)
+from shipit.adapters.gcp.proto import to_dict
 from shipit.errors import RemoteError
 
 if TYPE_CHECKING:
@@ -70,18 +78,6 @@ class ExecutionState:
 _JOB_SPEC_KEYS = ("labels", "annotations", "template", "launchStage", "binaryAuthorization", "client")
 
 
-def _json_format() -> Any:
-    import importlib
-
-    # protobuf ships no type stubs; keep it Any at this one spot.
-    return importlib.import_module("google.protobuf.json_format")
-
-
-def _to_dict(message: Any) -> Json:
-    pb = type(message).pb(message) if hasattr(type(message), "pb") else message
-    return dict(_json_format().MessageToDict(pb))
-
-
 def _job_pb(body: Json) -> Any:
     from google.cloud import run_v2
 
@@ -124,28 +120,6 @@ def _execution_state(execution: Json) -> ExecutionState:
     )
 
 
-class _Dropped(Exception):
-    """A write whose response was lost: the server may have applied it."""
-
-
-def _writes(fn: Callable[[], Any]) -> Any:
-    """Retry a write only when the server answered 429/5xx; a dropped connection raises _Dropped."""
-    import requests
-
-    def call() -> Any:
-        try:
-            return fn()
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            raise _Dropped(str(exc)) from exc
-
-    return with_retries(call)
-
-
-def _is_status(exc: BaseException | None, *codes: int) -> bool:
-    code = getattr(exc, "code", None)
-    return isinstance(code, int) and code in codes
-
-
 class CloudRunJobs:
     """Typed access to Cloud Run jobs and their executions."""
 
@@ -171,7 +145,7 @@ class CloudRunJobs:
     @staticmethod
     def normalize(spec: Json) -> Json:
         """The spec as the API would echo it (enum names, durations, zero values dropped)."""
-        return {k: v for k, v in _to_dict(_job_pb(spec)).items() if k in _JOB_SPEC_KEYS}
+        return {k: v for k, v in to_dict(_job_pb(spec)).items() if k in _JOB_SPEC_KEYS}
 
     # -- reads -----------------------------------------------------------------------------------
     def get_job(self, name: str) -> JobState | None:
@@ -179,7 +153,7 @@ class CloudRunJobs:
 
         try:
             with translated(api="run", action="read", resource=f"Cloud Run job {name.rsplit('/', 1)[-1]}"):
-                return _job_state(_to_dict(with_retries(lambda: self._jobs.get_job(name=name))))
+                return _job_state(to_dict(with_retries(lambda: self._jobs.get_job(name=name))))
         except RemoteError as exc:
             if isinstance(exc.__context__, gexc.NotFound):
                 return None
@@ -190,7 +164,7 @@ class CloudRunJobs:
 
         try:
             with translated(api="run", action="read", resource=f"execution {name.rsplit('/', 1)[-1]}"):
-                return _execution_state(_to_dict(with_retries(lambda: self._executions.get_execution(name=name))))
+                return _execution_state(to_dict(with_retries(lambda: self._executions.get_execution(name=name))))
         except RemoteError as exc:
             if isinstance(exc.__context__, gexc.NotFound):
                 return None
@@ -199,7 +173,7 @@ class CloudRunJobs:
     def list_executions(self, job: str) -> list[ExecutionState]:
         """In the API's order: newest first."""
         with translated(api="run", action="list executions of", resource=f"Cloud Run job {job.rsplit('/', 1)[-1]}"):
-            items = with_retries(lambda: [_to_dict(e) for e in self._executions.list_executions(parent=job)])
+            items = with_retries(lambda: [to_dict(e) for e in self._executions.list_executions(parent=job)])
         return [_execution_state(e) for e in items]
 
     # -- writes ----------------------------------------------------------------------------------
@@ -209,11 +183,11 @@ class CloudRunJobs:
         pb = _job_pb(spec)
         try:
             with translated(api="run", action="create", resource=resource):
-                op = _writes(lambda: self._jobs.create_job(parent=parent, job=pb, job_id=job_id))
-        except _Dropped:
+                op = retry_answered_writes(lambda: self._jobs.create_job(parent=parent, job=pb, job_id=job_id))
+        except ResponseLost:
             return self._must_get(name)
         except RemoteError as exc:
-            if not _is_status(exc.__context__, 409):
+            if not has_status(exc.__context__, 409):
                 raise
             return self._must_get(name)  # an earlier attempt whose answer was lost created it
         return self._finish(op, name, resource)
@@ -224,8 +198,8 @@ class CloudRunJobs:
         pb = _job_pb({**spec, "name": name, "etag": etag})
         try:
             with translated(api="run", action="update", resource=resource):
-                op = _writes(lambda: self._jobs.update_job(job=pb))
-        except _Dropped:
+                op = retry_answered_writes(lambda: self._jobs.update_job(job=pb))
+        except ResponseLost:
             return self._must_get(name)
         return self._finish(op, name, resource)
 
@@ -247,7 +221,7 @@ class CloudRunJobs:
                 cause = exc.__context__
                 # A 429/5xx answer or a lost response: the run may have started anyway. An etag
                 # conflict after such an attempt: the lost attempt did start it (running moves the etag).
-                conflict = attempt > 1 and _is_status(cause, 409)
+                conflict = attempt > 1 and has_status(cause, 409)
                 if cause is None or not (is_retryable(cause) or conflict):
                     raise
                 execution = started()
@@ -286,7 +260,7 @@ class CloudRunJobs:
     def _finish(self, op: Any, name: str, resource: str) -> JobState:
         with translated(api="run", action="wait for", resource=resource):
             result = op.result(timeout=LRO_TIMEOUT)
-        return _job_state(_to_dict(result))
+        return _job_state(to_dict(result))
 
     def _must_get(self, name: str) -> JobState:
         job = self.get_job(name)

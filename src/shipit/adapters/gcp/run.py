@@ -12,7 +12,8 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from shipit.adapters.gcp.errors import translated, with_retries
+from shipit.adapters.gcp.errors import ResponseLost, has_status, retry_answered_writes, translated, with_retries
+from shipit.adapters.gcp.proto import json_format, to_dict
 from shipit.errors import RemoteError
 
 if TYPE_CHECKING:
@@ -32,44 +33,10 @@ class WriteResult:
     error: str | None = None
 
 
-def _json_format() -> Any:
-    import importlib
-
-    # protobuf ships no type stubs; keep it Any at this one spot.
-    return importlib.import_module("google.protobuf.json_format")
-
-
-def _to_dict(message: Any) -> Json:
-    pb = type(message).pb(message) if hasattr(type(message), "pb") else message
-    return dict(_json_format().MessageToDict(pb))
-
-
 def _service_pb(body: Json) -> Any:
     from google.cloud import run_v2
 
     return run_v2.Service.from_json(json.dumps(body), ignore_unknown_fields=False)
-
-
-def _is_status(exc: BaseException, *codes: int) -> bool:
-    code = getattr(exc, "code", None)
-    return isinstance(code, int) and code in codes
-
-
-def _status_retries(fn: Any) -> Any:
-    """Retry a write only when the server answered 429/5xx: a dropped connection may have applied it."""
-    import requests
-
-    def call() -> Any:
-        try:
-            return fn()
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            raise _Dropped(str(exc)) from exc
-
-    return with_retries(call)
-
-
-class _Dropped(Exception):
-    """A write whose response was lost: the caller checks the live state before trying again."""
 
 
 class CloudRunClient:
@@ -89,7 +56,7 @@ class CloudRunClient:
     @staticmethod
     def normalize(body: Json) -> Json:
         """The body as the API would echo it (enum names, durations, zero values dropped)."""
-        return _to_dict(_service_pb(body))
+        return to_dict(_service_pb(body))
 
     # -- reads -----------------------------------------------------------------------------------
     def get_service(self, name: str) -> Json | None:
@@ -97,7 +64,7 @@ class CloudRunClient:
 
         try:
             with translated(api="run", action="read", resource=f"Cloud Run service {name.rsplit('/', 1)[-1]}"):
-                return _to_dict(with_retries(lambda: self._services.get_service(name=name)))
+                return to_dict(with_retries(lambda: self._services.get_service(name=name)))
         except RemoteError as exc:
             if isinstance(exc.__context__, gexc.NotFound) or "not found" in exc.message:
                 return None
@@ -105,18 +72,18 @@ class CloudRunClient:
 
     def list_services(self, parent: str) -> list[Json]:
         with translated(api="run", action="list", resource=f"Cloud Run services in {parent}"):
-            return with_retries(lambda: [_to_dict(s) for s in self._services.list_services(parent=parent)])
+            return with_retries(lambda: [to_dict(s) for s in self._services.list_services(parent=parent)])
 
     def list_revisions(self, service: str) -> list[Json]:
         with translated(api="run", action="list revisions of", resource=service.rsplit("/", 1)[-1]):
-            return with_retries(lambda: [_to_dict(r) for r in self._revisions.list_revisions(parent=service)])
+            return with_retries(lambda: [to_dict(r) for r in self._revisions.list_revisions(parent=service)])
 
     def get_revision(self, name: str) -> Json | None:
         from google.api_core import exceptions as gexc
 
         try:
             with translated(api="run", action="read", resource=f"revision {name.rsplit('/', 1)[-1]}"):
-                return _to_dict(with_retries(lambda: self._revisions.get_revision(name=name)))
+                return to_dict(with_retries(lambda: self._revisions.get_revision(name=name)))
         except RemoteError as exc:
             if isinstance(exc.__context__, gexc.NotFound) or "not found" in exc.message:
                 return None
@@ -125,17 +92,17 @@ class CloudRunClient:
     def get_iam_policy(self, resource: str) -> Json:
         with translated(api="run", action="read the IAM policy of", resource=resource.rsplit("/", 1)[-1]):
             policy = with_retries(lambda: self._services.get_iam_policy(request={"resource": resource}))
-        return _to_dict(policy)
+        return to_dict(policy)
 
     # -- writes ----------------------------------------------------------------------------------
     def set_iam_policy(self, resource: str, policy: Json) -> Json:
         import importlib
 
         policy_pb2: Any = importlib.import_module("google.iam.v1.policy_pb2")
-        pb = _json_format().ParseDict(policy, policy_pb2.Policy())
+        pb = json_format().ParseDict(policy, policy_pb2.Policy())
         with translated(api="run", action="set the IAM policy of", resource=resource.rsplit("/", 1)[-1]):
             result = with_retries(lambda: self._services.set_iam_policy(request={"resource": resource, "policy": pb}))
-        return _to_dict(result)
+        return to_dict(result)
 
     def create_service(self, parent: str, service_id: str, body: Json) -> WriteResult:
         name = f"{parent}/services/{service_id}"
@@ -143,13 +110,13 @@ class CloudRunClient:
         pb = _service_pb(body)
         try:
             with translated(api="run", action="create", resource=resource):
-                op = _status_retries(
+                op = retry_answered_writes(
                     lambda: self._services.create_service(parent=parent, service=pb, service_id=service_id)
                 )
-        except _Dropped:
+        except ResponseLost:
             return self._after_drop(name, resource)
         except RemoteError as exc:
-            if not _is_status(exc.__context__ or exc, 409):
+            if not has_status(exc.__context__ or exc, 409):
                 raise
             return self._after_drop(name, resource)  # an earlier attempt created it
         return self._finish(op, name, resource)
@@ -161,8 +128,8 @@ class CloudRunClient:
         pb = _service_pb(body)
         try:
             with translated(api="run", action="update", resource=resource):
-                op = _status_retries(lambda: self._services.update_service(service=pb))
-        except _Dropped:
+                op = retry_answered_writes(lambda: self._services.update_service(service=pb))
+        except ResponseLost:
             return self._after_drop(name, resource)
         return self._finish(op, name, resource)
 
@@ -178,7 +145,7 @@ class CloudRunClient:
                     return WriteResult(self._must_get(name), getattr(exc, "message", None) or str(exc))
         except RemoteError:
             raise
-        return WriteResult(_to_dict(result))
+        return WriteResult(to_dict(result))
 
     def _after_drop(self, name: str, resource: str) -> WriteResult:
         """The response was lost: read what the server did. The caller re-diffs and decides."""
