@@ -3,6 +3,7 @@ non-root final stage, PORT honoured. Parsed with dockerfile-parse (and Docker's 
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
@@ -18,7 +19,8 @@ def _files(kind: str, **kw: object) -> dict[str, str]:
 
 
 def _instructions(text: str) -> list[dict[str, object]]:
-    parser = dockerfile_parse.DockerfileParser(fileobj=None, cache_content=True)
+    # An in-memory file: with a path (the default is the current directory) setting content writes a Dockerfile.
+    parser = dockerfile_parse.DockerfileParser(fileobj=io.BytesIO(), cache_content=True)
     parser.content = text
     return [i for i in parser.structure if i["instruction"] != "COMMENT"]
 
