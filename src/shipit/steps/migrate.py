@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol
 
 from shipit.adapters.gcp.jobs import ExecutionState, JobState
 from shipit.config.models import Database, Service
@@ -141,18 +141,9 @@ def _service_inputs(
     ctx: StepContext, name: str, live: Json | None, urls: Mapping[str, str], notes: set[str]
 ) -> tuple[ServiceInputs, list[str]]:
     """The service's inputs exactly as the services step resolves them (same code, same results)."""
-    from shipit.steps import run_deploy
+    from shipit.steps.run_deploy import resolve_inputs
 
-    shared = run_deploy._Shared(
-        ctx=ctx,
-        api=cast(Any, None),  # the resolver makes no calls; live state comes in as arguments
-        options=run_deploy.DeployOptions(),
-        release_id="",
-        git_sha="",
-        waves=[],
-        urls=dict(urls),
-    )
-    return run_deploy._Resolver(shared, notes).inputs(name, ctx.target.config.services[name], live)
+    return resolve_inputs(ctx, name, live, urls, notes)
 
 
 def _execution_hash(execution: ExecutionState) -> str | None:

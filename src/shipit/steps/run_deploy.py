@@ -292,6 +292,17 @@ class _Resolver:
         return VpcAccess(egress=egress, network=str(network or "") or None, subnetwork=str(subnet or "") or None)
 
 
+def resolve_inputs(
+    ctx: StepContext, name: str, live: Json | None, urls: Mapping[str, str], notes: set[str]
+) -> tuple[ServiceInputs, list[str]]:
+    """A service's inputs exactly as this step resolves them (image, pinned secrets, infra outputs, URLs),
+    for the migration job and the local parity check. Makes no call: live state comes in as arguments."""
+    shared = _Shared(
+        ctx=ctx, api=OfflineRun(), options=DeployOptions(), release_id="", git_sha="", waves=[], urls=dict(urls)
+    )
+    return _Resolver(shared, notes).inputs(name, ctx.target.config.services[name], live)
+
+
 def _with_labels(spec: Json, release: str, sha: str) -> Json:
     out = {**spec, "labels": {**spec.get("labels", {}), RELEASE_LABEL: release, GIT_SHA_LABEL: sha}}
     template = dict(out["template"])

@@ -18,7 +18,7 @@ from shipit.output import Console
 from shipit.render.cloudrun import render_service
 from shipit.render.compose import compose_endpoints
 from shipit.steps.context import RunOptions, StepContext
-from shipit.steps.run_deploy import DeployOptions, _Resolver, _Shared
+from shipit.steps.run_deploy import resolve_inputs
 
 REPO = Path(__file__).resolve().parents[3]
 EXAMPLES = [REPO / "shipit.yaml.example", *sorted(REPO.glob("examples/*/shipit.yaml"))]
@@ -27,16 +27,8 @@ EXAMPLES = [REPO / "shipit.yaml.example", *sorted(REPO.glob("examples/*/shipit.y
 def _cloud_env_names(target: Target, service: str) -> set[str]:
     images = tuple((name, f"r-docker.pkg.dev/p/r/{name}@sha256:{'0' * 64}") for name in target.config.services)
     ctx = StepContext(target, Console(stdout=io.StringIO(), stderr=io.StringIO()), RunOptions(images=images))
-    shared = _Shared(
-        ctx=ctx,
-        api=None,  # type: ignore[arg-type]  # never called: no live service is read
-        options=DeployOptions(),
-        release_id="r1",
-        git_sha="abc",
-        waves=[],
-        urls={name: f"https://{name}-x.a.run.app" for name in target.config.services},
-    )
-    inputs, _pending = _Resolver(shared, set()).inputs(service, target.config.services[service], None)
+    urls = {name: f"https://{name}-x.a.run.app" for name in target.config.services}
+    inputs, _pending = resolve_inputs(ctx, service, None, urls, set())
     spec: dict[str, Any] = render_service(target.config.services[service], inputs)
     return {env["name"] for env in spec["template"]["containers"][0].get("env", [])}
 
