@@ -1,13 +1,21 @@
-"""Verify a release: every service the release changed must answer its health path on its live URL.
+"""Verify a release: every service whose serving revision was not verified yet must answer its health
+path on its live URL.
 
 Cloud Run already refuses traffic to a revision that never became Ready; this catches the revision
-that starts but answers 5xx. A failed check rolls the release's updated services back to their
-previous ready revisions (a service created by this release has none: it is reported, not removed)
-and fails the deploy with exit 1.
+that starts but answers 5xx. A failed check rolls those services back to their previous ready
+revisions (a service created by this release has none: it is reported, not removed) and fails the
+deploy with exit 1.
+
+Verified revisions are remembered in ``.shipit/verified/ENV.json``, so a rollout that was interrupted
+after Cloud Run took it, but before its check, is checked by the next run even though that run has
+nothing left to change. Where the record is missing (a fresh CI checkout), every service is checked:
+a GET per service, no writes.
 """
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from shipit.errors import ShipitError
@@ -30,10 +38,33 @@ def plan(ctx: StepContext) -> Plan:
     return Plan.of(STEP, (), [f"after the release, checks {listed} on each changed service"])
 
 
+def _record_path(ctx: StepContext) -> Path:
+    return ctx.target.root / ".shipit" / "verified" / f"{ctx.target.env_name}.json"
+
+
+def _verified(ctx: StepContext) -> dict[str, str]:
+    try:
+        data = json.loads(_record_path(ctx).read_text())
+    except (FileNotFoundError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def _remember(ctx: StepContext, verified: dict[str, str]) -> None:
+    path = _record_path(ctx)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(verified, indent=2, sort_keys=True) + "\n")
+
+
 def apply(ctx: StepContext, plan: Plan, *, checker: HealthChecker | None = None) -> dict[str, Any]:
     check = checker or http_health_check
     deployed: dict[str, dict[str, Any]] = ctx.results.get("services") or {}
-    changed = {n: r for n, r in deployed.items() if r.get("ok") and r.get("action") in ("create", "update")}
+    verified = _verified(ctx)
+    changed = {
+        n: r
+        for n, r in deployed.items()
+        if r.get("ok") and (r.get("action") in ("create", "update") or verified.get(n) != r.get("revision"))
+    }
     results: dict[str, Any] = {}
     failures: list[str] = []
     for name, result in sorted(changed.items()):
@@ -46,8 +77,12 @@ def apply(ctx: StepContext, plan: Plan, *, checker: HealthChecker | None = None)
         ctx.console.event("health", service=name, ok=outcome.ok, detail=outcome.detail)
         if outcome.ok:
             ctx.console.success(f"{name}: {url}{health.path} answered {outcome.detail}")
+            if result.get("revision"):
+                verified[name] = str(result["revision"])
         else:
             failures.append(f"{name}: GET {health.path} -> {outcome.detail}")
+            verified.pop(name, None)
+    _remember(ctx, verified)
     if failures:
         rolled = _roll_back(ctx, changed)
         raise HealthCheckFailed(
@@ -59,7 +94,9 @@ def apply(ctx: StepContext, plan: Plan, *, checker: HealthChecker | None = None)
 def _roll_back(ctx: StepContext, changed: dict[str, dict[str, Any]]) -> str:
     from shipit.steps.run_traffic import apply_traffic, plan_rollback
 
-    updated = sorted(n for n, r in changed.items() if r.get("action") == "update")
+    # Every checked service that existed before this run goes back (also one whose interrupted rollout
+    # this run found unverified); a service created now has no earlier revision.
+    updated = sorted(n for n, r in changed.items() if r.get("action") != "create")
     created = sorted(n for n, r in changed.items() if r.get("action") == "create")
     parts = []
     if updated:

@@ -1,0 +1,72 @@
+"""The verify step checks each serving revision once, also one whose rollout an interrupted run left."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from shipit.config import load_config, resolve_target
+from shipit.output import Console
+from shipit.plan import Plan
+from shipit.steps import verify
+from shipit.steps.context import StepContext
+from shipit.steps.run_api import HealthResult
+
+CONFIG = """\
+version: 1
+app: acme
+environments: {staging: {project: acme-staging, region: us-central1}}
+services:
+  api: {health: {path: /healthz, timeout: 5s}}
+  web: {health: {path: null}}
+"""
+
+
+class Checker:
+    def __init__(self, ok: bool = True) -> None:
+        self.ok = ok
+        self.calls: list[tuple[str, str]] = []
+
+    def __call__(self, url: str, path: str, timeout: float) -> HealthResult:
+        self.calls.append((url, path))
+        return HealthResult(self.ok, "HTTP 200" if self.ok else "HTTP 500")
+
+
+def _ctx(tmp_path: Path, action: str, revision: str) -> StepContext:
+    (tmp_path / "shipit.yaml").write_text(CONFIG)
+    target = resolve_target(load_config(tmp_path / "shipit.yaml"), None)
+    ctx = StepContext(target, Console(stdout=io.StringIO(), stderr=io.StringIO()))
+    ctx.results["services"] = {
+        "api": {"action": action, "ok": True, "url": "https://api-x.a.run.app", "revision": revision},
+        "web": {"action": action, "ok": True, "url": "https://web-x.a.run.app", "revision": "web-1"},
+    }
+    return ctx
+
+
+def test_a_new_revision_is_checked_once_and_remembered(tmp_path: Path) -> None:
+    checker = Checker()
+    verify.apply(_ctx(tmp_path, "create", "api-1"), verify.plan(_ctx(tmp_path, "create", "api-1")), checker=checker)
+    assert checker.calls == [("https://api-x.a.run.app", "/healthz")]
+    again = Checker()
+    verify.apply(_ctx(tmp_path, "no-op", "api-1"), Plan.of("verify", ()), checker=again)
+    assert again.calls == []
+
+
+def test_an_unverified_serving_revision_is_checked_even_when_nothing_changed(tmp_path: Path) -> None:
+    # A previous run was interrupted after Cloud Run took api-2 but before its health check.
+    verify.apply(_ctx(tmp_path, "create", "api-1"), Plan.of("verify", ()), checker=Checker())
+    checker = Checker()
+    verify.apply(_ctx(tmp_path, "no-op", "api-2"), Plan.of("verify", ()), checker=checker)
+    assert checker.calls == [("https://api-x.a.run.app", "/healthz")]
+
+
+def test_a_failed_check_fails_the_release_and_is_not_remembered(tmp_path: Path) -> None:
+    with pytest.raises(verify.HealthCheckFailed, match=r"api: GET /healthz -> HTTP 500") as info:
+        verify.apply(_ctx(tmp_path, "create", "api-1"), Plan.of("verify", ()), checker=Checker(ok=False))
+    assert "no earlier revision to roll back to" in info.value.message
+    assert info.value.exit_code == 1
+    checker = Checker()
+    verify.apply(_ctx(tmp_path, "no-op", "api-1"), Plan.of("verify", ()), checker=checker)
+    assert checker.calls == [("https://api-x.a.run.app", "/healthz")]
