@@ -44,13 +44,15 @@ def _env_key(entry: Mapping[str, Any], stable: Mapping[str, str]) -> list[str]:
     name = str(entry.get("name", ""))
     ref = (entry.get("valueSource") or {}).get("secretKeyRef")
     if ref is not None:
-        # The API may answer with the full secret name; the id is what identifies it.
-        return [name, "secret", str(ref.get("secret", "")).rsplit("/", 1)[-1], str(ref.get("version", "latest"))]
+        # The API may answer with the full secret name; the id is what identifies it. The version is left
+        # out: a rotated secret (a new DATABASE_URL password) updates the job but does not re-run a
+        # migration that already ran.
+        return [name, "secret", str(ref.get("secret", "")).rsplit("/", 1)[-1]]
     return [name, "value", stable.get(name, str(entry.get("value", "")))]
 
 
 def migration_hash(container: Mapping[str, Any], stable: Mapping[str, str] | None = None) -> str:
-    """Fingerprint of what a migration runs: image, command, args and env (secrets by id and version).
+    """Fingerprint of what a migration runs: image, command, args and env (secrets by id, not version).
 
     ``stable``: env var name -> the value to fingerprint instead of the resolved one (a
     ``${services.X.url}`` template, whose URL is only known once X is deployed but never changes;

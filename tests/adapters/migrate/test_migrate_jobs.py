@@ -91,11 +91,16 @@ def test_a_new_image_updates_the_job_and_runs_it_again(project: Project) -> None
     assert result["main"]["status"] == "succeeded"
 
 
-def test_a_rotated_secret_version_reruns_the_migration(project: Project) -> None:
+def test_a_rotated_secret_version_updates_the_job_without_rerunning_the_migration(project: Project) -> None:
     project.deploy(results())
     plan, _ = project.deploy(results(stripe=4))
     assert plan.changes[0].action is Action.UPDATE
-    assert len(project.executions()) == 2
+    assert project.writes()[-1] == PATCH
+    assert len(project.executions()) == 1
+    env = project.job()["template"]["template"]["containers"][0]["env"]
+    assert {e["name"]: e for e in env}["STRIPE_KEY"]["valueSource"]["secretKeyRef"]["version"] == "4"
+    replan, _ = project.deploy(results(stripe=4))
+    assert replan.changes[0].is_noop
 
 
 def test_a_failing_execution_raises_with_its_message_and_log_url_and_keeps_the_job(project: Project) -> None:
