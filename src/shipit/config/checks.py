@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -80,8 +81,31 @@ def _cloud_run_problems(base: Path_, cr: CloudRun) -> Iterator[Problem]:
         yield Problem((*base, "memory"), f"the gen2 execution environment needs at least 512Mi (got {cr.memory})")
 
 
+def _naming_problems(config: ShipitConfig) -> Iterator[Problem]:
+    """secrets.naming must give a valid Secret Manager id for every key and environment."""
+    naming = config.secrets.naming
+    path: Path_ = ("secrets", "naming")
+    if "{key}" not in naming:
+        yield Problem(path, f"'{naming}' has no {{key}}: every key would share one secret", "e.g. {app}-{env}-{key}")
+        return
+    for env in list(config.environments) or ["env"]:
+        try:
+            sample = naming.format(app=config.app, env=env, key="KEY")
+        except (KeyError, IndexError, ValueError):
+            yield Problem(path, f"'{naming}' uses a placeholder other than {{app}}, {{env}} and {{key}}")
+            return
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,200}", sample):
+            yield Problem(
+                path,
+                f"'{naming}' gives '{sample}', not a valid Secret Manager id",
+                "use letters, digits, - and _ around the placeholders",
+            )
+            return
+
+
 def check(config: ShipitConfig) -> list[Problem]:
     problems: list[Problem] = []
+    problems.extend(_naming_problems(config))
     services, databases = config.services, config.databases
     if config.default_environment and config.default_environment not in config.environments:
         name, env_names = config.default_environment, list(config.environments)

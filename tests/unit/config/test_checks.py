@@ -292,3 +292,18 @@ def test_default_environment_undefined_lists_defined_ones(errors: Errors) -> Non
     assert errors("default_environment: production\n" + HEAD + "services:\n  api: {}\n") == [
         "shipit.yaml:1:22: default_environment: environment 'production' is not defined (defined: prod)"
     ]
+
+
+def test_secret_naming_must_give_valid_ids(errors: Errors) -> None:
+    body = "services:\n  api: {}\n"
+    assert errors(HEAD + "secrets: {naming: '{app}/{env}/{key}'}\n" + body) == [
+        "shipit.yaml:5:19: secrets.naming: '{app}/{env}/{key}' gives 'acme/prod/KEY', not a valid Secret Manager "
+        "id (use letters, digits, - and _ around the placeholders)"
+    ]
+    assert errors(HEAD + "secrets: {naming: '{app}-{region}-{key}'}\n" + body) == [
+        "shipit.yaml:5:19: secrets.naming: '{app}-{region}-{key}' uses a placeholder other than {app}, {env} and {key}"
+    ]
+    assert errors(HEAD + "secrets: {naming: '{app}-{env}'}\n" + body) == [
+        "shipit.yaml:5:19: secrets.naming: '{app}-{env}' has no {key}: every key would share one secret "
+        "(e.g. {app}-{env}-{key})"
+    ]
