@@ -165,41 +165,19 @@ class Docker:
             shutil.rmtree(workdir, ignore_errors=True)
 
     def _build_buildx(self, spec: BuildSpec, on_line: LineSink) -> BuildOutcome:
-        from python_on_whales.exceptions import DockerException
-
-        from shipit.output import REDACTOR
-
-        workdir = Path(tempfile.mkdtemp(prefix="shipit-build-"))  # mode 0700
+        # Build secrets reach BuildKit through environment variables of the buildx process only
+        # (`--secret id=KEY,env=VAR`): never argv (`ps`), never a file, never the image.
+        secret_env = {f"SHIPIT_BUILD_SECRET_{i}": value for i, (_, value) in enumerate(spec.secrets)}
+        argv = buildx_build_argv(self.cli, spec, self.buildx_driver)
         lines: list[str] = []
-        try:
-            secret_args: list[str] = []
-            for key, value in spec.secrets:
-                # A 0600 file in a 0700 directory, deleted right after: the value never appears in argv
-                # (`ps`), in the environment of other processes, or in the image.
-                path = workdir / f"secret-{len(secret_args)}"
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                with os.fdopen(fd, "w") as handle:
-                    handle.write(value)
-                secret_args.append(f"id={key},src={path}")
-            kwargs = buildx_kwargs(spec, self.buildx_driver)
-            try:
-                stream = self._whales.buildx.build(
-                    spec.context, secrets=secret_args, stream_logs=True, progress="plain", **kwargs
-                )
-                for chunk in stream:
-                    for line in str(chunk).splitlines():
-                        line = REDACTOR.redact(line)
-                        lines.append(line)
-                        on_line(line)
-            except DockerException as exc:
-                for text in (exc.stdout or "", exc.stderr or ""):
-                    for line in str(text).splitlines():
-                        lines.append(REDACTOR.redact(line))
-                return BuildOutcome(False, None, tuple(lines))
-            image_id = self.image_id(spec.tags[0]) if spec.tags else None
-            return BuildOutcome(image_id is not None, image_id, tuple(lines))
-        finally:
-            shutil.rmtree(workdir, ignore_errors=True)
+
+        def sink(line: str) -> None:
+            lines.append(line)
+            on_line(line)
+
+        result = run(argv, env={**self._cli_env(), **secret_env}, check=False, on_line=sink)
+        image_id = self.image_id(spec.tags[0]) if spec.tags and result.returncode == 0 else None
+        return BuildOutcome(image_id is not None, image_id, tuple(lines))
 
     # -- registry -------------------------------------------------------------------------
     def login(self, host: str, username: str, password: str) -> None:
@@ -272,24 +250,28 @@ def classic_build_argv(cli: str, spec: BuildSpec, iidfile: Path) -> list[str]:
     return argv
 
 
-def buildx_kwargs(spec: BuildSpec, driver: str) -> dict[str, Any]:
-    """python-on-whales buildx.build arguments (besides context, secrets and streaming)."""
-    kwargs: dict[str, Any] = {
-        "file": str(spec.dockerfile),
-        "target": spec.target,
-        "build_args": dict(spec.args),
-        "labels": dict(spec.labels),
-        "tags": list(spec.tags),
-        "load": True,
-        # Cloud Run rejects the attestation manifests buildx adds by default (docker/buildx#1533).
-        "provenance": False,
-    }
+def buildx_build_argv(cli: str, spec: BuildSpec, driver: str) -> list[str]:
+    """`docker buildx build` arguments. Secrets by name only: their values are in SHIPIT_BUILD_SECRET_N."""
+    argv = [cli, "buildx", "build", "--progress", "plain", "--load", "--file", str(spec.dockerfile)]
+    # Cloud Run rejects the attestation manifests buildx adds by default (docker/buildx#1533).
+    argv += ["--provenance", "false"]
     if spec.platform:
-        kwargs["platforms"] = [spec.platform]
+        argv += ["--platform", spec.platform]
+    if spec.target:
+        argv += ["--target", spec.target]
+    for key, value in spec.args:
+        argv += ["--build-arg", f"{key}={value}"]
+    for key, value in spec.labels:
+        argv += ["--label", f"{key}={value}"]
+    for i, (key, _) in enumerate(spec.secrets):
+        argv += ["--secret", f"id={key},env=SHIPIT_BUILD_SECRET_{i}"]
     if spec.cache_repo:
         cache_ref = f"{spec.cache_repo}:buildcache"
-        kwargs["cache_from"] = {"type": "registry", "ref": cache_ref}
+        argv += ["--cache-from", f"type=registry,ref={cache_ref}"]
         # The default "docker" driver cannot export a cache; a docker-container builder can.
         if driver != "docker":
-            kwargs["cache_to"] = {"type": "registry", "ref": cache_ref, "mode": "max"}
-    return kwargs
+            argv += ["--cache-to", f"type=registry,ref={cache_ref},mode=max"]
+    for tag in spec.tags:
+        argv += ["--tag", tag]
+    argv.append(str(spec.context))
+    return argv

@@ -1,10 +1,10 @@
-"""The docker adapter's command lines: classic builder argv and buildx arguments (secrets never in either)."""
+"""The docker adapter's command lines: classic builder and buildx argv (secret values never in either)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from shipit.adapters.docker import BuildSpec, buildx_kwargs, classic_build_argv
+from shipit.adapters.docker import BuildSpec, buildx_build_argv, classic_build_argv
 
 SPEC = BuildSpec(
     context=Path("/ctx"),
@@ -28,14 +28,19 @@ def test_classic_argv() -> None:
     assert not any("npm_tok_s3cr3t" in a for a in argv)
 
 
-def test_buildx_kwargs_cache_and_no_secret_values() -> None:
-    kwargs = buildx_kwargs(SPEC, "docker-container")
-    assert kwargs["platforms"] == ["linux/amd64"] and kwargs["load"] is True and kwargs["provenance"] is False
-    assert kwargs["cache_from"] == {"type": "registry", "ref": "reg/p/r/api:buildcache"}
-    assert kwargs["cache_to"]["mode"] == "max"
-    assert "npm_tok_s3cr3t" not in repr(kwargs)
+def test_buildx_argv_cache_and_secrets_by_name_only() -> None:
+    argv = buildx_build_argv("docker", SPEC, "docker-container")
+    assert argv[:3] == ["docker", "buildx", "build"] and "--load" in argv
+    assert argv[argv.index("--provenance") + 1] == "false"
+    assert argv[argv.index("--platform") + 1] == "linux/amd64"
+    assert argv[argv.index("--cache-from") + 1] == "type=registry,ref=reg/p/r/api:buildcache"
+    assert argv[argv.index("--cache-to") + 1] == "type=registry,ref=reg/p/r/api:buildcache,mode=max"
+    # The value travels in the buildx process's environment, never in argv or a file.
+    assert argv[argv.index("--secret") + 1] == "id=NPM_TOKEN,env=SHIPIT_BUILD_SECRET_0"
+    assert not any("npm_tok_s3cr3t" in a for a in argv)
+    assert argv.count("--tag") == 2 and argv[-1] == "/ctx"
     # The default docker driver cannot export caches.
-    assert "cache_to" not in buildx_kwargs(SPEC, "docker")
+    assert "--cache-to" not in buildx_build_argv("docker", SPEC, "docker")
 
 
 def test_spec_repr_hides_secret_values() -> None:
