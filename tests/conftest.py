@@ -91,6 +91,7 @@ def pubsub_emulator(engine_session: Engines) -> str:
 
 # ---------------------------------------------------------------------------- fake Google Cloud APIs
 
+from e2e_support import fake_server_env  # noqa: E402, F401  (kept importable as conftest.fake_server_env)
 from fakegcp.fixtures import fake_gcp, fake_gcp_mock, fake_gcp_server, gcp  # noqa: E402, F401
 
 
@@ -105,14 +106,6 @@ def gcp_token(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     auth.reset_cache()
     yield "test-token"
     auth.reset_cache()
-
-
-def fake_server_env(url: str) -> dict[str, str]:
-    """Environment for a `shipit` subprocess that talks to the fake over HTTP."""
-    env = {"CLOUDSDK_AUTH_ACCESS_TOKEN": "test-token"}
-    for api in ("RUN", "SECRETMANAGER", "ARTIFACTREGISTRY"):
-        env[f"CLOUDSDK_API_ENDPOINT_OVERRIDES_{api}"] = url
-    return env
 
 
 @pytest.fixture(autouse=True)

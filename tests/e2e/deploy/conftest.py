@@ -6,15 +6,14 @@ import json
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from e2e_support import HealthServer, fake_server_env
 from fakegcp.server import FakeGCPServer
 
 CONFIG = """\
@@ -33,48 +32,8 @@ services:
 PARENT = "projects/acme-staging/locations/us-central1"
 
 
-def fake_server_env(url: str) -> dict[str, str]:
-    env = {"CLOUDSDK_AUTH_ACCESS_TOKEN": "test-token"}
-    for api in ("RUN", "SECRETMANAGER", "ARTIFACTREGISTRY"):
-        env[f"CLOUDSDK_API_ENDPOINT_OVERRIDES_{api}"] = url
-    return env
-
-
 def image(service: str, letter: str = "a") -> str:
     return f"us-central1-docker.pkg.dev/acme-staging/acme/{service}@sha256:{letter * 64}"
-
-
-class HealthServer:
-    """Answers health checks sent through SHIPIT_HEALTH_CHECK_URL_OVERRIDE; unhealthy hosts get 503."""
-
-    def __init__(self) -> None:
-        self.unhealthy: set[str] = set()
-        self.seen: list[str] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                host = self.headers.get("Host", "")
-                outer.seen.append(host + self.path)
-                status = 503 if any(h in host for h in outer.unhealthy) else 200
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                return
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @dataclass

@@ -17,18 +17,17 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from e2e_support import HealthServer, fake_server_env
 from engines.docker import DockerEngine
 from engines.registry import RegistryServer
 from fakegcp import FakeGCP
@@ -134,37 +133,6 @@ if _log:
 """
 
 GITIGNORE = ".env\n.shipit/\n.terraform/\n*.tfstate\n*.tfstate.*\n.terraform.lock.hcl\n"
-
-
-class HealthServer:
-    """Answers every health check with ``status``; records what it was asked (Host + path)."""
-
-    def __init__(self) -> None:
-        self.status = 200
-        self.seen: list[str] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                outer.seen.append(self.headers.get("Host", "") + self.path)
-                self.send_response(outer.status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                return
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @dataclass
@@ -327,15 +295,6 @@ def write_project(root: Path, repository: str, base: str, *, slow_build: str | N
             connector=CONNECTOR,
         )
     )
-
-
-def fake_server_env(url: str) -> dict[str, str]:
-    # The same as tests/conftest.py's: under pytest's default import mode this directory's conftest
-    # takes the module name `conftest`, so the root one cannot be imported from here.
-    env = {"CLOUDSDK_AUTH_ACCESS_TOKEN": "test-token"}
-    for api in ("RUN", "SECRETMANAGER", "ARTIFACTREGISTRY"):
-        env[f"CLOUDSDK_API_ENDPOINT_OVERRIDES_{api}"] = url
-    return env
 
 
 def cli_env(fake_url: str, health_url: str, docker: DockerEngine, registry: RegistryServer) -> dict[str, str]:
