@@ -198,7 +198,7 @@ def test_naming_pattern_is_configurable_and_validated(project_factory) -> None: 
     assert set(sync(project)) == set(KEYS)
     assert "staging_STRIPE_KEY" in ids(project)
     bad = project_factory(secrets=", naming: '{app}-{env}'")
-    with pytest.raises(ShipitError, match=r"must contain \{key\}"):
+    with pytest.raises(ShipitError, match=r"has no \{key\}: every key would share one secret"):
         step.plan(bad.ctx())
 
 

@@ -44,6 +44,14 @@ def translate(exc: BaseException, *, api: str, action: str, resource: str) -> Re
     from google.api_core import exceptions as gexc
 
     what = f"could not {action} {resource}"
+    from google.auth import exceptions as auth_exc
+
+    if isinstance(exc, auth_exc.GoogleAuthError):
+        # A 401 makes google-auth try to refresh; a static token (CLOUDSDK_AUTH_ACCESS_TOKEN) cannot be.
+        return RemoteError(
+            f"{what}: credentials rejected and not refreshable",
+            hint="run `gcloud auth application-default login` or refresh CLOUDSDK_AUTH_ACCESS_TOKEN",
+        )
     message = getattr(exc, "message", None) or str(exc)
     message = re.sub(r"\s+", " ", str(message)).strip()
     if isinstance(exc, requests.ConnectionError):
@@ -82,10 +90,11 @@ def translate(exc: BaseException, *, api: str, action: str, resource: str) -> Re
 @contextmanager
 def translated(*, api: str, action: str, resource: str) -> Iterator[None]:
     from google.api_core import exceptions as gexc
+    from google.auth import exceptions as auth_exc
 
     try:
         yield
-    except (gexc.GoogleAPIError, OSError) as exc:
+    except (gexc.GoogleAPIError, auth_exc.GoogleAuthError, OSError) as exc:
         raise translate(exc, api=api, action=action, resource=resource) from None
     except Exception as exc:
         import requests

@@ -48,11 +48,18 @@ class StateBuckets:
 
     def _request(self, method: str, url: str, *, what: str, **kwargs: Any) -> Any:
         import requests
+        from google.auth.exceptions import GoogleAuthError
 
         try:
             response = self.session.request(method, url, timeout=60, **kwargs)
         except requests.RequestException as exc:
             raise RemoteError(f"could not {what}: cannot reach Cloud Storage ({type(exc).__name__})") from None
+        except GoogleAuthError:
+            # A 401 makes google-auth try to refresh; a static token cannot be.
+            raise RemoteError(
+                f"could not {what}: credentials rejected and not refreshable",
+                hint="run `gcloud auth application-default login` or refresh CLOUDSDK_AUTH_ACCESS_TOKEN",
+            ) from None
         if response.status_code == 404:
             return None
         if response.status_code >= 400:
