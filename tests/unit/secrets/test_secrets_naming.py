@@ -8,7 +8,7 @@ import pytest
 
 from shipit.config import load_config, resolve_target
 from shipit.config.target import Target
-from shipit.errors import UsageError
+from shipit.errors import ConfigError, UsageError
 from shipit.steps.secrets import declared_keys, key_of, replication, secret_ids
 
 YAML = """\
@@ -51,15 +51,17 @@ def test_default_naming_and_its_reverse(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("naming", "message"),
     [
-        ("'{app}-{env}'", "must contain {key}"),
-        ("'{app}-{region}-{key}'", "must contain {key}"),
-        ("'{app}.{env}.{key}'", "not a valid secret id"),
+        ("'{app}-{env}'", "has no {key}: every key would share one secret"),
+        ("'{app}-{region}-{key}'", "uses a placeholder other than {app}, {env} and {key}"),
+        ("'{app}.{env}.{key}'", "gives 'acme.staging.KEY', not a valid Secret Manager id"),
     ],
 )
-def test_bad_naming_is_a_usage_error(tmp_path: Path, naming: str, message: str) -> None:
-    with pytest.raises(UsageError, match=message) as caught:
-        secret_ids(target(tmp_path, f", naming: {naming}"), ["API_KEY"])
-    assert "shipit.yaml: secrets.naming" in caught.value.message
+def test_bad_naming_is_reported_when_the_config_loads(tmp_path: Path, naming: str, message: str) -> None:
+    # Caught by `shipit validate` (exit 2, with the line), before any step runs.
+    with pytest.raises(ConfigError) as caught:
+        target(tmp_path, f", naming: {naming}")
+    assert [i.path for i in caught.value.issues] == ["secrets.naming"]
+    assert message in caught.value.issues[0].message
 
 
 def test_replication(tmp_path: Path) -> None:
