@@ -17,6 +17,7 @@ from shipit.errors import UsageError
 from shipit.infra.run import InfraRunner, infra_paths, load_outputs
 from shipit.plan import Action, Change, Plan
 from shipit.steps.context import StepContext
+from shipit.steps.infra_outputs import PENDING
 
 STEP = "infra"
 
@@ -59,7 +60,8 @@ def plan(ctx: StepContext) -> Plan:
 
 def predict(ctx: StepContext, plan: Plan) -> dict[str, Any]:
     # Outputs of the last apply; a pending plan may change some, which later steps then re-plan against.
-    return _cached(ctx)
+    cached = _cached(ctx)
+    return {**cached, PENDING: True} if plan.has_changes else cached
 
 
 def apply(ctx: StepContext, plan: Plan) -> dict[str, Any]:

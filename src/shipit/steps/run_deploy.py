@@ -52,7 +52,7 @@ from shipit.render.cloudrun import (
     render_service,
     settled_traffic,
 )
-from shipit.steps.infra_outputs import deploy_inputs
+from shipit.steps.infra_outputs import deploy_inputs, outputs_pending
 from shipit.steps.run_api import HealthChecker, HealthResult, Json, OfflineRun, RunApi, http_health_check
 from shipit.steps.run_diff import short_revision, spec_diff, traffic_diff
 from shipit.steps.run_failure import explain
@@ -166,11 +166,22 @@ class _Resolver:
     def __init__(self, shared: _Shared, notes: set[str]) -> None:
         self.shared = shared
         self.target = shared.ctx.target
-        self.infra: Mapping[str, Any] = deploy_inputs(shared.ctx.results.get("infra") or {})
+        raw_infra: Mapping[str, Any] = shared.ctx.results.get("infra") or {}
+        self.infra: Mapping[str, Any] = deploy_inputs(raw_infra)
+        self.infra_pending = outputs_pending(raw_infra)
         self.synced: Mapping[str, str] = shared.ctx.results.get("secrets") or {}
         self.explicit = dict(shared.options.secret_versions)
         self.images = _images(shared.ctx)
         self.notes = notes
+
+    def _no_output(self, name: str, note: str) -> None:
+        if self.infra_pending:
+            # The infra step will apply first and this step is re-planned with its outputs.
+            self.notes.add(
+                f"{name}: service account and VPC access come from Terraform outputs, known after infra applies"
+            )
+        else:
+            self.notes.add(note)
 
     def _secret(self, key: str, secret_id: str, live_versions: Mapping[str, str]) -> SecretRef:
         if key in self.explicit:
@@ -252,7 +263,9 @@ class _Resolver:
         accounts = self.infra.get("service_accounts") or {}
         account = cr.service_account or accounts.get(name)
         if account is None:
-            self.notes.add(f"{name}: runs as the default compute service account (no infra output service_accounts)")
+            self._no_output(
+                name, f"{name}: runs as the default compute service account (no infra output service_accounts)"
+            )
         vpc = self._vpc(name, service)
         conns = self.infra.get("database_connection_names") or {}
         cloudsql = tuple(str(conns[d]) for d in service.databases if d in conns)
@@ -280,14 +293,16 @@ class _Resolver:
         if mode == "connector":
             connector = self.infra.get("vpc_connector")
             if not connector:
-                self.notes.add(
-                    f"{name}: no VPC connector known (infra output vpc_connector), deployed without VPC access"
+                self._no_output(
+                    name, f"{name}: no VPC connector known (infra output vpc_connector), deployed without VPC access"
                 )
                 return None
             return VpcAccess(egress=egress, connector=str(connector))
         network, subnet = self.infra.get("vpc_network"), self.infra.get("vpc_subnetwork")
         if not network and not subnet:
-            self.notes.add(f"{name}: no VPC network known (infra outputs vpc_network/vpc_subnetwork), no Direct VPC")
+            self._no_output(
+                name, f"{name}: no VPC network known (infra outputs vpc_network/vpc_subnetwork), no Direct VPC"
+            )
             return None
         return VpcAccess(egress=egress, network=str(network or "") or None, subnetwork=str(subnet or "") or None)
 
