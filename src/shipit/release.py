@@ -17,6 +17,8 @@ class DeployOptions:
     dry_run: bool = False
     yes: bool = False
     images: tuple[tuple[str, str], ...] = ()
+    staged: bool = False
+    canary: int | None = None
 
 
 def _confirm(console: Console, target: Target) -> bool:
@@ -38,7 +40,13 @@ def run_deploy(target: Target, console: Console, options: DeployOptions) -> None
             f"--image names unknown service(s): {', '.join(unknown)}",
             hint=f"services: {', '.join(target.config.services)}",
         )
-    run_options = RunOptions(dry_run=options.dry_run, yes=options.yes, images=options.images)
+    run_options = RunOptions(
+        dry_run=options.dry_run,
+        yes=options.yes,
+        images=options.images,
+        staged=options.staged or options.canary is not None,
+        canary=options.canary,
+    )
     ctx = StepContext(target, console, run_options)
     console.info(f"planning {target.app} / {target.env_name} ({target.project}, {target.region})")
     planned = plan_all(ctx, steps)

@@ -10,6 +10,8 @@ from shipit.cli.app import Application, global_options, pass_app
 @click.option("--skip", multiple=True, metavar="STEPS", help="Skip these steps (comma-separated).")
 @click.option("--dry-run", is_flag=True, help="Show the plan and stop.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation (required when not on a TTY).")
+@click.option("--staged", is_flag=True, help="New revisions get traffic only after their tagged URL is healthy.")
+@click.option("--canary", type=click.IntRange(1, 99), metavar="PERCENT", help="Staged, then only PERCENT of traffic.")
 @click.option("--image", "images", multiple=True, metavar="SERVICE=REF", help="Deploy this image (skips its build).")
 @global_options
 @pass_app
@@ -19,19 +21,29 @@ def deploy(
     skip: tuple[str, ...],
     dry_run: bool,
     yes: bool,
+    staged: bool,
+    canary: int | None,
     images: tuple[str, ...],
 ) -> None:
-    """Test, build, push, sync secrets, apply infra, migrate, deploy to Cloud Run and verify.
+    """Test, build, apply infra, push, sync secrets, migrate, deploy to Cloud Run and verify.
 
     Shows the whole plan first. Re-running a finished deploy changes nothing.
-    Steps: test, build, push, secrets, infra, migrate, services.
+    Steps: test, build, infra, push, secrets, migrate, services, verify.
     """
     from shipit.release import DeployOptions, run_deploy
 
     run_deploy(
         app.target,
         app.console,
-        DeployOptions(only=only, skip=skip, dry_run=dry_run, yes=yes, images=_parse_images(images)),
+        DeployOptions(
+            only=only,
+            skip=skip,
+            dry_run=dry_run,
+            yes=yes,
+            images=_parse_images(images),
+            staged=staged,
+            canary=canary,
+        ),
     )
 
 

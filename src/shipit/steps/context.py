@@ -21,6 +21,10 @@ class RunOptions:
     concurrency: int = 8
     # Explicit inputs that normally come from earlier steps: {"api": "REGION-docker.pkg.dev/...@sha256:..."}
     images: tuple[tuple[str, str], ...] = ()
+    # Rollout of the services step: new revisions get no traffic until their tagged URL is healthy;
+    # with canary, only that percent until `shipit promote`.
+    staged: bool = False
+    canary: int | None = None
 
 
 @dataclass

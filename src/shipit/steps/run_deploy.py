@@ -443,7 +443,7 @@ def plan(ctx: StepContext, options: DeployOptions | None = None, *, api: RunApi 
     """Read every selected service (and its IAM policy), render the desired ones, diff. No writes."""
     from shipit.steps.release import git_sha, new_release_id
 
-    options = options or DeployOptions()
+    options = options or DeployOptions(staged=ctx.options.staged, canary=ctx.options.canary)
     if options.canary is not None and not 0 < options.canary < 100:
         raise UsageError(f"--canary {options.canary}: must be between 1 and 99", hint="use e.g. --canary 10")
     target = ctx.target

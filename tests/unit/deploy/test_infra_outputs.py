@@ -57,3 +57,13 @@ def test_before_infra_applies_the_plan_says_outputs_are_pending_not_missing(tmp_
     assert "api: service account and VPC access come from Terraform outputs, known after infra applies" in notes
     assert "default compute service account" not in notes
     assert deploy_inputs({PENDING: True, "vpc_connector": "c"}) == {"vpc_connector": "c"}
+
+
+def test_deploy_rollout_options_reach_the_services_step(tmp_path: Path) -> None:
+    import dataclasses
+
+    ctx = make_ctx(tmp_path, "api: {}\n", {"api": IMG})
+    ctx.options = dataclasses.replace(ctx.options, staged=True, canary=10)
+    notes = "\n".join(run_deploy.plan(ctx, api=MemoryRun()).notes)
+    assert "staged rollout: new revisions get no traffic under tag 'candidate'" in notes
+    assert "then 10% (finish with `shipit promote`)" in notes
