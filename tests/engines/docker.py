@@ -297,9 +297,7 @@ def _processes_under(root: Path) -> list[int]:
             argv = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if any(arg.decode(errors="replace").startswith(marker) for arg in argv) and pid_alive(
-            int(entry.name)
-        ):
+        if any(arg.decode(errors="replace").startswith(marker) for arg in argv) and pid_alive(int(entry.name)):
             is_dockerd = bool(argv) and argv[0].endswith(b"dockerd")
             found.append((0 if is_dockerd else 1, int(entry.name)))
     return [pid for _, pid in sorted(found)]
@@ -406,9 +404,7 @@ def busybox_rootfs_tar(busybox: Path) -> bytes:
 
 
 def _image_exists(engine: DockerEngine, ref: str) -> bool:
-    return (
-        run([docker_cli(), "image", "inspect", "--format", "{{.Id}}", ref], env=engine.env()).returncode == 0
-    )
+    return run([docker_cli(), "image", "inspect", "--format", "{{.Id}}", ref], env=engine.env()).returncode == 0
 
 
 def ensure_base_image(engine: DockerEngine) -> str:
@@ -435,9 +431,7 @@ def ensure_base_image(engine: DockerEngine) -> str:
             check=False,
         )
         if proc.returncode != 0:
-            raise EngineUnavailable(
-                f"docker import of the base image failed: {proc.stderr.decode(errors='replace')}"
-            )
+            raise EngineUnavailable(f"docker import of the base image failed: {proc.stderr.decode(errors='replace')}")
     if not _image_exists(engine, BUSYBOX_ALIAS):
         proc2 = run([cli, "tag", BASE_IMAGE, BUSYBOX_ALIAS], env=env)
         if proc2.returncode != 0:

@@ -91,9 +91,7 @@ def start_postgres(*, timeout: float = 60) -> PostgresServer:
         try:
             pw = pwd.getpwnam(run_as)
         except KeyError as err:
-            raise EngineUnavailable(
-                f"running as root and there is no '{run_as}' user to run postgres"
-            ) from err
+            raise EngineUnavailable(f"running as root and there is no '{run_as}' user to run postgres") from err
     base = session_workdir("shipit-test-pg-")
     datadir = base / "data"
     password = secrets.token_urlsafe(18)

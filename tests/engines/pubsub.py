@@ -81,9 +81,7 @@ def start_pubsub_emulator(*, timeout: float = 90) -> PubSubEmulator:
             return False
 
     try:
-        wait_until(
-            ready, timeout=timeout, what="pubsub emulator", interval=0.25, alive=daemon.alive, log=daemon.log
-        )
+        wait_until(ready, timeout=timeout, what="pubsub emulator", interval=0.25, alive=daemon.alive, log=daemon.log)
     except BaseException:
         emulator.stop()
         raise

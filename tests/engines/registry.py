@@ -94,9 +94,7 @@ def start_registry(*, token: str | None = None, timeout: float = 30) -> Registry
             f"auth:\n  htpasswd:\n    realm: shipit-test-registry\n    path: {workdir / 'htpasswd'}\n"
         )
         daemon = Daemon([binary, "serve", str(config)], log=workdir / "registry.log", workdir=workdir)
-        server = RegistryServer(
-            host=f"127.0.0.1:{port}", user=USER, token=token, workdir=workdir, daemon=daemon
-        )
+        server = RegistryServer(host=f"127.0.0.1:{port}", user=USER, token=token, workdir=workdir, daemon=daemon)
         atexit.register(server.stop)
     except BaseException:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -17,18 +17,14 @@ def test_create_get_list_repository(clients: Clients) -> None:
     assert clients.artifacts.get_repository(name=repo.name).description == "images"
     assert [r.name for r in clients.artifacts.list_repositories(parent=PARENT)] == [repo.name]
     with pytest.raises(exceptions.Conflict):
-        clients.artifacts.create_repository(
-            parent=PARENT, repository_id="apps", repository={"format_": "DOCKER"}
-        )
+        clients.artifacts.create_repository(parent=PARENT, repository_id="apps", repository={"format_": "DOCKER"})
     with pytest.raises(exceptions.NotFound):
         clients.artifacts.get_repository(name=f"{PARENT}/repositories/nope")
 
 
 def test_bad_repository_id(mocked: Clients) -> None:
     with pytest.raises(exceptions.BadRequest):
-        mocked.artifacts.create_repository(
-            parent=PARENT, repository_id="Apps", repository={"format_": "DOCKER"}
-        )
+        mocked.artifacts.create_repository(parent=PARENT, repository_id="Apps", repository={"format_": "DOCKER"})
 
 
 def test_operation_polling(mocked: Clients) -> None:
@@ -49,11 +45,7 @@ def test_docker_images(clients: Clients) -> None:
     images = [i for p in pages for i in p.docker_images]
     assert len(pages) == 2 and len(images) == 4
     by_uri = {i.uri: i for i in images}
-    assert list(by_uri[f"us-central1-docker.pkg.dev/acme-staging/apps/api2@sha256:{'2' * 64}"].tags) == [
-        "latest"
-    ]
-    assert not by_uri[
-        f"us-central1-docker.pkg.dev/acme-staging/apps/api0@sha256:{'0' * 64}"
-    ].tags  # tag moved
+    assert list(by_uri[f"us-central1-docker.pkg.dev/acme-staging/apps/api2@sha256:{'2' * 64}"].tags) == ["latest"]
+    assert not by_uri[f"us-central1-docker.pkg.dev/acme-staging/apps/api0@sha256:{'0' * 64}"].tags  # tag moved
     nested = by_uri[f"us-central1-docker.pkg.dev/acme-staging/apps/nested/web@{DIGEST}"]
     assert clients.artifacts.get_docker_image(name=nested.name).uri == nested.uri

@@ -69,9 +69,7 @@ MUTATIONS: list[tuple[str, Callable[[Clients], Any]]] = [
     ),
     (
         "run.projects.locations.services.create",
-        lambda c: c.services.create_service(
-            parent=PARENT, service_id="web", service={"template": TEMPLATE}
-        ).result(),
+        lambda c: c.services.create_service(parent=PARENT, service_id="web", service={"template": TEMPLATE}).result(),
     ),
     (
         "run.projects.locations.services.patch",
@@ -84,9 +82,7 @@ MUTATIONS: list[tuple[str, Callable[[Clients], Any]]] = [
     ),
     (
         "run.projects.locations.jobs.create",
-        lambda c: c.jobs.create_job(
-            parent=PARENT, job_id="other", job={"template": {"template": TEMPLATE}}
-        ).result(),
+        lambda c: c.jobs.create_job(parent=PARENT, job_id="other", job={"template": {"template": TEMPLATE}}).result(),
     ),
     ("run.projects.locations.jobs.run", lambda c: c.jobs.run_job(name=JOB).result()),
     (
@@ -147,12 +143,8 @@ def test_fail_every(mocked: Clients) -> None:
     assert codes == [429, 200, 429, 200]
 
 
-@pytest.mark.parametrize(
-    ("method_id", "call"), MUTATIONS[:2] + MUTATIONS[9:10], ids=["create", "add", "patch"]
-)
-def test_dropped_response_is_applied(
-    clients: Clients, method_id: str, call: Callable[[Clients], Any]
-) -> None:
+@pytest.mark.parametrize(("method_id", "call"), MUTATIONS[:2] + MUTATIONS[9:10], ids=["create", "add", "patch"])
+def test_dropped_response_is_applied(clients: Clients, method_id: str, call: Callable[[Clients], Any]) -> None:
     _seed(clients)
     clients.fake.faults.drop_response(method_id)
     with pytest.raises(requests.ConnectionError):
@@ -184,9 +176,7 @@ def test_call_log_helpers(mocked: Clients) -> None:
     mocked.secrets.get_secret(name=SECRET)
     mocked.secrets.add_secret_version(parent=SECRET, payload={"data": b"x"})
     mocked.services.get_iam_policy(request={"resource": SERVICE})
-    assert [c.method_id for c in mocked.fake.mutating_calls()] == [
-        "secretmanager.projects.secrets.addVersion"
-    ]
+    assert [c.method_id for c in mocked.fake.mutating_calls()] == ["secretmanager.projects.secrets.addVersion"]
     call = mocked.fake.calls_to("secretmanager.projects.secrets.addVersion")[0]
     assert call.http_method == "POST" and call.body == {"payload": {"data": "eA=="}} and call.status == 200
     mocked.fake.reset_calls()

@@ -112,9 +112,7 @@ def test_delete_with_etag(mocked: Clients) -> None:
 def test_versions_lifecycle(clients: Clients) -> None:
     name = _create(clients)
     v1 = clients.secrets.add_secret_version(parent=name, payload={"data": b"one"})
-    v2 = clients.secrets.add_secret_version(
-        parent=name, payload={"data": b"two", "data_crc32c": crc32c(b"two")}
-    )
+    v2 = clients.secrets.add_secret_version(parent=name, payload={"data": b"two", "data_crc32c": crc32c(b"two")})
     assert v1.name.endswith("/versions/1") and v2.name.endswith("/versions/2")
     assert v2.client_specified_payload_checksum
     latest = clients.secrets.access_secret_version(name=f"{name}/versions/latest")
@@ -183,18 +181,14 @@ def test_iam_policy(mocked: Clients) -> None:
         request={
             "resource": name,
             "policy": {
-                "bindings": [
-                    {"role": "roles/secretmanager.secretAccessor", "members": ["serviceAccount:a@b.c"]}
-                ],
+                "bindings": [{"role": "roles/secretmanager.secretAccessor", "members": ["serviceAccount:a@b.c"]}],
                 "etag": policy.etag,
             },
         }
     )
     assert new.bindings[0].members == ["serviceAccount:a@b.c"]
     with pytest.raises(exceptions.Conflict):
-        mocked.secrets.set_iam_policy(
-            request={"resource": name, "policy": {"bindings": [], "etag": policy.etag}}
-        )
+        mocked.secrets.set_iam_policy(request={"resource": name, "policy": {"bindings": [], "etag": policy.etag}})
 
 
 def test_seed_helper(mocked: Clients) -> None:

@@ -15,10 +15,7 @@ def test_unknown_field_is_400_like_google(fake_gcp_mock: FakeGCP) -> None:
     assert r.status_code == 400
     err = r.json()["error"]
     assert err["status"] == "INVALID_ARGUMENT"
-    assert (
-        err["message"]
-        == "Invalid JSON payload received. Unknown name \"foo\" at 'secret': Cannot find field."
-    )
+    assert err["message"] == "Invalid JSON payload received. Unknown name \"foo\" at 'secret': Cannot find field."
     nested = requests.post(f"{SM}?secretId=x", json={"replication": {"automatik": {}}}, timeout=5)
     assert "at 'secret.replication'" in nested.json()["error"]["message"]
     assert not fake_gcp_mock.secrets.secrets  # nothing was applied
@@ -43,9 +40,7 @@ def test_wrong_types_are_400(fake_gcp_mock: FakeGCP, body: dict[str, object]) ->
 
 def test_enums_accepted_as_names_and_numbers(fake_gcp_mock: FakeGCP) -> None:
     tmpl = {"containers": [{"image": "x"}]}
-    a = requests.post(
-        f"{RUN}?serviceId=a", json={"template": tmpl, "launchStage": 4, "ingress": 1}, timeout=5
-    )
+    a = requests.post(f"{RUN}?serviceId=a", json={"template": tmpl, "launchStage": 4, "ingress": 1}, timeout=5)
     b = requests.post(f"{RUN}?serviceId=b", json={"template": tmpl, "launchStage": "GA"}, timeout=5)
     assert a.status_code == b.status_code == 200
     svc = fake_gcp_mock.run.services["projects/p/locations/us-central1/services/a"]

@@ -68,9 +68,7 @@ def test_multi_stage_build_keeps_only_the_artifact(docker_engine: DockerEngine, 
 
 @pytest.mark.docker
 @pytest.mark.registry
-def test_push_to_registry_with_token(
-    docker_engine: DockerEngine, registry: RegistryServer, built_image: str
-) -> None:
+def test_push_to_registry_with_token(docker_engine: DockerEngine, registry: RegistryServer, built_image: str) -> None:
     env = docker_engine.env()
     login = subprocess.run(
         ["docker", "login", "--username", registry.user, "--password-stdin", registry.host],
@@ -247,9 +245,7 @@ def test_compose_services_reach_each_other_by_name(
 @pytest.mark.pubsub
 def test_pubsub_emulator_answers(pubsub_emulator: str) -> None:
     topic = f"http://{pubsub_emulator}/v1/projects/shipit-test/topics/releases"
-    req = urllib.request.Request(
-        topic, method="PUT", data=b"{}", headers={"Content-Type": "application/json"}
-    )
+    req = urllib.request.Request(topic, method="PUT", data=b"{}", headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(req, timeout=30) as resp:
         assert json.loads(resp.read())["name"] == "projects/shipit-test/topics/releases"
     with urllib.request.urlopen(topic, timeout=30) as resp:

@@ -1,4 +1,4 @@
-"""The generated Terraform module's outputs reach the Cloud Run service as the deploy step expects."""
+"""What the services step receives from the pipeline: Terraform outputs as the module writes them, rollout options."""
 
 from __future__ import annotations
 
