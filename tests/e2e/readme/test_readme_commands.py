@@ -29,8 +29,8 @@ def test_ci_runs_the_readme_test_command() -> None:
 
 def test_main_job_plans_the_example_offline_without_any_account(tmp_path: Path) -> None:
     main_job = next(b.strip() for b in _bash_blocks() if "plan --offline" in b)
-    shipit_part = main_job.split("&&")[-1].strip()
-    args = shipit_part.split()[1:]
+    shipit_part = main_job.split("&&")[-1].strip().split()
+    args = shipit_part[shipit_part.index("shipit") + 1 :]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CLOUDSDK_", "GOOGLE_"))}
     # Any Google call would fail loudly: no credentials, endpoints on a closed port, no ADC file.
     env.update(
