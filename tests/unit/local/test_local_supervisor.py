@@ -41,7 +41,8 @@ def test_prefixed_output_exit_and_stop_of_whole_groups(tmp_path: Path) -> None:
     exited = sup.wait_any()
     assert (exited.name, exited.returncode) == ("short", 3)
     deadline = time.monotonic() + 10
-    while not pidfile.exists() and time.monotonic() < deadline:
+    # The shell creates the file before it writes the pid into it: wait for the content.
+    while not (pidfile.exists() and pidfile.read_text().strip()) and time.monotonic() < deadline:
         time.sleep(0.05)
     grandchild = int(pidfile.read_text())
     sup.stop(grace=1)
