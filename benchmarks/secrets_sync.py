@@ -45,14 +45,8 @@ def _config(keys: int, concurrency: int) -> str:
 
 def _start_fake(latency_ms: float) -> tuple[subprocess.Popen[str], str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "tests")}
-    # fakegcp's handler writes headers and body in two sends; with Nagle on, the client's delayed ACK adds
-    # ~40 ms to every call, which is the fake's cost, not Secret Manager's. TCP_NODELAY removes it.
-    launcher = (
-        "import sys, fakegcp.server as s; s._Handler.disable_nagle_algorithm = True; "
-        "from fakegcp.__main__ import main; sys.exit(main(sys.argv[1:]))"
-    )
     proc = subprocess.Popen(
-        [sys.executable, "-c", launcher, "--port", "0", "--latency-ms", str(latency_ms)],
+        [sys.executable, "-m", "fakegcp", "--port", "0", "--latency-ms", str(latency_ms)],
         stdout=subprocess.PIPE,
         text=True,
         env=env,
