@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+from shipit.concurrency import bounded_map
 from shipit.errors import UsageError
 
 if TYPE_CHECKING:
@@ -146,10 +146,7 @@ def resolve_images(target: Target, names: Sequence[str], git: GitInfo | None) ->
 
 def parallel(fn: Callable[[T], R], items: Sequence[T], workers: int = 8) -> list[R]:
     """``[fn(x) for x in items]`` on threads (each item does I/O: hashing, docker CLI, HTTP), in order."""
-    if len(items) <= 1:
-        return [fn(item) for item in items]
-    with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
-        return list(pool.map(fn, items))
+    return bounded_map(fn, items, workers, name="shipit-images")
 
 
 @lru_cache(maxsize=1)

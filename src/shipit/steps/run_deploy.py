@@ -30,10 +30,10 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from shipit.concurrency import bounded_map
 from shipit.config.checks import deploy_order
 from shipit.config.models import Service
 from shipit.config.refs import Reference, parse_refs, substitute
@@ -432,11 +432,7 @@ def _selected(target: Target, services: Iterable[str]) -> list[str]:
 
 def _parallel(fn: Callable[[K], V], items: list[K], workers: int) -> dict[K, V]:
     """fn over items, at most ``workers`` at a time; results keyed by item, exceptions re-raised."""
-    if len(items) <= 1 or workers <= 1:
-        return {item: fn(item) for item in items}
-    with ThreadPoolExecutor(max_workers=min(workers, len(items)), thread_name_prefix="run") as pool:
-        futures = {item: pool.submit(fn, item) for item in items}
-        return {item: f.result() for item, f in futures.items()}
+    return dict(zip(items, bounded_map(fn, items, workers, name="run"), strict=True))
 
 
 def plan(ctx: StepContext, options: DeployOptions | None = None, *, api: RunApi | None = None) -> Plan:

@@ -15,11 +15,11 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypeVar
 
+from shipit.concurrency import bounded_map
 from shipit.envfile import EnvFile, read_env_file
 from shipit.errors import ConfigError, ConfigIssue, Location, UsageError
 from shipit.output import value_hash
@@ -153,24 +153,8 @@ def version_name(target: Target, secret_id: str, version: int) -> str:
 
 
 def run_concurrently(fn: Callable[[T], R], items: Sequence[T], concurrency: int) -> list[R]:
-    """``[fn(item) for item in items]`` on a bounded pool. The first failure cancels what has not started,
-    waits for what is in flight (a write is never abandoned half-way), and is raised."""
-    if not items:
-        return []
-    if concurrency <= 1 or len(items) == 1:
-        return [fn(item) for item in items]
-    pool = ThreadPoolExecutor(max_workers=min(concurrency, len(items)), thread_name_prefix="shipit-secrets")
-    futures: list[Future[R]] = []
-    try:
-        futures = [pool.submit(fn, item) for item in items]
-        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
-        for future in futures:
-            error = future.exception() if future in done else None
-            if error is not None:
-                raise error
-        return [f.result() for f in futures]
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    """The secrets step's calls, at most ``concurrency`` at a time (see :func:`bounded_map`)."""
+    return bounded_map(fn, items, concurrency, name="shipit-secrets")
 
 
 # ---------------------------------------------------------------------------- plan
