@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import textwrap
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,6 @@ import pytest
 
 from fakegcp import FakeGCP
 from fakegcp.fixtures import fake_gcp, fake_gcp_mock
-from shipit.adapters.gcp import auth
 from shipit.config import load_config, resolve_target
 from shipit.output import Console
 from shipit.plan import Plan
@@ -112,11 +110,7 @@ class Project:
 
 
 @pytest.fixture
-def project(tmp_path: Path, fake_gcp_mock: FakeGCP, monkeypatch: pytest.MonkeyPatch) -> Iterator[Project]:
-    monkeypatch.setenv("CLOUDSDK_AUTH_ACCESS_TOKEN", "test-token")
-    monkeypatch.delenv("CLOUDSDK_API_ENDPOINT_OVERRIDES_RUN", raising=False)
-    auth.reset_cache()
+def project(tmp_path: Path, fake_gcp_mock: FakeGCP, gcp_token: str) -> Project:
     p = Project(tmp_path, fake_gcp_mock)
     p.write()
-    yield p
-    auth.reset_cache()
+    return p
