@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import string
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -196,11 +197,33 @@ def _warn_undeclared(ctx: StepContext, env: EnvFile, keys: Mapping[str, str]) ->
 def _fetch_remote(
     store: SecretStore, ids: Mapping[str, str], concurrency: int
 ) -> tuple[dict[str, SecretMeta], dict[str, CurrentValue | None]]:
-    """One list call for every secret's labels, then one access call per existing declared secret."""
-    listing = {meta.secret_id: meta for meta in store.list_secrets()}
-    existing = sorted({sid for sid in ids.values() if sid in listing})
-    values = run_concurrently(store.current, existing, concurrency)
-    return listing, dict(zip(existing, values, strict=True))
+    """Every secret's labels (one list call) and the current value of every declared secret that exists (one
+    access call each), in one pool: the list rides along with the first reads instead of costing a round
+    trip of its own. A read that starts after the list has answered skips an id the list does not hold, so
+    a first sync only reads the few absent secrets whose reads began while the list was in flight."""
+    listing: dict[str, SecretMeta] = {}
+    listed = threading.Event()
+    before_list: set[str] = set()
+
+    def fetch(sid: str | None) -> CurrentValue | None:
+        if sid is None:
+            listing.update((meta.secret_id, meta) for meta in store.list_secrets())
+            listed.set()
+            return None
+        if listed.is_set():
+            return store.current(sid) if sid in listing else None
+        current = store.current(sid)
+        if current is None:
+            before_list.add(sid)
+        return current
+
+    ordered = sorted(set(ids.values()))
+    results = run_concurrently(fetch, [None, *ordered], concurrency)
+    currents = {sid: value for sid, value in zip(ordered, results[1:], strict=True) if sid in listing}
+    # Absent when read, listed a moment later: created concurrently by someone else; read it again.
+    for sid in sorted(before_list & listing.keys()):
+        currents[sid] = store.current(sid)
+    return listing, currents
 
 
 def plan(ctx: StepContext, *, prune: bool = False) -> Plan:
