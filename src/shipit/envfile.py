@@ -55,10 +55,10 @@ def read_env_file(path: Path, display: str | None = None, *, missing_ok: bool = 
 
 
 def parse_env_text(text: str, path: Path, display: str) -> EnvFile:
-    from dotenv import dotenv_values
     from dotenv.parser import parse_stream
 
     issues: list[ConfigIssue] = []
+    values: dict[str, str] = {}
     lines: dict[str, int] = {}
     seen: dict[str, list[int]] = {}
     for binding in parse_stream(io.StringIO(text)):
@@ -77,8 +77,6 @@ def parse_env_text(text: str, path: Path, display: str) -> EnvFile:
             continue
         if binding.key is None:  # blank line or comment
             continue
-        if binding.value is not None:
-            REDACTOR.register(binding.value)
         if binding.value is None:
             issues.append(
                 ConfigIssue(
@@ -89,15 +87,13 @@ def parse_env_text(text: str, path: Path, display: str) -> EnvFile:
                 )
             )
             continue
+        REDACTOR.register(binding.value)
+        # The pairs dotenv_values(interpolate=False) builds from the same bindings: the last one wins.
+        values[binding.key] = binding.value
         lines[binding.key] = line
         seen.setdefault(binding.key, []).append(line)
     if issues:
         raise ConfigError(issues)
-    # The public API gives the values; parse_stream above gave positions and errors.
-    parsed = dotenv_values(stream=io.StringIO(text), interpolate=False)
-    values = {k: v for k, v in parsed.items() if v is not None}
-    for value in values.values():
-        REDACTOR.register(value)
     duplicates = {k: tuple(v) for k, v in seen.items() if len(v) > 1}
     return EnvFile(path, display, values, lines, duplicates)
 

@@ -45,11 +45,11 @@ class Redactor:
         # Multi-line values (certificates, JSON keys) may be printed line by line by a tool.
         candidates.update(line.strip() for line in text.splitlines())
         with self._lock:
-            for candidate in candidates:
-                if _maskable(candidate) and candidate not in self._values:
-                    self._values.add(candidate)
-            # Longest first so a value containing another is masked whole.
-            self._ordered = sorted(self._values, key=len, reverse=True)
+            new = {c for c in candidates if c not in self._values and _maskable(c)}
+            if new:
+                self._values |= new
+                # Longest first so a value containing another is masked whole.
+                self._ordered = sorted(self._values, key=len, reverse=True)
 
     def redact(self, text: str) -> str:
         for value in self._ordered:
