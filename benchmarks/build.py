@@ -83,7 +83,7 @@ def step_run(root: Path, jobs: int) -> tuple[float, int]:
 
     started = time.perf_counter()
     target = resolve_target(load_config(root / "shipit.yaml"), "staging")
-    ctx = StepContext(target, Console(stdout=io.StringIO(), stderr=io.StringIO()), RunOptions(concurrency=jobs))
+    ctx = StepContext(target, Console(stdout=io.StringIO(), stderr=io.StringIO()), RunOptions(jobs=jobs))
     plan = build.plan(ctx)
     result = build.apply(ctx, plan)
     seconds = time.perf_counter() - started

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+# Parallel API calls (Secret Manager, Cloud Run, Artifact Registry) unless configured otherwise. Ten is what
+# requests keeps open per host, so no connection is thrown away; the published quotas are enforced by pacing,
+# not by this number.
+API_CONCURRENCY = 10
+# Parallel docker builds and pushes: each is CPU-, disk- and network-heavy on the developer's own machine.
+BUILD_JOBS = 4
 
 
 def bounded_map(fn: Callable[[T], R], items: Sequence[T], workers: int, *, name: str = "shipit") -> list[R]:
@@ -18,6 +27,8 @@ def bounded_map(fn: Callable[[T], R], items: Sequence[T], workers: int, *, name:
         return []
     if workers <= 1 or len(items) == 1:
         return [fn(item) for item in items]
+    from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+
     pool = ThreadPoolExecutor(max_workers=min(workers, len(items)), thread_name_prefix=name)
     futures: list[Future[R]] = []
     try:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import click
 
 from shipit.cli.app import Application, global_options, pass_app
+from shipit.concurrency import BUILD_JOBS
 
 
 @click.command()
 @click.argument("services", nargs=-1, metavar="[SERVICE]...")
 @click.option("--dry-run", is_flag=True, help="Show what would be created and pushed; change nothing.")
-@click.option("-j", "--jobs", type=click.IntRange(1, 32), default=4, show_default=True, help="Parallel pushes.")
+@click.option(
+    "-j", "--jobs", type=click.IntRange(1, 32), default=BUILD_JOBS, show_default=True, help="Parallel pushes."
+)
 @global_options
 @pass_app
 def push(app: Application, services: tuple[str, ...], dry_run: bool, jobs: int) -> None:
@@ -22,7 +25,7 @@ def push(app: Application, services: tuple[str, ...], dry_run: bool, jobs: int) 
     from shipit.steps import push as step
     from shipit.steps.context import RunOptions, StepContext
 
-    ctx = StepContext(target=app.target, console=app.console, options=RunOptions(dry_run=dry_run, concurrency=jobs))
+    ctx = StepContext(target=app.target, console=app.console, options=RunOptions(dry_run=dry_run, jobs=jobs))
     console = app.console
     plan = step.plan(ctx, services)
     for line in plan.render_lines():

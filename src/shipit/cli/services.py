@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from shipit.cli.app import Application, global_options, pass_app
+from shipit.concurrency import API_CONCURRENCY
 
 
 def _pairs(values: tuple[str, ...], option: str, example: str) -> tuple[tuple[str, str], ...]:
@@ -31,7 +32,9 @@ def services() -> None:
 @click.option("--staged", is_flag=True, help="No traffic until the health check on the tagged URL passes.")
 @click.option("--canary", type=click.IntRange(1, 99), metavar="PERCENT", help="Staged, then only PERCENT of traffic.")
 @click.option("--tag", default="candidate", show_default=True, help="Traffic tag of a staged revision.")
-@click.option("--concurrency", type=click.IntRange(1, 64), default=10, show_default=True, help="Parallel API calls.")
+@click.option(
+    "--concurrency", type=click.IntRange(1, 64), default=API_CONCURRENCY, show_default=True, help="Parallel API calls."
+)
 @click.option("--dry-run", is_flag=True, help="Show the plan only.")
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
 @global_options

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shipit.concurrency import API_CONCURRENCY
 from shipit.config.types import (
     AppName,
     Command,
@@ -184,7 +185,9 @@ class Secrets(Model):
     naming: str = Field("{app}-{env}-{key}", description="Secret Manager id pattern: {app}, {env}, {key}.")
     extra: tuple[SecretKey, ...] = Field((), description="Keys to sync that no service declares.")
     replication: Replication = Field(default_factory=Replication)
-    concurrency: int = Field(8, ge=1, le=64)
+    concurrency: int = Field(
+        API_CONCURRENCY, ge=1, le=64, description="Parallel Secret Manager calls (writes stay under 600/min)."
+    )
 
 
 class Registry(Model):

@@ -255,7 +255,7 @@ def _build_all(
     results: dict[str, BuiltImage] = {}
     failures: list[ShipitError] = []
     cancelled: list[str] = []
-    jobs = max(1, min(ctx.options.concurrency, len(todo)))
+    jobs = max(1, min(ctx.options.jobs, len(todo)))
 
     def build_one(item: BuildItem) -> BuiltImage:
         spec = item.spec

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from shipit.concurrency import API_CONCURRENCY, BUILD_JOBS
+
 if TYPE_CHECKING:
     from shipit.adapters.gcp.clients import GcpClients
     from shipit.config import Target
@@ -18,7 +20,8 @@ class RunOptions:
     # Plan as if nothing existed in the cloud yet, with no remote call at all (`shipit plan --offline`).
     offline: bool = False
     yes: bool = False
-    concurrency: int = 8
+    concurrency: int = API_CONCURRENCY
+    jobs: int = BUILD_JOBS
     # Explicit inputs that normally come from earlier steps: {"api": "REGION-docker.pkg.dev/...@sha256:..."}
     images: tuple[tuple[str, str], ...] = ()
     # Rollout of the services step: new revisions get no traffic until their tagged URL is healthy;

@@ -232,7 +232,7 @@ def _push_all(ctx: StepContext, client: RegistryClient, work: Sequence[PushItem]
         ctx.console.event("image_pushed", service=item.service, image=f"{spec.repo}@{digest}")
         return PushItem(item.service, item.status, spec, digest)
 
-    jobs = max(1, min(ctx.options.concurrency, len(work)))
+    jobs = max(1, min(ctx.options.jobs, len(work)))
     with LiveLog(ctx.console, [i.service for i in work], verb="push") as live, ThreadPoolExecutor(jobs) as pool:
         pushed = list(pool.map(push_one, work))
     return {i.service: i for i in pushed}

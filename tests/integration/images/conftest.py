@@ -43,11 +43,11 @@ class Project:
     host: str
     docker: DockerEngine
 
-    def ctx(self, *, concurrency: int = 4) -> StepContext:
+    def ctx(self, *, jobs: int = 4) -> StepContext:
         loaded = load_config(self.root / "shipit.yaml", "shipit.yaml")
         target = resolve_target(loaded, "staging")
         console = Console(stdout=io.StringIO(), stderr=io.StringIO(), color=False)
-        return StepContext(target=target, console=console, options=RunOptions(concurrency=concurrency))
+        return StepContext(target=target, console=console, options=RunOptions(jobs=jobs))
 
     def repo(self, service: str) -> str:
         return f"{self.host}/test-proj/{self.repository}/{service}"
