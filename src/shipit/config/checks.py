@@ -179,6 +179,15 @@ def check(config: ShipitConfig) -> list[Problem]:
         if any(key == d.env_var for d in databases.values()):
             problems.append(Problem(("secrets", "extra"), f"{key} is managed by a database", "remove it"))
     for db_name, db in databases.items():
+        if db.availability == "regional" and not (db.backups and db.point_in_time_recovery):
+            # Cloud SQL refuses a high-availability Postgres instance without point-in-time recovery.
+            problems.append(
+                Problem(
+                    ("databases", db_name, "availability"),
+                    "regional (high-availability) Postgres needs backups and point-in-time recovery",
+                    "set backups: true and point_in_time_recovery: true, or availability: zonal",
+                )
+            )
         if db.migrate is None:
             continue
         users = [s for s, svc in services.items() if db_name in svc.databases]

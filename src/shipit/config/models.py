@@ -143,7 +143,7 @@ class Database(Model):
     engine: Literal["postgres"] = "postgres"
     version: Literal["13", "14", "15", "16", "17"] = "16"
     tier: str = Field("db-f1-micro", pattern=r"^db-(f1-micro|g1-small|custom-[0-9]+-[0-9]+|perf-optimized-N-[0-9]+)$")
-    disk_gb: int = Field(10, ge=10, le=65536)
+    disk_gb: int = Field(10, ge=10, le=65536, description="Disk size at creation; then disk_autoresize grows it.")
     disk_autoresize: bool = True
     availability: Literal["zonal", "regional"] = "zonal"
     backups: bool = True

@@ -324,6 +324,13 @@ resource "google_sql_database_instance" "db" {
     }
   }
 
+  lifecycle {
+    # disk_gb is the size at creation. Cloud SQL grows the disk on its own (disk_autoresize), and the
+    # provider replaces an instance whose configured disk is smaller than the real one: without this, the
+    # first apply after an automatic resize would plan to destroy the database.
+    ignore_changes = [settings[0].disk_size]
+  }
+
   depends_on = [google_service_networking_connection.private_services]
 }
 

@@ -307,3 +307,11 @@ def test_secret_naming_must_give_valid_ids(errors: Errors) -> None:
         "shipit.yaml:5:19: secrets.naming: '{app}-{env}' has no {key}: every key would share one secret "
         "(e.g. {app}-{env}-{key})"
     ]
+
+
+def test_regional_database_needs_point_in_time_recovery(errors: Errors) -> None:
+    text = HEAD + "databases:\n  main: {availability: regional, point_in_time_recovery: false}\nservices:\n  api: {}\n"
+    assert errors(text) == [
+        "shipit.yaml:6:24: databases.main.availability: regional (high-availability) Postgres needs backups and "
+        "point-in-time recovery (set backups: true and point_in_time_recovery: true, or availability: zonal)"
+    ]

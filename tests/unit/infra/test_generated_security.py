@@ -106,6 +106,9 @@ def test_databases_private_backed_up_and_protected_in_production(generated: Gene
         assert "random_password.db[each.key].result" in version["secret_data"]
         password = generated.resource("random_password", "db")
         assert password["length"] >= 32
+        # An automatic disk resize must never turn into a plan to replace the instance.
+        (lifecycle,) = instance["lifecycle"]
+        assert "settings[0].disk_size" in str(lifecycle["ignore_changes"])
 
 
 def test_secret_values_never_in_generated_files(generated: Generated) -> None:
