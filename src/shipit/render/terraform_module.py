@@ -510,21 +510,9 @@ resource "google_service_account_iam_member" "pubsub_token_creator" {
   member             = "serviceAccount:service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
 }
 
-# The push account may invoke exactly the services it pushes to. shipit deploys those services after
-# this module is applied, so a binding on the service itself can't exist yet: this is a project
-# binding narrowed to the service by an IAM condition.
-resource "google_project_iam_member" "pubsub_push_invoker" {
-  for_each = local.push_services
-
-  project = var.project
-  role    = "roles/run.invoker"
-  member  = "serviceAccount:${google_service_account.pubsub_push[0].email}"
-
-  condition {
-    title      = "only-${each.value}"
-    expression = "resource.name.endsWith(\\"/locations/${var.region}/services/${each.value}\\")"
-  }
-}
+# The push account gets roles/run.invoker on each service it pushes to from `shipit deploy`, which creates
+# those services after this module is applied. (A project-wide grant narrowed by an IAM condition on
+# resource.name would not work: Cloud Run is not among the services IAM Conditions can name.)
 
 locals {
   # Cloud Run's deterministic service URL, known before the service is deployed.

@@ -56,6 +56,7 @@ from shipit.steps.infra_outputs import deploy_inputs, outputs_pending
 from shipit.steps.run_api import HealthChecker, HealthResult, Json, OfflineRun, RunApi, http_health_check
 from shipit.steps.run_diff import short_revision, spec_diff, traffic_diff
 from shipit.steps.run_failure import explain
+from shipit.steps.run_invokers import InvokerChange, apply_change, change_for
 
 if TYPE_CHECKING:
     from shipit.adapters.gcp.run import WriteResult
@@ -63,8 +64,6 @@ if TYPE_CHECKING:
     from shipit.steps.context import StepContext
 
 STEP = "run_deploy"
-ALL_USERS = "allUsers"
-INVOKER = "roles/run.invoker"
 DEFAULT_TAG = "candidate"
 K = TypeVar("K")
 V = TypeVar("V")
@@ -112,7 +111,7 @@ class ServicePlan:
     desired: Json  # spec without traffic, normalized; labels carry this run's release when changed
     spec_changed: bool
     traffic_changed: bool
-    iam_change: bool | None  # True add allUsers, False remove it, None nothing
+    invokers: InvokerChange  # managed members of roles/run.invoker to add or remove
     retry_failed: bool
     pending_refs: tuple[str, ...]  # services whose URL is not known yet
     shared: _Shared
@@ -333,13 +332,6 @@ def _live_labels(live: Json | None) -> tuple[str, str] | None:
     return None
 
 
-def _has_invoker(policy: Json | None) -> bool:
-    for binding in (policy or {}).get("bindings", []):
-        if binding.get("role") == INVOKER and ALL_USERS in binding.get("members", []):
-            return True
-    return False
-
-
 def _latest_failed(live: Json | None) -> bool:
     if not live:
         return False
@@ -370,11 +362,8 @@ def _plan_service(shared: _Shared, resolver: _Resolver, name: str, live: Json | 
     if spec_changed and previous is not None:
         desired = shared.api.normalize(_with_labels(spec, shared.release_id, shared.git_sha))
     t_diff = None if live is None else traffic_diff(settled_traffic(), live.get("traffic", []))
-    want_public = target.config.services[name].cloud_run.allow_unauthenticated
-    has_public = _has_invoker(policy)
-    iam_change = None if want_public == has_public else want_public
-    if live is not None and iam_change is False and policy is None:
-        iam_change = None
+    # An existing service whose policy could not be read: add what is missing, never remove blindly.
+    invokers = change_for(target, name, policy, removals=live is None or policy is not None)
     all_diffs = list(diffs)
     if retry_failed and live is not None:
         all_diffs.append(
@@ -382,14 +371,7 @@ def _plan_service(shared: _Shared, resolver: _Resolver, name: str, live: Json | 
         )
     if t_diff is not None:
         all_diffs.append(t_diff)
-    if iam_change is not None:
-        all_diffs.append(
-            FieldDiff(
-                "iam.allUsers",
-                "roles/run.invoker" if has_public else "(none)",
-                "roles/run.invoker" if want_public else "(none)",
-            )
-        )
+    all_diffs.extend(invokers.diffs())
     payload = ServicePlan(
         name=name,
         full_name=full_name(target, name),
@@ -398,13 +380,13 @@ def _plan_service(shared: _Shared, resolver: _Resolver, name: str, live: Json | 
         desired=desired,
         spec_changed=spec_changed,
         traffic_changed=t_diff is not None,
-        iam_change=iam_change,
+        invokers=invokers,
         retry_failed=retry_failed,
         pending_refs=tuple(pending),
         shared=shared,
     )
     if live is None:
-        summary = "new service" + (" (public)" if want_public else "")
+        summary = "new service" + (f" ({invokers.audience()})" if invokers else "")
         if pending:
             summary += f", after {', '.join(pending)}"
         return Change(STEP, Action.CREATE, f"service {name}", summary, (), payload)
@@ -579,7 +561,7 @@ class _Rollout:
                 return self._fail(f"needs the URL of {', '.join(pending)}, which did not deploy", "skip")
             desired = self.api.normalize(_with_labels(spec, self.shared.release_id, self.shared.git_sha))
             spec_changed = live is None or bool(spec_diff(desired, live)) or p.retry_failed
-            if not spec_changed and not p.traffic_changed and p.iam_change is None:
+            if not spec_changed and not p.traffic_changed and not p.invokers:
                 return self._done(live or {}, "no-op")
         if live is None:
             return self._create(desired)
@@ -677,8 +659,8 @@ class _Rollout:
         return f"{explained.render()} ({where})"
 
     def _finish(self, service: Json, action: str) -> ServiceResult:
-        if self.p.iam_change is not None or action == "create":
-            self._ensure_invoker(self.service_cfg.cloud_run.allow_unauthenticated)
+        if self.p.invokers or action == "create":
+            self._ensure_invokers()
         return self._done(service, action)
 
     def _done(self, service: Json, action: str) -> ServiceResult:
@@ -696,27 +678,14 @@ class _Rollout:
             release=labels.get(RELEASE_LABEL),
         )
 
-    def _ensure_invoker(self, public: bool) -> None:
-        """Read-modify-write of the service's IAM policy, guarded by the policy's etag."""
+    def _ensure_invokers(self) -> None:
+        """Read-modify-write of the service's IAM policy (guarded by its etag), from the policy as it is now."""
         policy = self.api.get_iam_policy(self.p.full_name)
-        if _has_invoker(policy) == public:
+        change = change_for(self.target, self.p.name, policy)
+        if not change:
             return
-        bindings = [dict(b) for b in policy.get("bindings", [])]
-        if public:
-            for binding in bindings:
-                if binding.get("role") == INVOKER and not binding.get("condition"):
-                    binding["members"] = sorted({*binding.get("members", []), ALL_USERS})
-                    break
-            else:
-                bindings.append({"role": INVOKER, "members": [ALL_USERS]})
-        else:
-            for binding in bindings:
-                if binding.get("role") == INVOKER:
-                    binding["members"] = [m for m in binding.get("members", []) if m != ALL_USERS]
-            bindings = [b for b in bindings if b.get("members")]
-        new_policy = {**policy, "bindings": bindings}
-        self.api.set_iam_policy(self.p.full_name, new_policy)
-        self.console.info(f"{self.p.name}: {'allowed' if public else 'removed'} unauthenticated access")
+        self.api.set_iam_policy(self.p.full_name, apply_change(policy, change))
+        self.console.info(f"{self.p.name}: {change.describe()}")
 
 
 def apply(ctx: StepContext, plan: Plan) -> dict[str, dict[str, Any]]:

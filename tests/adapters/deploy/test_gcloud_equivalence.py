@@ -22,6 +22,7 @@ INFRA = {
     "database_url_secrets": {"main": "acme-staging-main-url"},
 }
 DB = "databases:\n  main: {}\n"
+PUSH_MEMBER = "serviceAccount:acme-staging-push@acme-staging.iam.gserviceaccount.com"
 Check = Callable[[Project], None]
 
 
@@ -194,6 +195,14 @@ ROWS: dict[str, tuple[str, str, Check]] = {
         "",
         lambda p: (
             {"role": "roles/run.invoker", "members": ["allUsers"]} in p.fake.run.iam.get(svc_name("api"))["bindings"]
+            or pytest.fail()
+        ),
+    ),
+    "`gcloud run services add-iam-policy-binding --member=serviceAccount:PUSH --role=roles/run.invoker`": (
+        "{}",
+        "pubsub:\n  topics: {jobs: {}}\n  subscriptions:\n    jobs-api: {topic: jobs, push: {service: api}}\n",
+        lambda p: (
+            {"role": "roles/run.invoker", "members": [PUSH_MEMBER]} in p.fake.run.iam.get(svc_name("api"))["bindings"]
             or pytest.fail()
         ),
     ),
