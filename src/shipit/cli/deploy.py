@@ -3,6 +3,7 @@ from __future__ import annotations
 import click
 
 from shipit.cli.app import Application, global_options, pass_app
+from shipit.concurrency import BUILD_JOBS
 
 
 @click.command()
@@ -13,6 +14,9 @@ from shipit.cli.app import Application, global_options, pass_app
 @click.option("--staged", is_flag=True, help="New revisions get traffic only after their tagged URL is healthy.")
 @click.option("--canary", type=click.IntRange(1, 99), metavar="PERCENT", help="Staged, then only PERCENT of traffic.")
 @click.option("--image", "images", multiple=True, metavar="SERVICE=REF", help="Deploy this image (skips its build).")
+@click.option(
+    "-j", "--jobs", type=click.IntRange(1, 32), default=BUILD_JOBS, show_default=True, help="Parallel image builds."
+)
 @global_options
 @pass_app
 def deploy(
@@ -24,13 +28,14 @@ def deploy(
     staged: bool,
     canary: int | None,
     images: tuple[str, ...],
+    jobs: int,
 ) -> None:
     """Test, build, apply infra, push, sync secrets, migrate, deploy to Cloud Run and verify.
 
     Shows the whole plan first. Re-running a finished deploy changes nothing.
     Steps: test, build, infra, push, secrets, migrate, services, verify.
     """
-    from shipit.release import DeployOptions, run_deploy
+    from shipit.deployment import DeployOptions, run_deploy
 
     run_deploy(
         app.target,
@@ -43,6 +48,7 @@ def deploy(
             images=_parse_images(images),
             staged=staged,
             canary=canary,
+            jobs=jobs,
         ),
     )
 

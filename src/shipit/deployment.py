@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 
+from shipit.concurrency import BUILD_JOBS
 from shipit.config import Target
 from shipit.errors import UsageError
 from shipit.output import Console
@@ -19,6 +20,7 @@ class DeployOptions:
     images: tuple[tuple[str, str], ...] = ()
     staged: bool = False
     canary: int | None = None
+    jobs: int = BUILD_JOBS  # parallel image builds and pushes
 
 
 def _confirm(console: Console, target: Target) -> bool:
@@ -46,6 +48,7 @@ def run_deploy(target: Target, console: Console, options: DeployOptions) -> None
         images=options.images,
         staged=options.staged or options.canary is not None,
         canary=options.canary,
+        jobs=options.jobs,
     )
     ctx = StepContext(target, console, run_options)
     console.info(f"planning {target.app} / {target.env_name} ({target.project}, {target.region})")
