@@ -7,7 +7,7 @@ The job ``{app}-migrate-{db}`` runs the NEW image of the migrate service (``ctx.
 else ``RunOptions.images``, else the image deployed on that service now) with that service's env,
 secrets pinned to the versions from ``ctx.results["secrets"]``, secret files, VPC access, Cloud SQL
 instances and service account, resolved and rendered by the same code as the service itself
-(run_deploy's resolver, :func:`shipit.render.cloudrun_job.render_job`); ``command`` replaces the
+(run_inputs' resolver, :func:`shipit.render.cloudrun_job.render_job`); ``command`` replaces the
 entrypoint, the task timeout is ``migrate.timeout``, failed tasks are not retried.
 
 Idempotence: the job and its executions carry a label with a hash of (image, command, env). When the
@@ -141,7 +141,7 @@ def _service_inputs(
     ctx: StepContext, name: str, live: Json | None, urls: Mapping[str, str], notes: set[str]
 ) -> tuple[ServiceInputs, list[str]]:
     """The service's inputs exactly as the services step resolves them (same code, same results)."""
-    from shipit.steps.run_deploy import resolve_inputs
+    from shipit.steps.run_inputs import resolve_inputs
 
     return resolve_inputs(ctx, name, live, urls, notes)
 

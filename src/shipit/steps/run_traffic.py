@@ -16,16 +16,10 @@ from shipit.errors import ShipitError, UsageError
 from shipit.plan import Action, Change, FieldDiff, Plan
 from shipit.render.cloudrun import GIT_SHA_LABEL, RELEASE_LABEL, REVISION, settled_traffic
 from shipit.steps.run_api import Json, RunApi
-from shipit.steps.run_deploy import (
-    DeployOptions,
-    _api,
-    _parallel,
-    _selected,
-    _serving,
-    full_name,
-    write_traffic,
-)
+from shipit.steps.run_deploy import parallel_by_item, run_api_for, selected_services
 from shipit.steps.run_diff import short_revision, traffic_display
+from shipit.steps.run_rollout import serving_traffic, write_traffic
+from shipit.steps.run_shared import DeployOptions, full_name
 
 if TYPE_CHECKING:
     from shipit.steps.context import StepContext
@@ -42,7 +36,7 @@ def _ready(revision: Json) -> bool:
 
 def _current(service: Json) -> str | None:
     """The revision that serves the most traffic."""
-    serving = _serving(service)
+    serving = serving_traffic(service)
     if not serving:
         return None
     return str(max(serving, key=lambda t: int(t["percent"]))["revision"])
@@ -69,7 +63,7 @@ def _read(ctx: StepContext, api: RunApi, names: list[str], revisions: bool) -> _
         revs = api.list_revisions(full_name(target, name))
         return service, sorted(revs, key=lambda r: str(r.get("createTime", "")), reverse=True)
 
-    return _parallel(one, names, ctx.options.concurrency)
+    return parallel_by_item(one, names, ctx.options.concurrency)
 
 
 # -- rollback -----------------------------------------------------------------------------------------
@@ -80,13 +74,13 @@ def plan_rollback(
 ) -> Plan:
     target = ctx.target
     asked = list(services)
-    run_api = api or _api(ctx)
+    run_api = api or run_api_for(ctx)
     if to_revision and len(asked) != 1:
         owner = [n for n in target.config.services if to_revision.startswith(n + "-")]
         if len(owner) != 1 or (asked and asked != owner):
             raise UsageError(f"--to {to_revision}: name exactly one service", hint="shipit rollback SERVICE --to REV")
         asked = owner
-    names = _selected(target, asked)
+    names = selected_services(target, asked)
     state = _read(ctx, run_api, names, revisions=True)
     by_rev = {n: {short_revision(r["name"]): r for r in revs} for n, (_, revs) in state.items()}
     current = {n: _current(s) for n, (s, _) in state.items() if s is not None}
@@ -152,7 +146,7 @@ def apply_traffic(ctx: StepContext, plan: Plan) -> dict[str, dict[str, Any]]:
         ctx.console.success(f"{name}: traffic {traffic_display(result.service.get('traffic', []))}")
         return {"traffic": result.service.get("traffic", []), "url": result.service.get("uri")}
 
-    out = _parallel(one, sorted(pending), ctx.options.concurrency)
+    out = parallel_by_item(one, sorted(pending), ctx.options.concurrency)
     ctx.results[plan.step] = out
     return out
 
@@ -161,8 +155,8 @@ def apply_traffic(ctx: StepContext, plan: Plan) -> dict[str, dict[str, Any]]:
 
 
 def plan_promote(ctx: StepContext, services: Iterable[str] = (), *, api: RunApi | None = None) -> Plan:
-    run_api = api or _api(ctx)
-    names = _selected(ctx.target, services)
+    run_api = api or run_api_for(ctx)
+    names = selected_services(ctx.target, services)
     state = _read(ctx, run_api, names, revisions=False)
     changes = []
     for name in names:
@@ -215,8 +209,8 @@ def status(ctx: StepContext, services: Iterable[str] = (), *, api: RunApi | None
     """Live state of each service and how it differs from shipit.yaml (images and secret versions as deployed)."""
     from shipit.steps import run_deploy
 
-    run_api = api or _api(ctx)
-    names = _selected(ctx.target, services)
+    run_api = api or run_api_for(ctx)
+    names = selected_services(ctx.target, services)
     state = _read(ctx, run_api, names, revisions=False)
     deployed = [n for n in names if state[n][0] is not None]
     drift: dict[str, tuple[str, ...]] = {}
@@ -225,7 +219,7 @@ def status(ctx: StepContext, services: Iterable[str] = (), *, api: RunApi | None
         for change in plan.changes:
             name = change.resource.removeprefix("service ")
             drift[name] = tuple(d.render() for d in change.diffs)
-    ready_revs = _parallel(
+    ready_revs = parallel_by_item(
         lambda n: (
             run_api.get_revision(str(state[n][0]["latestReadyRevision"]))  # type: ignore[index]
             if state[n][0] and state[n][0].get("latestReadyRevision")  # type: ignore[union-attr]

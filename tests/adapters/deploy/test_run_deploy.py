@@ -8,7 +8,7 @@ from adapters.deploy.conftest import DIGEST_B, PARENT, Project, image, svc_name
 from shipit.errors import ConflictError, ShipitError
 from shipit.plan import Action
 from shipit.steps import run_traffic
-from shipit.steps.run_deploy import DeployFailed
+from shipit.steps.run_rollout import DeployFailed
 
 PATCH = "run.projects.locations.services.patch"
 CREATE = "run.projects.locations.services.create"

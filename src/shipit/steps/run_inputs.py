@@ -1,0 +1,249 @@
+"""Resolving each service's inputs for the services step (run_deploy), and its desired spec.
+
+Inputs (all optional, so the step also works on its own with explicit options):
+  ctx.options.images           (("api", "HOST/P/R/api@sha256:..."), ...) given on the command line
+  ctx.results["push"]          {service: "HOST/PROJECT/REPO/SERVICE@sha256:..."} from the push step
+  ctx.results["secrets"]       {KEY: "projects/P/secrets/ID/versions/N"} from the secrets step; env vars
+                               and files from secrets are pinned to exactly these versions
+  ctx.results["infra"]         terraform outputs:
+      service_accounts           {service: email}        runtime identity (default: config, else the
+                                                          project's default compute account)
+      vpc_connector              "projects/P/locations/R/connectors/NAME"
+      vpc_network, vpc_subnetwork  for Direct VPC egress (cloud_run.vpc.mode: direct)
+      database_connection_names  {db: "P:R:INSTANCE"}    mounted as Cloud SQL instances
+      database_url_secrets       {db: secret id}         DATABASE_URL (db.env_var) comes from it
+Without infra outputs: no VPC access and the default service account, each said in the plan notes.
+An image not given keeps the live service's image; a secret version not given keeps the live one
+(else "latest", noted).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from shipit.config.models import Service
+from shipit.config.refs import Reference, substitute
+from shipit.errors import UsageError
+from shipit.render.cloudrun import (
+    GIT_SHA_LABEL,
+    MANAGED_BY,
+    RELEASE_LABEL,
+    RenderError,
+    SecretRef,
+    ServiceInputs,
+    VpcAccess,
+    render_service,
+)
+from shipit.steps.infra_outputs import deploy_inputs, outputs_pending
+from shipit.steps.run_api import Json, OfflineRun
+from shipit.steps.run_shared import DeployOptions, SharedRun
+
+if TYPE_CHECKING:
+    from shipit.steps.context import StepContext
+
+
+def _images(ctx: StepContext) -> dict[str, str]:
+    images = dict(ctx.results.get("push") or {})
+    images.update(dict(ctx.options.images))
+    return images
+
+
+def _version_of(value: str) -> str:
+    return value.rsplit("/", 1)[-1] if "/versions/" in value else value
+
+
+def _live_secret_versions(live: Json | None) -> dict[str, str]:
+    """secret id -> version the live service pins (env vars and mounted files)."""
+    out: dict[str, str] = {}
+    if not live:
+        return out
+    template = live.get("template", {})
+    for container in template.get("containers", []):
+        for env in container.get("env", []):
+            ref = (env.get("valueSource") or {}).get("secretKeyRef")
+            if ref:
+                out[ref["secret"].rsplit("/", 1)[-1]] = str(ref.get("version", "latest"))
+    for volume in template.get("volumes", []):
+        secret = volume.get("secret")
+        for item in (secret or {}).get("items", []):
+            out[secret["secret"].rsplit("/", 1)[-1]] = str(item.get("version", "latest"))
+    return out
+
+
+class Resolver:
+    """Turns config + step results into ServiceInputs for one service, collecting plan notes."""
+
+    def __init__(self, shared: SharedRun, notes: set[str]) -> None:
+        self.shared = shared
+        self.target = shared.ctx.target
+        raw_infra: Mapping[str, Any] = shared.ctx.results.get("infra") or {}
+        self.infra: Mapping[str, Any] = deploy_inputs(raw_infra)
+        self.infra_pending = outputs_pending(raw_infra)
+        self.synced: Mapping[str, str] = shared.ctx.results.get("secrets") or {}
+        self.explicit = dict(shared.options.secret_versions)
+        self.images = _images(shared.ctx)
+        self.notes = notes
+
+    def _no_output(self, name: str, note: str) -> None:
+        if self.infra_pending:
+            # The infra step will apply first and this step is re-planned with its outputs.
+            self.notes.add(
+                f"{name}: service account and VPC access come from Terraform outputs, known after infra applies"
+            )
+        else:
+            self.notes.add(note)
+
+    def _secret(self, key: str, secret_id: str, live_versions: Mapping[str, str]) -> SecretRef:
+        if key in self.explicit:
+            return SecretRef(secret_id, _version_of(self.explicit[key]))
+        for synced_key, version_name in self.synced.items():
+            if synced_key == key or f"/secrets/{secret_id}/" in version_name:
+                return SecretRef(secret_id, _version_of(version_name))
+        if secret_id in live_versions:
+            return SecretRef(secret_id, live_versions[secret_id])
+        self.notes.add(f"{key}: no synced version known, the service reads 'latest' (run the secrets step to pin it)")
+        return SecretRef(secret_id, "latest")
+
+    def _ref(self, name: str, ref: Reference, pending: list[str]) -> str:
+        t = self.target
+        if ref.kind == "services":
+            if ref.attr == "name":
+                return ref.name
+            url = self.shared.urls.get(ref.name)
+            if url is None:
+                pending.append(ref.name)
+                return f"(URL of {ref.name}, known after it deploys)"
+            return url
+        if ref.kind == "environment":
+            return {"name": t.env_name, "project": t.project, "region": t.region}[ref.attr]
+        if ref.kind == "app":
+            return t.app
+        if ref.kind == "env":
+            return os.environ.get(ref.name, "")
+        db = t.config.databases[ref.name]
+        if ref.attr == "url":
+            raise UsageError(
+                f"services.{name}.env: {ref} would put a database password into a plain variable",
+                hint=f"list the database under services.{name}.databases to get {db.env_var} as a secret",
+            )
+        hosts = self.infra.get("database_private_ips") or {}
+        return {
+            "host": str(hosts.get(ref.name, "")),
+            "port": "5432",
+            "name": db.name or ref.name,
+            "user": db.user or "app",
+        }[ref.attr]
+
+    def inputs(self, name: str, service: Service, live: Json | None) -> tuple[ServiceInputs, list[str]]:
+        cr = service.cloud_run
+        live_versions = _live_secret_versions(live)
+        pending: list[str] = []
+
+        def resolve(ref: Reference) -> str:
+            return self._ref(name, ref, pending)
+
+        env = {k: substitute(v, resolve) for k, v in service.env.items()}
+        secret_env = {key: self._secret(key, self.target.secret_id(key), live_versions) for key in service.secrets}
+        url_secrets = self.infra.get("database_url_secrets") or {}
+        for db_name in service.databases:
+            db = self.target.config.databases[db_name]
+            secret_id = str(url_secrets.get(db_name) or self.target.secret_id(db.env_var))
+            pinned = (self.infra.get("database_url_versions") or {}).get(db_name)
+            secret_env[db.env_var] = (
+                SecretRef(secret_id, _version_of(str(pinned)))
+                if pinned and db.env_var not in self.explicit
+                else self._secret(db.env_var, secret_id, live_versions)
+            )
+        files = {
+            path: self._secret(key, self.target.secret_id(key), live_versions)
+            for path, key in service.secret_files.items()
+        }
+        image = self.images.get(name)
+        if image is None and live is not None:
+            containers = live.get("template", {}).get("containers", [{}])
+            image = containers[0].get("image")
+            self.notes.add(f"{name}: no new image given, keeping the deployed one")
+        if image is None:
+            raise UsageError(
+                f"no image for service {name}, which is not deployed yet",
+                hint=f"pass --image {name}=REGION-docker.pkg.dev/PROJECT/REPO/{name}@sha256:...",
+            )
+        if "@sha256:" not in image:
+            self.notes.add(f"{name}: image {image} is not pinned by digest")
+        accounts = self.infra.get("service_accounts") or {}
+        account = cr.service_account or accounts.get(name)
+        if account is None:
+            self._no_output(
+                name, f"{name}: runs as the default compute service account (no infra output service_accounts)"
+            )
+        vpc = self._vpc(name, service)
+        conns = self.infra.get("database_connection_names") or {}
+        cloudsql = tuple(str(conns[d]) for d in service.databases if d in conns)
+        labels = {**cr.labels, MANAGED_BY: "shipit"}
+        return (
+            ServiceInputs(
+                image=image,
+                env=env,
+                secret_env=secret_env,
+                secret_files=files,
+                service_account=account,
+                vpc=vpc,
+                cloudsql_instances=cloudsql,
+                labels=labels,
+            ),
+            sorted(set(pending)),
+        )
+
+    def _vpc(self, name: str, service: Service) -> VpcAccess | None:
+        vpc = service.cloud_run.vpc
+        if vpc is None and not service.databases:
+            return None
+        mode = vpc.mode if vpc else "connector"
+        egress = vpc.egress if vpc else "private-ranges-only"
+        if mode == "connector":
+            connector = self.infra.get("vpc_connector")
+            if not connector:
+                self._no_output(
+                    name, f"{name}: no VPC connector known (infra output vpc_connector), deployed without VPC access"
+                )
+                return None
+            return VpcAccess(egress=egress, connector=str(connector))
+        network, subnet = self.infra.get("vpc_network"), self.infra.get("vpc_subnetwork")
+        if not network and not subnet:
+            self._no_output(
+                name, f"{name}: no VPC network known (infra outputs vpc_network/vpc_subnetwork), no Direct VPC"
+            )
+            return None
+        return VpcAccess(egress=egress, network=str(network or "") or None, subnetwork=str(subnet or "") or None)
+
+
+def resolve_inputs(
+    ctx: StepContext, name: str, live: Json | None, urls: Mapping[str, str], notes: set[str]
+) -> tuple[ServiceInputs, list[str]]:
+    """A service's inputs exactly as this step resolves them (image, pinned secrets, infra outputs, URLs),
+    for the migration job and the local parity check. Makes no call: live state comes in as arguments."""
+    shared = SharedRun(
+        ctx=ctx, api=OfflineRun(), options=DeployOptions(), release_id="", git_sha="", waves=[], urls=dict(urls)
+    )
+    return Resolver(shared, notes).inputs(name, ctx.target.config.services[name], live)
+
+
+def with_release_labels(spec: Json, release: str, sha: str) -> Json:
+    out = {**spec, "labels": {**spec.get("labels", {}), RELEASE_LABEL: release, GIT_SHA_LABEL: sha}}
+    template = dict(out["template"])
+    template["labels"] = {**template.get("labels", {}), RELEASE_LABEL: release, GIT_SHA_LABEL: sha}
+    out["template"] = template
+    return out
+
+
+def desired_service(shared: SharedRun, resolver: Resolver, name: str, live: Json | None) -> tuple[Json, list[str]]:
+    target = shared.ctx.target
+    service = target.config.services[name]
+    inputs, pending = resolver.inputs(name, service, live)
+    try:
+        spec = render_service(service, inputs)
+    except RenderError as exc:
+        raise UsageError(f"services.{name}.{exc}", hint=f"edit {target.config_file}") from None
+    return spec, pending
