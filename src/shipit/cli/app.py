@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -74,6 +75,9 @@ class Application:
         return resolve_target(self.loaded, self.options.env)
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
 def _set_option(name: str) -> Any:
     def callback(ctx: click.Context, _param: click.Parameter, value: Any) -> Any:
         app = ctx.ensure_object(Application)
@@ -138,6 +142,15 @@ def global_options(func: Any) -> Any:
     for decorator in reversed(decorators):
         func = decorator(func)
     return func
+
+
+def jobs_option(what: str) -> Callable[[F], F]:
+    """`-j/--jobs`: how many image builds or pushes run at once (build, push and deploy share the default)."""
+    from shipit.concurrency import BUILD_JOBS
+
+    return click.option(
+        "-j", "--jobs", type=click.IntRange(1, 32), default=BUILD_JOBS, show_default=True, help=f"Parallel {what}."
+    )
 
 
 pass_app = click.make_pass_decorator(Application, ensure=True)

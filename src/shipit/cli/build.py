@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import click
 
-from shipit.cli.app import Application, global_options, pass_app
-from shipit.concurrency import BUILD_JOBS
+from shipit.cli.app import Application, global_options, jobs_option, pass_app
 
 
 @click.command()
 @click.argument("services", nargs=-1, metavar="[SERVICE]...")
 @click.option("--dry-run", is_flag=True, help="Show which images would be built and which are cached; build nothing.")
-@click.option(
-    "-j", "--jobs", type=click.IntRange(1, 32), default=BUILD_JOBS, show_default=True, help="Parallel builds."
-)
+@jobs_option("builds")
 @global_options
 @pass_app
 def build(app: Application, services: tuple[str, ...], dry_run: bool, jobs: int) -> None:

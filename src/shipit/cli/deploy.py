@@ -2,8 +2,7 @@ from __future__ import annotations
 
 import click
 
-from shipit.cli.app import Application, global_options, pass_app
-from shipit.concurrency import BUILD_JOBS
+from shipit.cli.app import Application, global_options, jobs_option, pass_app
 
 
 @click.command()
@@ -14,9 +13,7 @@ from shipit.concurrency import BUILD_JOBS
 @click.option("--staged", is_flag=True, help="New revisions get traffic only after their tagged URL is healthy.")
 @click.option("--canary", type=click.IntRange(1, 99), metavar="PERCENT", help="Staged, then only PERCENT of traffic.")
 @click.option("--image", "images", multiple=True, metavar="SERVICE=REF", help="Deploy this image (skips its build).")
-@click.option(
-    "-j", "--jobs", type=click.IntRange(1, 32), default=BUILD_JOBS, show_default=True, help="Parallel image builds."
-)
+@jobs_option("image builds")
 @global_options
 @pass_app
 def deploy(
