@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from shipit.concurrency import BUILD_JOBS
+
 if TYPE_CHECKING:
     from shipit.config import LoadedConfig, Target
     from shipit.output import Console
@@ -146,8 +148,6 @@ def global_options(func: Any) -> Any:
 
 def jobs_option(what: str) -> Callable[[F], F]:
     """`-j/--jobs`: how many image builds or pushes run at once (build, push and deploy share the default)."""
-    from shipit.concurrency import BUILD_JOBS
-
     return click.option(
         "-j", "--jobs", type=click.IntRange(1, 32), default=BUILD_JOBS, show_default=True, help=f"Parallel {what}."
     )

@@ -9,17 +9,16 @@ resources IAM Conditions can name, so a project-wide binding could not be narrow
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from shipit.plan import FieldDiff
+from shipit.steps.run_api import Json
 
 if TYPE_CHECKING:
     from shipit.config import Target
 
 INVOKER = "roles/run.invoker"
 ALL_USERS = "allUsers"
-
-Json = dict[str, Any]
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from shipit.adapters.gcp.clients import GcpClients
 
 Json = dict[str, Any]
-INVOKER = "roles/run.invoker"
 # Cloud Run's own deadline for a rollout is 10 minutes per revision; allow it in full.
 LRO_TIMEOUT = 900.0
 
