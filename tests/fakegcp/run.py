@@ -29,6 +29,7 @@ from fakegcp.run_shapes import (
     DEFAULT_FAILURE,
     FAILED,
     LATEST,
+    OUTPUT_ONLY,
     REVISION,
     SUCCEEDED,
     TAG,
@@ -46,19 +47,7 @@ SERVICE_TYPE = "google.cloud.run.v2.Service"
 REVISION_TYPE = "google.cloud.run.v2.Revision"
 ACTOR = "fakegcp@example.com"
 Readiness = Callable[[Json, Json], "tuple[str, str] | None"]
-_OUTPUT_ONLY = {
-    "name",
-    "uid",
-    "generation",
-    "createTime",
-    "updateTime",
-    "deleteTime",
-    "expireTime",
-    "creator",
-    "lastModifier",
-    "observedGeneration",
-    "terminalCondition",
-    "conditions",
+_OUTPUT_ONLY = OUTPUT_ONLY | {
     "latestReadyRevision",
     "latestCreatedRevision",
     "trafficStatuses",

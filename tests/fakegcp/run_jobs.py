@@ -22,23 +22,11 @@ from fakegcp.model import (
     parse_mask,
     uuid_for,
 )
-from fakegcp.run_shapes import FAILED, SUCCEEDED, check_resource_id, condition, not_found, split_name
+from fakegcp.run_shapes import FAILED, OUTPUT_ONLY, SUCCEEDED, check_resource_id, condition, not_found, split_name
 
 JOB_TYPE = "google.cloud.run.v2.Job"
 EXECUTION_TYPE = "google.cloud.run.v2.Execution"
-_JOB_OUTPUT = {
-    "name",
-    "uid",
-    "generation",
-    "createTime",
-    "updateTime",
-    "deleteTime",
-    "expireTime",
-    "creator",
-    "lastModifier",
-    "observedGeneration",
-    "terminalCondition",
-    "conditions",
+_JOB_OUTPUT = OUTPUT_ONLY | {
     "executionCount",
     "latestCreatedExecution",
     "reconciling",

@@ -12,6 +12,23 @@ SERVICE_ID = re.compile(r"^[a-z]([-a-z0-9]{0,47}[a-z0-9])?$")
 TAG = re.compile(r"^[a-z]([-a-z0-9]{0,45}[a-z0-9])?$")
 LATEST = "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST"
 REVISION = "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION"
+# Output-only fields every Cloud Run v2 resource (service, job) has; a create or patch ignores them.
+OUTPUT_ONLY = frozenset(
+    {
+        "name",
+        "uid",
+        "generation",
+        "createTime",
+        "updateTime",
+        "deleteTime",
+        "expireTime",
+        "creator",
+        "lastModifier",
+        "observedGeneration",
+        "terminalCondition",
+        "conditions",
+    }
+)
 SUCCEEDED = "CONDITION_SUCCEEDED"
 FAILED = "CONDITION_FAILED"
 DEFAULT_FAILURE = (
