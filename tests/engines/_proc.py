@@ -217,3 +217,12 @@ def reap_stale(prefix: str) -> None:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(pid, signal.SIGKILL)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def retire(daemon: Daemon | None, workdir: Path, stop_hook: Callable[[], None]) -> None:
+    """Stop an engine's daemon, remove its working directory and the exit hook that would do the same."""
+    if daemon is not None:
+        daemon.stop()
+    shutil.rmtree(workdir, ignore_errors=True)
+    with contextlib.suppress(ValueError):
+        atexit.unregister(stop_hook)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import atexit
-import contextlib
 import os
 import shutil
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engines._proc import Daemon, free_port, session_workdir, wait_until
+from engines._proc import Daemon, free_port, retire, session_workdir, wait_until
 from engines.requirements import EngineUnavailable
 
 
@@ -24,12 +23,8 @@ class PubSubEmulator:
         return {**os.environ, "PUBSUB_EMULATOR_HOST": self.host}
 
     def stop(self) -> None:
-        if self.daemon is not None:
-            self.daemon.stop()
-            self.daemon = None
-        shutil.rmtree(self.workdir, ignore_errors=True)
-        with contextlib.suppress(ValueError):
-            atexit.unregister(self.stop)
+        retire(self.daemon, self.workdir, self.stop)
+        self.daemon = None
 
 
 def find_gcloud() -> str:

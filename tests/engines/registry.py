@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import atexit
 import base64
-import contextlib
 import secrets
 import shutil
 import urllib.error
@@ -17,7 +16,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engines._proc import Daemon, free_port, run, session_workdir, wait_until
+from engines._proc import Daemon, free_port, retire, run, session_workdir, wait_until
 from engines.requirements import EngineUnavailable
 
 USER = "oauth2accesstoken"
@@ -50,12 +49,8 @@ class RegistryServer:
             return int(err.code), err.read()
 
     def stop(self) -> None:
-        if self.daemon is not None:
-            self.daemon.stop()
-            self.daemon = None
-        shutil.rmtree(self.workdir, ignore_errors=True)
-        with contextlib.suppress(ValueError):
-            atexit.unregister(self.stop)
+        retire(self.daemon, self.workdir, self.stop)
+        self.daemon = None
 
 
 def find_registry() -> str:
