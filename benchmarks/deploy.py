@@ -59,7 +59,7 @@ def in_process(root: Path, n: int, concurrency: int) -> float:
     from shipit.adapters.gcp import auth
     from shipit.config import load_config, resolve_target
     from shipit.output import Console
-    from shipit.steps import run_deploy
+    from shipit.steps import services as services_step
     from shipit.steps.context import RunOptions, StepContext
 
     auth.reset_cache()
@@ -67,8 +67,8 @@ def in_process(root: Path, n: int, concurrency: int) -> float:
     options = RunOptions(images=tuple(images(n).items()), yes=True, concurrency=concurrency)
     ctx = StepContext(target=target, console=Console(stdout=io.StringIO(), stderr=io.StringIO()), options=options)
     start = time.perf_counter()
-    plan = run_deploy.plan(ctx, run_deploy.DeployOptions(git_sha="0" * 40))
-    run_deploy.apply(ctx, plan)
+    plan = services_step.plan(ctx, services_step.DeployOptions(git_sha="0" * 40))
+    services_step.apply(ctx, plan)
     return time.perf_counter() - start
 
 

@@ -46,7 +46,7 @@ STEPS: tuple[StepSpec, ...] = (
     StepSpec("push", "shipit.steps.push", "push images"),
     StepSpec("secrets", "shipit.steps.secrets", "sync secrets"),
     StepSpec("migrate", "shipit.steps.migrate", "run migrations"),
-    StepSpec("services", "shipit.steps.run_deploy", "deploy Cloud Run services"),
+    StepSpec("services", "shipit.steps.services", "deploy Cloud Run services"),
     StepSpec("verify", "shipit.steps.verify", "verify health"),
 )
 STEP_NAMES = tuple(s.name for s in STEPS)

@@ -16,11 +16,11 @@ from shipit.cli.app import Application, global_options, pass_app
 def promote(app: Application, names: tuple[str, ...], dry_run: bool, yes: bool) -> None:
     """Send 100% of traffic to the latest ready revision of SERVICEs (default: all), e.g. after --canary."""
     from shipit.cli._rollout import show_and_apply
-    from shipit.steps import run_traffic
+    from shipit.steps import services
     from shipit.steps.context import RunOptions, StepContext
 
     ctx = StepContext(target=app.target, console=app.console, options=RunOptions(dry_run=dry_run, yes=yes))
-    plan = run_traffic.plan_promote(ctx, names)
+    plan = services.plan_promote(ctx, names)
     if not plan.has_changes:
         app.console.info("nothing to promote: every service sends all traffic to its latest revision")
-    show_and_apply(app, plan, lambda: run_traffic.apply_traffic(ctx, plan), dry_run=dry_run, yes=yes)
+    show_and_apply(app, plan, lambda: services.apply_traffic(ctx, plan), dry_run=dry_run, yes=yes)

@@ -20,9 +20,9 @@ def rollback(app: Application, names: tuple[str, ...], to_revision: str | None, 
     Without SERVICE, every service of the last release (shipit-release label) goes back together.
     """
     from shipit.cli._rollout import show_and_apply
-    from shipit.steps import run_traffic
+    from shipit.steps import services
     from shipit.steps.context import RunOptions, StepContext
 
     ctx = StepContext(target=app.target, console=app.console, options=RunOptions(dry_run=dry_run, yes=yes))
-    plan = run_traffic.plan_rollback(ctx, names, to_revision)
-    show_and_apply(app, plan, lambda: run_traffic.apply_traffic(ctx, plan), dry_run=dry_run, yes=yes)
+    plan = services.plan_rollback(ctx, names, to_revision)
+    show_and_apply(app, plan, lambda: services.apply_traffic(ctx, plan), dry_run=dry_run, yes=yes)

@@ -1,4 +1,4 @@
-"""`shipit services deploy`: create or update the Cloud Run services (the run_deploy step on its own)."""
+"""`shipit services deploy`: create or update the Cloud Run services (the services step on its own)."""
 
 from __future__ import annotations
 
@@ -57,18 +57,18 @@ def deploy(
     on the previous revision.
     """
     from shipit.cli._rollout import show_and_apply
-    from shipit.steps import run_deploy
+    from shipit.steps import services as services_step
     from shipit.steps.context import RunOptions, StepContext
 
     image_pairs = _pairs(images, "--image", "api=us-central1-docker.pkg.dev/p/r/api@sha256:...")
     options = RunOptions(dry_run=dry_run, yes=yes, concurrency=concurrency, images=image_pairs)
     ctx = StepContext(target=app.target, console=app.console, options=options)
-    deploy_options = run_deploy.DeployOptions(
+    deploy_options = services_step.DeployOptions(
         services=names,
         secret_versions=_pairs(secret_versions, "--secret-version", "STRIPE_KEY=3"),
         staged=staged or canary is not None,
         canary=canary,
         tag=tag,
     )
-    plan = run_deploy.plan(ctx, deploy_options)
-    show_and_apply(app, plan, lambda: run_deploy.apply(ctx, plan), dry_run=dry_run, yes=yes)
+    plan = services_step.plan(ctx, deploy_options)
+    show_and_apply(app, plan, lambda: services_step.apply(ctx, plan), dry_run=dry_run, yes=yes)

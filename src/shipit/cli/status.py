@@ -23,11 +23,11 @@ def _traffic(entries: tuple[dict[str, object], ...]) -> str:
 @pass_app
 def status(app: Application, names: tuple[str, ...]) -> None:
     """URL, ready revision, traffic, image, release and drift of each service (table or --json)."""
-    from shipit.steps import run_traffic
+    from shipit.steps import services
     from shipit.steps.context import StepContext
 
     ctx = StepContext(target=app.target, console=app.console)
-    rows = run_traffic.status(ctx, names)
+    rows = services.status(ctx, names)
     app.console.emit({"environment": app.target.env_name, "services": [r.to_json() for r in rows]})
     table = []
     for r in rows:

@@ -141,7 +141,7 @@ def _service_inputs(
     ctx: StepContext, name: str, live: Json | None, urls: Mapping[str, str], notes: set[str]
 ) -> tuple[ServiceInputs, list[str]]:
     """The service's inputs exactly as the services step resolves them (same code, same results)."""
-    from shipit.steps.run_inputs import resolve_inputs
+    from shipit.steps.services import resolve_inputs
 
     return resolve_inputs(ctx, name, live, urls, notes)
 

@@ -21,7 +21,7 @@ from typing import Any
 from shipit.errors import ShipitError
 from shipit.plan import Plan
 from shipit.steps.context import StepContext
-from shipit.steps.run_api import HealthChecker, http_health_check
+from shipit.steps.services import HealthChecker, http_health_check
 
 STEP = "verify"
 
@@ -92,7 +92,7 @@ def apply(ctx: StepContext, plan: Plan, *, checker: HealthChecker | None = None)
 
 
 def _roll_back(ctx: StepContext, changed: dict[str, dict[str, Any]]) -> str:
-    from shipit.steps.run_traffic import apply_traffic, plan_rollback
+    from shipit.steps.services import apply_traffic, plan_rollback
 
     # Every checked service that existed before this run goes back (also one whose interrupted rollout
     # this run found unverified); a service created now has no earlier revision.

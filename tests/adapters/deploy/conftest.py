@@ -1,4 +1,4 @@
-"""The run_deploy step through the REAL run_v2 clients (REST) against fakegcp, in-process via responses."""
+"""The services step through the REAL run_v2 clients (REST) against fakegcp, in-process via responses."""
 
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ from fakegcp.fixtures import fake_gcp, fake_gcp_mock
 from shipit.config import load_config, resolve_target
 from shipit.output import Console
 from shipit.plan import Plan
-from shipit.steps import run_deploy
+from shipit.steps import services as services_step
 from shipit.steps.context import RunOptions, StepContext
-from shipit.steps.run_api import HealthResult
+from shipit.steps.services.api import HealthResult
 
 __all__ = ["fake_gcp", "fake_gcp_mock"]
 
@@ -79,13 +79,13 @@ class Project:
         ctx = self.ctx(images, results)
         options.setdefault("git_sha", "0" * 40)
         options.setdefault("health_checker", self.checker)
-        return ctx, run_deploy.plan(ctx, run_deploy.DeployOptions(**options))
+        return ctx, services_step.plan(ctx, services_step.DeployOptions(**options))
 
     def deploy(
         self, images: dict[str, str] | None = None, results: dict[str, Any] | None = None, **options: Any
     ) -> tuple[Plan, dict[str, Any]]:
         ctx, plan = self.plan(images, results, **options)
-        return plan, run_deploy.apply(ctx, plan)
+        return plan, services_step.apply(ctx, plan)
 
     def service(self, name: str) -> dict[str, Any]:
         return self.fake.run.services[svc_name(name)]  # type: ignore[no-any-return]

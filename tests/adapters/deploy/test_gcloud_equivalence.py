@@ -259,7 +259,7 @@ SEEN: list[str] = []
 
 
 def _seen(url: str) -> Any:
-    from shipit.steps.run_api import HealthResult
+    from shipit.steps.services.api import HealthResult
 
     SEEN.append(url)
     return HealthResult(True, "HTTP 200")

@@ -7,8 +7,8 @@ import pytest
 from adapters.deploy.conftest import DIGEST_B, PARENT, Project, image, svc_name
 from shipit.errors import ConflictError, ShipitError
 from shipit.plan import Action
-from shipit.steps import run_traffic
-from shipit.steps.run_rollout import DeployFailed
+from shipit.steps.services import traffic as run_traffic
+from shipit.steps.services.rollout import DeployFailed
 
 PATCH = "run.projects.locations.services.patch"
 CREATE = "run.projects.locations.services.create"
@@ -117,10 +117,10 @@ def test_stale_etag_is_rejected_not_overwritten(project: Project) -> None:
     ctx, plan = project.plan()
     # Someone else changes the service between plan and apply.
     project.fake.run.services[svc_name("api")]["etag"] = "someone-else"
-    from shipit.steps import run_deploy
+    from shipit.steps import services as services_step
 
     with pytest.raises(DeployFailed) as info:
-        run_deploy.apply(ctx, plan)
+        services_step.apply(ctx, plan)
     assert "changed by someone else" in info.value.message
     assert env_of(project, "api")["LOG_LEVEL"] == "info"
     assert isinstance(ConflictError("x"), ShipitError)
@@ -187,7 +187,7 @@ def test_staged_failed_health_check_returns_traffic(project: Project) -> None:
     old = project.revisions("api")[-1]
 
     def unhealthy(url: str, path: str, timeout: float):  # type: ignore[no-untyped-def]
-        from shipit.steps.run_api import HealthResult
+        from shipit.steps.services.api import HealthResult
 
         return HealthResult(False, "HTTP 503")
 

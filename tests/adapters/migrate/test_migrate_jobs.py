@@ -7,7 +7,8 @@ import pytest
 from shipit import pipeline
 from shipit.plan import Action
 from shipit.render.cloudrun_job import HASH_LABEL
-from shipit.steps import migrate, run_deploy
+from shipit.steps import migrate
+from shipit.steps import services as services_step
 
 from .conftest import DIGEST_B, JOB, PARENT, Project, image, results
 
@@ -43,7 +44,7 @@ def test_the_job_sees_what_the_service_sees(project: Project) -> None:
     """Same image, env, pinned secrets, secret files, Cloud SQL, VPC and identity as the deployed service."""
     project.deploy(results())
     ctx = project.ctx(results())
-    run_deploy.apply(ctx, run_deploy.plan(ctx, run_deploy.DeployOptions(services=("api",), git_sha="0" * 40)))
+    services_step.apply(ctx, services_step.plan(ctx, services_step.DeployOptions(services=("api",), git_sha="0" * 40)))
 
     service = project.fake.run.services[f"{PARENT}/services/api"]["template"]
     task = project.job()["template"]["template"]
@@ -186,7 +187,7 @@ def test_offline_plans_a_new_job_without_any_call(project: Project) -> None:
 
 def test_without_a_new_image_the_deployed_one_runs(project: Project) -> None:
     ctx = project.ctx(results())
-    run_deploy.apply(ctx, run_deploy.plan(ctx, run_deploy.DeployOptions(services=("api",), git_sha="0" * 40)))
+    services_step.apply(ctx, services_step.plan(ctx, services_step.DeployOptions(services=("api",), git_sha="0" * 40)))
     given = {k: v for k, v in results().items() if k != "push"}
 
     plan, result = project.deploy(given)

@@ -122,7 +122,7 @@ def test_plan_after_deploy_and_cli_contract(deployed: tuple[Project, Result]) ->
     as_json = project("plan", "--json")
     document = json.loads(as_json.stdout)
     steps = [s["step"] for s in document["steps"]]
-    assert set(steps) >= {"test", "build", "infra", "push", "secrets", "migrate", "run_deploy", "verify"}
+    assert set(steps) >= {"test", "build", "infra", "push", "secrets", "migrate", "services", "verify"}
     assert document["has_changes"] is False
     assert project.mutating() == []
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from shipit.steps import run_deploy
+from shipit.steps import services as services_step
 from shipit.steps.infra_outputs import deploy_inputs
 from unit.deploy.test_planner import IMG, OPTS, MemoryRun, make_ctx
 
@@ -36,8 +36,8 @@ def test_nested_module_outputs_are_flattened_and_flat_keys_win() -> None:
 def test_service_gets_the_database_secret_version_terraform_wrote(tmp_path: Path) -> None:
     ctx = make_ctx(tmp_path, "api: {databases: [main]}\n", {"api": IMG}, {"infra": MODULE_OUTPUTS})
     api = MemoryRun()
-    plan = run_deploy.plan(ctx, OPTS, api=api)
-    run_deploy.apply(ctx, plan)
+    plan = services_step.plan(ctx, OPTS, api=api)
+    services_step.apply(ctx, plan)
     service = next(iter(api.services.values()))
     container = service["template"]["containers"][0]
     env = {e["name"]: e for e in container["env"]}
@@ -53,7 +53,7 @@ def test_before_infra_applies_the_plan_says_outputs_are_pending_not_missing(tmp_
     from shipit.steps.infra_outputs import PENDING
 
     ctx = make_ctx(tmp_path, "api: {databases: [main]}\n", {"api": IMG}, {"infra": {PENDING: True}})
-    notes = "\n".join(run_deploy.plan(ctx, OPTS, api=MemoryRun()).notes)
+    notes = "\n".join(services_step.plan(ctx, OPTS, api=MemoryRun()).notes)
     assert "api: service account and VPC access come from Terraform outputs, known after infra applies" in notes
     assert "default compute service account" not in notes
     assert deploy_inputs({PENDING: True, "vpc_connector": "c"}) == {"vpc_connector": "c"}
@@ -64,6 +64,6 @@ def test_deploy_rollout_options_reach_the_services_step(tmp_path: Path) -> None:
 
     ctx = make_ctx(tmp_path, "api: {}\n", {"api": IMG})
     ctx.options = dataclasses.replace(ctx.options, staged=True, canary=10)
-    notes = "\n".join(run_deploy.plan(ctx, api=MemoryRun()).notes)
+    notes = "\n".join(services_step.plan(ctx, api=MemoryRun()).notes)
     assert "staged rollout: new revisions get no traffic under tag 'candidate'" in notes
     assert "then 10% (finish with `shipit promote`)" in notes

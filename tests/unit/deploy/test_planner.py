@@ -16,10 +16,10 @@ from shipit.errors import UsageError
 from shipit.output import Console
 from shipit.plan import Action
 from shipit.render.cloudrun import cpu_limit, prune
-from shipit.steps import run_deploy
+from shipit.steps import services as services_step
 from shipit.steps.context import RunOptions, StepContext
-from shipit.steps.run_diff import spec_diff
-from shipit.steps.run_failure import explain
+from shipit.steps.services.diff import spec_diff
+from shipit.steps.services.failure import explain
 
 PARENT = "projects/acme-staging/locations/us-central1"
 IMG = "us-central1-docker.pkg.dev/acme-staging/acme/api@sha256:" + "a" * 64
@@ -94,12 +94,12 @@ def make_ctx(
     )
 
 
-OPTS = run_deploy.DeployOptions(git_sha="abc1234", release_id="r1")
+OPTS = services_step.DeployOptions(git_sha="abc1234", release_id="r1")
 
 
 def deploy(ctx: StepContext, api: MemoryRun) -> Any:
-    plan = run_deploy.plan(ctx, OPTS, api=api)
-    run_deploy.apply(ctx, plan)
+    plan = services_step.plan(ctx, OPTS, api=api)
+    services_step.apply(ctx, plan)
     return plan
 
 
@@ -115,18 +115,18 @@ def test_create_update_noop(tmp_path: Path) -> None:
 
 def test_no_image_for_new_service_is_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="no image for service api"):
-        run_deploy.plan(make_ctx(tmp_path, "api: {}\n"), OPTS, api=MemoryRun())
+        services_step.plan(make_ctx(tmp_path, "api: {}\n"), OPTS, api=MemoryRun())
 
 
 def test_database_url_as_plain_env_is_refused(tmp_path: Path) -> None:
     ctx = make_ctx(tmp_path, "api: {env: {U: '${databases.main.url}'}}\n", {"api": IMG})
     with pytest.raises(UsageError, match="database password"):
-        run_deploy.plan(ctx, OPTS, api=MemoryRun())
+        services_step.plan(ctx, OPTS, api=MemoryRun())
 
 
 def test_notes_without_infra_outputs(tmp_path: Path) -> None:
     ctx = make_ctx(tmp_path, "api: {databases: [main], secrets: [K]}\n", {"api": IMG})
-    plan = run_deploy.plan(ctx, OPTS, api=MemoryRun())
+    plan = services_step.plan(ctx, OPTS, api=MemoryRun())
     notes = "\n".join(plan.notes)
     assert "default compute service account" in notes
     assert "no VPC connector known" in notes
@@ -136,7 +136,7 @@ def test_notes_without_infra_outputs(tmp_path: Path) -> None:
 def test_two_secrets_in_one_directory_is_usage_error(tmp_path: Path) -> None:
     ctx = make_ctx(tmp_path, "api: {secret_files: {/s/a: A, /s/b: B}}\n", {"api": IMG})
     with pytest.raises(UsageError, match="one secret per directory"):
-        run_deploy.plan(ctx, OPTS, api=MemoryRun())
+        services_step.plan(ctx, OPTS, api=MemoryRun())
 
 
 def test_diff_ignores_server_defaults_but_sees_owned_removals() -> None:

@@ -18,7 +18,7 @@ from shipit.output import Console
 from shipit.render.cloudrun import render_service
 from shipit.render.compose import compose_endpoints
 from shipit.steps.context import RunOptions, StepContext
-from shipit.steps.run_inputs import resolve_inputs
+from shipit.steps.services.inputs import resolve_inputs
 
 REPO = Path(__file__).resolve().parents[3]
 EXAMPLES = [REPO / "shipit.yaml.example", *sorted(REPO.glob("examples/*/shipit.yaml"))]

@@ -12,7 +12,7 @@ from shipit.output import Console
 from shipit.plan import Plan
 from shipit.steps import verify
 from shipit.steps.context import StepContext
-from shipit.steps.run_api import HealthResult
+from shipit.steps.services.api import HealthResult
 
 CONFIG = """\
 version: 1

@@ -1,11 +1,11 @@
-"""Step "run_deploy": create or update every Cloud Run service from shipit.yaml, safely.
+"""Step "services": create or update every Cloud Run service from shipit.yaml, safely.
 
-plan() resolves each service's inputs (:mod:`shipit.steps.run_inputs`, which lists them) and diffs the
+plan() resolves each service's inputs (:mod:`shipit.steps.services.inputs`, which lists them) and diffs the
 desired service against the live one; apply() rolls the changes out wave by wave
-(:mod:`shipit.steps.run_rollout`, which says how it stays safe).
+(:mod:`shipit.steps.services.rollout`, which says how it stays safe).
 
 Output: apply() returns {service: {"action", "url", "revision", "release"}} (also the pipeline's
-ctx.results["run_deploy"]).
+ctx.results["services"]).
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ from shipit.config.refs import parse_refs
 from shipit.errors import RemoteError, ShipitError, UsageError
 from shipit.plan import Action, Change, FieldDiff, Plan
 from shipit.render.cloudrun import GIT_SHA_LABEL, RELEASE_LABEL, settled_traffic
-from shipit.steps.run_api import Json, OfflineRun, RunApi
-from shipit.steps.run_diff import short_revision, spec_diff, traffic_diff
-from shipit.steps.run_inputs import Resolver, desired_service, with_release_labels
-from shipit.steps.run_invokers import change_for
-from shipit.steps.run_rollout import DeployFailed, Rollout, ServiceResult
-from shipit.steps.run_shared import DeployOptions, ServicePlan, SharedRun, full_name
+from shipit.steps.services.api import Json, OfflineRun, RunApi
+from shipit.steps.services.diff import short_revision, spec_diff, traffic_diff
+from shipit.steps.services.inputs import Resolver, desired_service, with_release_labels
+from shipit.steps.services.invokers import change_for
+from shipit.steps.services.rollout import DeployFailed, Rollout, ServiceResult
+from shipit.steps.services.shared import DeployOptions, ServicePlan, SharedRun, full_name
 
 if TYPE_CHECKING:
     from shipit.config import Target
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 # The step's interface: the pipeline calls plan() and apply(); callers of plan() pass DeployOptions.
 __all__ = ["STEP", "DeployOptions", "apply", "plan"]
 
-STEP = "run_deploy"
+STEP = "services"
 K = TypeVar("K")
 V = TypeVar("V")
 

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 from shipit.errors import ShipitError, UsageError
 from shipit.plan import Action, Change, FieldDiff, Plan
 from shipit.render.cloudrun import GIT_SHA_LABEL, RELEASE_LABEL, REVISION, settled_traffic
-from shipit.steps.run_api import Json, RunApi
-from shipit.steps.run_deploy import parallel_by_item, run_api_for, selected_services
-from shipit.steps.run_diff import short_revision, traffic_display
-from shipit.steps.run_rollout import serving_traffic, write_traffic
-from shipit.steps.run_shared import DeployOptions, full_name
+from shipit.steps.services.api import Json, RunApi
+from shipit.steps.services.deploy import parallel_by_item, run_api_for, selected_services
+from shipit.steps.services.diff import short_revision, traffic_display
+from shipit.steps.services.rollout import serving_traffic, write_traffic
+from shipit.steps.services.shared import DeployOptions, full_name
 
 if TYPE_CHECKING:
     from shipit.steps.context import StepContext
@@ -207,7 +207,7 @@ class ServiceStatus:
 
 def status(ctx: StepContext, services: Iterable[str] = (), *, api: RunApi | None = None) -> list[ServiceStatus]:
     """Live state of each service and how it differs from shipit.yaml (images and secret versions as deployed)."""
-    from shipit.steps import run_deploy
+    from shipit.steps.services import deploy as run_deploy
 
     run_api = api or run_api_for(ctx)
     names = selected_services(ctx.target, services)

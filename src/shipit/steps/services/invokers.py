@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from shipit.plan import FieldDiff
-from shipit.steps.run_api import Json
+from shipit.steps.services.api import Json
 
 if TYPE_CHECKING:
     from shipit.config import Target

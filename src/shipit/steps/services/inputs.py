@@ -1,4 +1,4 @@
-"""Resolving each service's inputs for the services step (run_deploy), and its desired spec.
+"""Resolving each service's inputs for the services step (steps/services), and its desired spec.
 
 Inputs (all optional, so the step also works on its own with explicit options):
   ctx.options.images           (("api", "HOST/P/R/api@sha256:..."), ...) given on the command line
@@ -37,8 +37,8 @@ from shipit.render.cloudrun import (
     render_service,
 )
 from shipit.steps.infra_outputs import deploy_inputs, outputs_pending
-from shipit.steps.run_api import Json, OfflineRun
-from shipit.steps.run_shared import DeployOptions, SharedRun
+from shipit.steps.services.api import Json, OfflineRun
+from shipit.steps.services.shared import DeployOptions, SharedRun
 
 if TYPE_CHECKING:
     from shipit.steps.context import StepContext

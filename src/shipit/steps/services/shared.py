@@ -1,4 +1,4 @@
-"""What the planning and the rollout of the services step (run_deploy) share.
+"""What the planning and the rollout of the services step (steps/services) share.
 
 The step's options, the state of one run (the plan payloads point at it) and the plan payload of one
 service, with the Cloud Run names both sides build.
@@ -10,8 +10,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from shipit.steps.run_api import HealthChecker, Json, RunApi
-from shipit.steps.run_invokers import InvokerChange
+from shipit.steps.services.api import HealthChecker, Json, RunApi
+from shipit.steps.services.invokers import InvokerChange
 
 if TYPE_CHECKING:
     from shipit.config import Target

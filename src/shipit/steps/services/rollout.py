@@ -1,4 +1,4 @@
-"""Rolling out one service's planned change for the services step (run_deploy).
+"""Rolling out one service's planned change for the services step (steps/services).
 
 Safety: updates carry the etag read during planning (a concurrent change fails, never overwrites);
 a new revision gets traffic only once Ready (Cloud Run's LATEST target only follows Ready revisions,
@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 from shipit.errors import ShipitError
 from shipit.plan import Change
 from shipit.render.cloudrun import LATEST, RELEASE_LABEL, REVISION, settled_traffic
-from shipit.steps.run_api import HealthResult, Json, RunApi, http_health_check
-from shipit.steps.run_diff import short_revision, spec_diff, traffic_diff
-from shipit.steps.run_failure import explain
-from shipit.steps.run_inputs import Resolver, desired_service, with_release_labels
-from shipit.steps.run_invokers import apply_change, change_for
-from shipit.steps.run_shared import ServicePlan, location_parent
+from shipit.steps.services.api import HealthResult, Json, RunApi, http_health_check
+from shipit.steps.services.diff import short_revision, spec_diff, traffic_diff
+from shipit.steps.services.failure import explain
+from shipit.steps.services.inputs import Resolver, desired_service, with_release_labels
+from shipit.steps.services.invokers import apply_change, change_for
+from shipit.steps.services.shared import ServicePlan, location_parent
 
 if TYPE_CHECKING:
     from shipit.adapters.gcp.run import WriteResult

@@ -1,0 +1,44 @@
+"""Step "services": the Cloud Run services, from shipit.yaml to Ready revisions serving traffic.
+
+The package is the step. Its modules, by role:
+
+- ``inputs``    each service's inputs (images, secret versions, Terraform outputs, URLs) and desired spec
+- ``diff``      field-by-field diff of a desired service against the live one
+- ``deploy``    plan() and apply(): the step as the pipeline runs it
+- ``rollout``   one service's rollout: write, wait for Ready, move traffic, roll back on failure
+- ``traffic``   rollback, promote and status
+- ``invokers``  ``roles/run.invoker`` bindings the services need (Pub/Sub push)
+- ``failure``   why a revision failed, in words a user can act on
+- ``api``       the Cloud Run operations the step needs (a Protocol), health checks
+- ``shared``    options and per-run state the modules above share
+
+Other steps and the CLI use only the names exported here.
+"""
+
+from __future__ import annotations
+
+from shipit.steps.services.api import HealthChecker, HealthResult, OfflineRun, RunApi, http_health_check
+from shipit.steps.services.deploy import STEP, apply, plan
+from shipit.steps.services.inputs import resolve_inputs
+from shipit.steps.services.rollout import DeployFailed
+from shipit.steps.services.shared import DeployOptions
+from shipit.steps.services.traffic import ServiceStatus, apply_traffic, plan_promote, plan_rollback, status
+
+__all__ = [
+    "STEP",
+    "DeployFailed",
+    "DeployOptions",
+    "HealthChecker",
+    "HealthResult",
+    "OfflineRun",
+    "RunApi",
+    "ServiceStatus",
+    "apply",
+    "apply_traffic",
+    "http_health_check",
+    "plan",
+    "plan_promote",
+    "plan_rollback",
+    "resolve_inputs",
+    "status",
+]
