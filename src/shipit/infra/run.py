@@ -19,6 +19,7 @@ from shipit.config.target import Target
 from shipit.errors import UsageError
 from shipit.output import Console
 from shipit.plan import Action, Change, Plan
+from shipit.remote import TerraformFactory
 
 STEP = "infra"
 
@@ -54,7 +55,7 @@ class SavedPlan:
     destroy: bool = False
 
 
-TerraformFactory = Callable[[Path, Callable[[str], None]], Terraform]
+# (the type lives with the other remote clients in shipit.remote)
 
 
 def default_terraform(options: TerraformOptions = TerraformOptions()) -> TerraformFactory:

@@ -26,13 +26,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from shipit.adapters.gcp.jobs import ExecutionState, JobState
 from shipit.config.models import Database, Service
 from shipit.config.refs import parse_refs
 from shipit.errors import RemoteError, ShipitError, UsageError
 from shipit.plan import Action, Change, FieldDiff, Plan
+from shipit.remote import JobsApi, RunApi
 from shipit.render.cloudrun import RenderError, ServiceInputs
 from shipit.render.cloudrun_job import DATABASE_LABEL, HASH_LABEL, job_id, migration_hash, render_job
 
@@ -44,24 +45,6 @@ STEP = "migrate"
 Json = dict[str, Any]
 # Waited for beyond migrate.timeout: scheduling, image pull and container start are not in the task timeout.
 WAIT_MARGIN = 300
-
-
-class JobsApi(Protocol):
-    """What the step needs of Cloud Run jobs: :class:`shipit.adapters.gcp.jobs.CloudRunJobs`, or a fake."""
-
-    def normalize(self, spec: Json) -> Json: ...
-    def get_job(self, name: str) -> JobState | None: ...
-    def get_execution(self, name: str) -> ExecutionState | None: ...
-    def create_job(self, parent: str, job_id: str, spec: Json) -> JobState: ...
-    def update_job(self, name: str, spec: Json, etag: str) -> JobState: ...
-    def run_job(self, name: str, etag: str | None = None) -> ExecutionState: ...
-    def wait(self, execution: str, timeout: float) -> ExecutionState: ...
-
-
-class ServiceReader(Protocol):
-    """Reads a live Cloud Run service (REST JSON): :class:`shipit.adapters.gcp.run.CloudRunClient`."""
-
-    def get_service(self, name: str) -> Json | None: ...
 
 
 class MigrationFailed(ShipitError):
@@ -99,18 +82,6 @@ class Migration:
 
 def _parent(target: Target) -> str:
     return f"projects/{target.project}/locations/{target.region}"
-
-
-def _jobs(ctx: StepContext) -> JobsApi:
-    from shipit.adapters.gcp.jobs import CloudRunJobs
-
-    return CloudRunJobs(ctx.clients)
-
-
-def _services(ctx: StepContext) -> ServiceReader:
-    from shipit.adapters.gcp.run import CloudRunClient
-
-    return CloudRunClient(ctx.clients)
 
 
 def migrate_service(target: Target, database: str, db: Database) -> str:
@@ -200,7 +171,7 @@ def _plan_one(
     database: str,
     db: Database,
     jobs: JobsApi | None,
-    services: ServiceReader | None,
+    services: RunApi | None,
     notes: set[str],
 ) -> Change:
     target = ctx.target
@@ -280,7 +251,7 @@ def _plan_one(
     return Change(STEP, Action.UPDATE, resource, summary, tuple(diffs), payload)
 
 
-def plan(ctx: StepContext, *, jobs: JobsApi | None = None, services: ServiceReader | None = None) -> Plan:
+def plan(ctx: StepContext) -> Plan:
     """Read each migration job and its latest execution, render the desired job, decide. No writes."""
     target = ctx.target
     wanted = [(n, db) for n, db in target.config.databases.items() if db.migrate is not None]
@@ -291,7 +262,7 @@ def plan(ctx: StepContext, *, jobs: JobsApi | None = None, services: ServiceRead
         jobs_api, reader = None, None
         notes.add("offline: planned as if no migration job existed")
     else:
-        jobs_api, reader = jobs or _jobs(ctx), services or _services(ctx)
+        jobs_api, reader = ctx.remote.jobs, ctx.remote.run
     changes = [_plan_one(ctx, n, db, jobs_api, reader, notes) for n, db in wanted]
     return Plan.of(STEP, changes, sorted(notes))
 
@@ -374,17 +345,15 @@ def _apply_one(ctx: StepContext, api: JobsApi, m: Migration) -> dict[str, Any]:
     return _result(m, finished, "succeeded")
 
 
-def apply(ctx: StepContext, plan: Plan, *, jobs: JobsApi | None = None) -> dict[str, dict[str, Any]]:
+def apply(ctx: StepContext, plan: Plan) -> dict[str, dict[str, Any]]:
     """Run the planned migrations in order; the first failure raises :class:`MigrationFailed` (exit 1)."""
     results: dict[str, dict[str, Any]] = {}
-    api = jobs
     for change in plan:
         m: Migration = change.payload
         if change.is_noop:
             results[m.database] = _result(m, m.last, "unchanged")
             continue
-        api = api or _jobs(ctx)
         ctx.console.event("migration_started", database=m.database, job=m.job_id)
-        results[m.database] = _apply_one(ctx, api, m)
+        results[m.database] = _apply_one(ctx, ctx.remote.jobs, m)
         ctx.console.event("migration_finished", **{"database": m.database, **results[m.database]})
     return results

@@ -118,13 +118,6 @@ def read_env(target: Target) -> EnvFile:
     return read_env_file(Path(target.env_file), env_display(target))
 
 
-def store_for(ctx: StepContext) -> SecretStore:
-    from shipit.adapters.gcp.secrets import SecretStore
-
-    concurrency = ctx.target.config.secrets.concurrency
-    return SecretStore(ctx.clients.secret_manager, ctx.target.project, pool_size=concurrency)
-
-
 def replication(target: Target) -> Replication:
     """Automatic unless locations are listed (then user-managed in exactly those regions)."""
     from shipit.adapters.gcp.secrets import Replication
@@ -241,7 +234,7 @@ def plan(ctx: StepContext, *, prune: bool = False) -> Plan:
     listing: dict[str, SecretMeta] = {}
     currents: dict[str, CurrentValue | None] = {}
     if not offline:
-        listing, currents = _fetch_remote(store_for(ctx), ids, target.config.secrets.concurrency)
+        listing, currents = _fetch_remote(ctx.remote.secrets, ids, target.config.secrets.concurrency)
 
     ops: list[SecretOp] = []
     missing: list[ConfigIssue] = []
@@ -374,7 +367,7 @@ def apply(ctx: StepContext, plan: Plan) -> dict[str, str]:
     if pending:
         from shipit.adapters.gcp.secrets import managed_labels
 
-        store = store_for(ctx)
+        store = ctx.remote.secrets
         labels = managed_labels(target.app, target.env_name)
         policy = replication(target)
 

@@ -16,6 +16,7 @@ from shipit.config import load_config, resolve_target
 from shipit.errors import RemoteError, UsageError
 from shipit.output import Console
 from shipit.plan import Action
+from shipit.remote import Remote
 from shipit.steps import push
 from shipit.steps.context import StepContext
 
@@ -43,7 +44,7 @@ def ctx(
     (tmp_path / "shipit.yaml").write_text(CONFIG)
     target = resolve_target(load_config(tmp_path / "shipit.yaml", "shipit.yaml"), "staging")
     console = Console(stdout=io.StringIO(), stderr=io.StringIO())
-    yield StepContext(target=target, console=console, _clients=GcpClients())
+    yield StepContext(target=target, console=console, remote=Remote(gcp=GcpClients()))
 
 
 def test_repository_is_created_only_when_missing(ctx: StepContext, fake_gcp_mock: FakeGCP) -> None:
@@ -81,7 +82,7 @@ def test_repository_of_another_format_is_a_usage_error(ctx: StepContext, fake_gc
 
 
 def test_adapter_create_race_and_errors(ctx: StepContext, fake_gcp_mock: FakeGCP) -> None:
-    registry = ArtifactRegistry(ctx.clients.artifact_registry)
+    registry = ArtifactRegistry(ctx.remote.gcp.artifact_registry)
     assert registry.get_repository(REPO) is None
     repo = registry.create_docker_repository(REPO, labels={"managed-by": "shipit"}, description="d")
     assert (repo.name, repo.format, repo.labels) == (REPO, "DOCKER", (("managed-by", "shipit"),))

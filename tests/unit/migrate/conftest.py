@@ -15,6 +15,7 @@ from shipit.adapters.gcp.jobs import ExecutionState, JobState
 from shipit.config import load_config, resolve_target
 from shipit.errors import ConflictError, RemoteError
 from shipit.output import Console
+from shipit.remote import Remote
 from shipit.render.cloudrun_job import HASH_LABEL
 from shipit.steps.context import RunOptions, StepContext
 
@@ -145,7 +146,10 @@ class Setup:
         }
         if image:
             results["push"] = {"api": image}
-        return StepContext(target, Console(stdout=io.StringIO(), stderr=io.StringIO()), RunOptions(**options), results)
+        console = Console(stdout=io.StringIO(), stderr=io.StringIO())
+        # The in-memory Cloud Run answers both the jobs and the service reads.
+        remote = Remote(jobs=self.run, run=self.run)
+        return StepContext(target, console, RunOptions(**options), results, remote)
 
 
 @pytest.fixture

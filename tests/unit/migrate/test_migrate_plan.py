@@ -98,13 +98,13 @@ def test_migration_hash_covers_image_command_and_env_but_not_their_order() -> No
 
 
 def _plan(setup: Any, **ctx: Any) -> Any:
-    return migrate.plan(setup.ctx(**ctx), jobs=setup.run, services=setup.run)
+    return migrate.plan(setup.ctx(**ctx))
 
 
 def _apply(setup: Any, **ctx: Any) -> tuple[Any, dict[str, Any]]:
     context = setup.ctx(**ctx)
-    plan = migrate.plan(context, jobs=setup.run, services=setup.run)
-    return plan, migrate.apply(context, plan, jobs=setup.run)
+    plan = migrate.plan(context)
+    return plan, migrate.apply(context, plan)
 
 
 def test_no_migration_declared_plans_nothing_and_calls_nothing(setup: Any) -> None:
@@ -141,11 +141,11 @@ def test_a_finished_migration_plans_a_noop_and_apply_writes_nothing(setup: Any) 
 
 def test_predict_says_what_apply_will_return(setup: Any) -> None:
     context = setup.ctx()
-    plan = migrate.plan(context, jobs=setup.run, services=setup.run)
+    plan = migrate.plan(context)
     assert migrate.predict(context, plan)["main"]["status"] == "planned"
-    migrate.apply(context, plan, jobs=setup.run)
-    plan = migrate.plan(context, jobs=setup.run, services=setup.run)
-    assert migrate.predict(context, plan) == migrate.apply(context, plan, jobs=setup.run)
+    migrate.apply(context, plan)
+    plan = migrate.plan(context)
+    assert migrate.predict(context, plan) == migrate.apply(context, plan)
 
 
 def test_a_changed_image_updates_and_reruns(setup: Any) -> None:
@@ -196,7 +196,7 @@ def test_a_running_execution_of_the_same_migration_is_waited_for_not_rerun(setup
     assert change.action is Action.UPDATE and not change.payload.run
     assert "wait for the running execution run-7" in change.summary
     with pytest.raises(migrate.MigrationFailed, match="did not finish"):
-        migrate.apply(setup.ctx(), plan, jobs=setup.run)
+        migrate.apply(setup.ctx(), plan)
     assert not any(w.startswith("run_job") for w in setup.run.writes[2:])
 
 
@@ -223,7 +223,7 @@ def test_secrets_are_pinned_to_the_synced_versions(setup: Any) -> None:
 def test_offline_makes_no_call_and_plans_as_if_nothing_existed(setup: Any) -> None:
     _apply(setup)
     setup.run.offline = True
-    plan = migrate.plan(setup.ctx(offline=True), jobs=setup.run, services=setup.run)
+    plan = migrate.plan(setup.ctx(offline=True))
     assert plan.changes[0].action is Action.CREATE
     assert any("offline" in n for n in plan.notes)
 

@@ -1,7 +1,8 @@
-"""What the Cloud Run steps need from the outside world, as protocols, so tests can inject their own.
+"""What the Cloud Run steps need from the outside world, so tests can inject their own.
 
-:class:`RunApi` is implemented by :class:`shipit.adapters.gcp.run.CloudRunClient` (and by in-memory
-fakes in unit tests). :data:`HealthChecker` is any callable that checks a URL; the default one uses
+:class:`RunApi` (defined with the other remote Protocols in :mod:`shipit.remote`, reached as
+``ctx.remote.run``) is implemented by :class:`shipit.adapters.gcp.run.CloudRunClient` and by in-memory
+fakes in unit tests. :data:`HealthChecker` is any callable that checks a URL; the default one uses
 ``requests``.
 """
 
@@ -11,25 +12,15 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
+
+from shipit.remote import Json, RunApi
 
 if TYPE_CHECKING:
     from shipit.adapters.gcp.run import WriteResult
 
-Json = dict[str, Any]
-
-
-class RunApi(Protocol):
-    def normalize(self, body: Json) -> Json: ...
-    def get_service(self, name: str) -> Json | None: ...
-    def list_services(self, parent: str) -> list[Json]: ...
-    def list_revisions(self, service: str) -> list[Json]: ...
-    def get_revision(self, name: str) -> Json | None: ...
-    def get_iam_policy(self, resource: str) -> Json: ...
-    def set_iam_policy(self, resource: str, policy: Json) -> Json: ...
-    def create_service(self, parent: str, service_id: str, body: Json) -> WriteResult: ...
-    def update_service(self, body: Json) -> WriteResult: ...
+__all__ = ["HealthChecker", "HealthResult", "Json", "OfflineRun", "RunApi", "http_health_check"]
 
 
 @dataclass(frozen=True)

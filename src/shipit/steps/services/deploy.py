@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from shipit.concurrency import bounded_map
 from shipit.config.checks import deploy_order
 from shipit.config.refs import parse_refs
-from shipit.errors import RemoteError, ShipitError, UsageError
+from shipit.errors import NotFound, ShipitError, UsageError
 from shipit.plan import Action, Change, FieldDiff, Plan
 from shipit.render.cloudrun import GIT_SHA_LABEL, RELEASE_LABEL, settled_traffic
 from shipit.steps.services.api import Json, OfflineRun, RunApi
@@ -39,12 +39,6 @@ V = TypeVar("V")
 
 
 # -- planning ----------------------------------------------------------------------------------------
-
-
-def run_api_for(ctx: StepContext) -> RunApi:
-    from shipit.adapters.gcp.run import CloudRunClient
-
-    return CloudRunClient(ctx.clients)
 
 
 def _live_labels(live: Json | None) -> tuple[str, str] | None:
@@ -128,7 +122,7 @@ def parallel_by_item(fn: Callable[[K], V], items: list[K], workers: int) -> dict
     return dict(zip(items, bounded_map(fn, items, workers, name="run"), strict=True))
 
 
-def plan(ctx: StepContext, options: DeployOptions | None = None, *, api: RunApi | None = None) -> Plan:
+def plan(ctx: StepContext, options: DeployOptions | None = None) -> Plan:
     """Read every selected service (and its IAM policy), render the desired ones, diff. No writes."""
     from shipit.steps.release import git_sha, new_release_id
 
@@ -137,7 +131,7 @@ def plan(ctx: StepContext, options: DeployOptions | None = None, *, api: RunApi 
         raise UsageError(f"--canary {options.canary}: must be between 1 and 99", hint="use e.g. --canary 10")
     target = ctx.target
     names = selected_services(target, options.services)
-    run_api = api or (OfflineRun() if ctx.options.offline else run_api_for(ctx))
+    run_api: RunApi = OfflineRun() if ctx.options.offline else ctx.remote.run
     shared = SharedRun(
         ctx=ctx,
         api=run_api,
@@ -165,10 +159,8 @@ def plan(ctx: StepContext, options: DeployOptions | None = None, *, api: RunApi 
             return run_api.get_service(fname)
         try:
             return run_api.get_iam_policy(fname)
-        except RemoteError as exc:
-            if "not found" in exc.message:
-                return None
-            raise
+        except NotFound:
+            return None
 
     results = parallel_by_item(read, calls, ctx.options.concurrency)
     lives = {n: results[(n, "service")] for n in to_read}

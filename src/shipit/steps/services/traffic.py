@@ -16,7 +16,7 @@ from shipit.errors import ShipitError, UsageError
 from shipit.plan import Action, Change, FieldDiff, Plan
 from shipit.render.cloudrun import GIT_SHA_LABEL, RELEASE_LABEL, REVISION, settled_traffic
 from shipit.steps.services.api import Json, RunApi
-from shipit.steps.services.deploy import parallel_by_item, run_api_for, selected_services
+from shipit.steps.services.deploy import parallel_by_item, selected_services
 from shipit.steps.services.diff import short_revision, traffic_display
 from shipit.steps.services.rollout import serving_traffic, write_traffic
 from shipit.steps.services.shared import DeployOptions, full_name
@@ -69,12 +69,10 @@ def _read(ctx: StepContext, api: RunApi, names: list[str], revisions: bool) -> _
 # -- rollback -----------------------------------------------------------------------------------------
 
 
-def plan_rollback(
-    ctx: StepContext, services: Iterable[str] = (), to_revision: str | None = None, *, api: RunApi | None = None
-) -> Plan:
+def plan_rollback(ctx: StepContext, services: Iterable[str] = (), to_revision: str | None = None) -> Plan:
     target = ctx.target
     asked = list(services)
-    run_api = api or run_api_for(ctx)
+    run_api = ctx.remote.run
     if to_revision and len(asked) != 1:
         owner = [n for n in target.config.services if to_revision.startswith(n + "-")]
         if len(owner) != 1 or (asked and asked != owner):
@@ -154,8 +152,8 @@ def apply_traffic(ctx: StepContext, plan: Plan) -> dict[str, dict[str, Any]]:
 # -- promote ------------------------------------------------------------------------------------------
 
 
-def plan_promote(ctx: StepContext, services: Iterable[str] = (), *, api: RunApi | None = None) -> Plan:
-    run_api = api or run_api_for(ctx)
+def plan_promote(ctx: StepContext, services: Iterable[str] = ()) -> Plan:
+    run_api = ctx.remote.run
     names = selected_services(ctx.target, services)
     state = _read(ctx, run_api, names, revisions=False)
     changes = []
@@ -205,17 +203,17 @@ class ServiceStatus:
         return data
 
 
-def status(ctx: StepContext, services: Iterable[str] = (), *, api: RunApi | None = None) -> list[ServiceStatus]:
+def status(ctx: StepContext, services: Iterable[str] = ()) -> list[ServiceStatus]:
     """Live state of each service and how it differs from shipit.yaml (images and secret versions as deployed)."""
     from shipit.steps.services import deploy as run_deploy
 
-    run_api = api or run_api_for(ctx)
+    run_api = ctx.remote.run
     names = selected_services(ctx.target, services)
     state = _read(ctx, run_api, names, revisions=False)
     deployed = [n for n in names if state[n][0] is not None]
     drift: dict[str, tuple[str, ...]] = {}
     if deployed:
-        plan = run_deploy.plan(ctx, DeployOptions(services=tuple(deployed), git_sha="-"), api=run_api)
+        plan = run_deploy.plan(ctx, DeployOptions(services=tuple(deployed), git_sha="-"))
         for change in plan.changes:
             name = change.resource.removeprefix("service ")
             drift[name] = tuple(d.render() for d in change.diffs)
