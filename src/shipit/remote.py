@@ -1,9 +1,9 @@
 """The remote boundary: every client a step uses to reach outside the process, on one object.
 
 :class:`Remote` hands out typed clients for Cloud Run services and jobs, Secret Manager, Artifact
-Registry, Cloud Storage, the OCI registry, the Docker engine and Terraform. Each is built on first use
-(the google-cloud-* and docker imports stay lazy, so `shipit --help` stays fast) and typed by the
-Protocols below, which the adapters under ``shipit/adapters/`` implement. Tests pass their own clients
+Registry, Cloud Storage, the OCI registry, the Docker engine, Terraform and HTTP health checks. Each is
+built on first use (the google-cloud-* and docker imports stay lazy, so `shipit --help` stays fast) and
+typed by the Protocols below, which the adapters under ``shipit/adapters/`` implement. Tests pass their own clients
 as keyword arguments (in-memory fakes), or none at all so the real clients talk to the HTTP fake.
 
 A missing remote resource is :class:`shipit.errors.NotFound`, raised by the adapters from an HTTP 404.
@@ -11,9 +11,8 @@ A missing remote resource is :class:`shipit.errors.NotFound`, raised by the adap
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from functools import cached_property
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -24,8 +23,9 @@ if TYPE_CHECKING:
     from shipit.adapters.gcp.run import WriteResult
     from shipit.adapters.gcp.secrets import SecretStore
     from shipit.adapters.gcp.storage import Bucket
+    from shipit.adapters.health import HealthChecker
     from shipit.adapters.registry import RegistryClient
-    from shipit.adapters.terraform import Terraform
+    from shipit.adapters.terraform import TerraformFactory
     from shipit.config import Target
 
 Json = dict[str, Any]
@@ -74,10 +74,6 @@ class Buckets(Protocol):
     def enable_versioning(self, name: str) -> Bucket: ...
 
 
-# Builds the Terraform runner of one working directory, streaming its output lines to a callback.
-TerraformFactory = Callable[[Path, Callable[[str], None]], "Terraform"]
-
-
 class Remote:
     """Typed, lazily built clients for one target. Keyword arguments replace a client (tests, offline)."""
 
@@ -94,6 +90,7 @@ class Remote:
         registry: RegistryClient | None = None,
         docker: Docker | None = None,
         terraform: TerraformFactory | None = None,
+        health: HealthChecker | None = None,
     ) -> None:
         self._target = target
         self._given: dict[str, Any] = {
@@ -106,6 +103,7 @@ class Remote:
             "registry": registry,
             "docker": docker,
             "terraform": terraform,
+            "health": health,
         }
 
     def for_target(self, target: Target) -> Remote:
@@ -204,6 +202,16 @@ class Remote:
         given: TerraformFactory | None = self._given["terraform"]
         if given is not None:
             return given
-        from shipit.infra.run import default_terraform
+        from shipit.adapters.terraform import default_terraform
 
         return default_terraform()
+
+    @cached_property
+    def health(self) -> HealthChecker:
+        """Checks a deployed URL (staged rollouts, the verify step)."""
+        given: HealthChecker | None = self._given["health"]
+        if given is not None:
+            return given
+        from shipit.adapters.health import http_health_check
+
+        return http_health_check

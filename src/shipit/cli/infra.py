@@ -89,8 +89,8 @@ def bootstrap(app: Application, dry_run: bool) -> None:
 
 
 def _runner(app: Application, lock_timeout: str | None = None) -> Any:
-    from shipit.adapters.terraform import TerraformOptions
-    from shipit.infra.run import InfraRunner, default_terraform
+    from shipit.adapters.terraform import TerraformOptions, default_terraform
+    from shipit.infra.run import InfraRunner
 
     options = TerraformOptions(lock_timeout=lock_timeout) if lock_timeout else TerraformOptions()
     return InfraRunner(app.target, app.console, default_terraform(options))

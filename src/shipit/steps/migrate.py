@@ -28,11 +28,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from shipit.adapters.gcp.jobs import ExecutionState, JobState
+from shipit.adapters.gcp.jobs import ExecutionState
 from shipit.config.models import Database, Service
 from shipit.config.refs import parse_refs
 from shipit.errors import RemoteError, ShipitError, UsageError
-from shipit.plan import Action, Change, FieldDiff, Plan
+from shipit.plan import Action, Change, FieldDiff, FrozenJson, Plan, freeze_json, thaw_json
 from shipit.remote import JobsApi, RunApi
 from shipit.render.cloudrun import RenderError, ServiceInputs
 from shipit.render.cloudrun_job import DATABASE_LABEL, HASH_LABEL, job_id, migration_hash, render_job
@@ -59,14 +59,14 @@ class Migration:
     service: str
     job_id: str
     parent: str
-    spec: Json  # desired job spec, as the API echoes it
+    spec: FrozenJson  # desired job spec, as the API echoes it
     hash: str
     timeout: int
-    live: JobState | None
+    live_etag: str | None  # the live job's etag (None: no job yet), guards the update
     write: str | None  # "create", "update" or None
     run: bool  # start a new execution
     wait_for: str | None  # an execution to wait for first (one still running)
-    last: ExecutionState | None
+    last_execution: str | None  # id of the latest execution when planning
 
     @property
     def job_name(self) -> str:
@@ -217,14 +217,14 @@ def _plan_one(
         service=name,
         job_id=jid,
         parent=parent,
-        spec=desired,
+        spec=freeze_json(desired),
         hash=digest,
         timeout=migrate.timeout,
-        live=live,
+        live_etag=None if live is None else live.etag,
         write=write,
         run=run,
         wait_for=last.name if last is not None and running else None,
-        last=last,
+        last_execution=None if last is None else last.execution_id,
     )
     resource = f"migration {database} (job {jid})"
     command = " ".join(migrate.command)
@@ -267,10 +267,10 @@ def plan(ctx: StepContext) -> Plan:
     return Plan.of(STEP, changes, sorted(notes))
 
 
-def _result(m: Migration, execution: ExecutionState | None, status: str) -> dict[str, Any]:
+def _result(m: Migration, execution: str | None, status: str) -> dict[str, Any]:
     return {
         "job": m.job_id,
-        "execution": execution.execution_id if execution else None,
+        "execution": execution,
         "status": status,
         "hash": m.hash,
     }
@@ -282,7 +282,7 @@ def predict(ctx: StepContext, plan: Plan) -> dict[str, dict[str, Any]]:
     for change in plan:
         m: Migration = change.payload
         if change.is_noop:
-            out[m.database] = _result(m, m.last, "unchanged")
+            out[m.database] = _result(m, m.last_execution, "unchanged")
         else:
             out[m.database] = _result(m, None, "planned")
     return out
@@ -317,13 +317,13 @@ def _wait(api: JobsApi, m: Migration, execution: ExecutionState) -> ExecutionSta
 
 def _apply_one(ctx: StepContext, api: JobsApi, m: Migration) -> dict[str, Any]:
     console = ctx.console
-    job = m.live
+    etag = m.live_etag
     if m.write == "create":
         console.info(f"migrate {m.database}: creating job {m.job_id}")
-        job = api.create_job(m.parent, m.job_id, m.spec)
-    elif m.write == "update" and m.live is not None:
+        etag = api.create_job(m.parent, m.job_id, thaw_json(m.spec)).etag
+    elif m.write == "update" and m.live_etag is not None:
         console.info(f"migrate {m.database}: updating job {m.job_id}")
-        job = api.update_job(m.job_name, m.spec, m.live.etag)
+        etag = api.update_job(m.job_name, thaw_json(m.spec), m.live_etag).etag
     waited = None
     if m.wait_for is not None:
         console.info(f"migrate {m.database}: waiting for the running execution {m.wait_for.rsplit('/', 1)[-1]}")
@@ -333,16 +333,15 @@ def _apply_one(ctx: StepContext, api: JobsApi, m: Migration) -> dict[str, Any]:
     if not m.run:
         if waited is not None and not waited.succeeded:
             raise _failure(m, waited)
-        return _result(m, waited or m.last, "succeeded")
+        return _result(m, waited.execution_id if waited is not None else m.last_execution, "succeeded")
     # The etag guards the run against a concurrent change of the job, unless an execution ran meanwhile.
-    etag = job.etag if job is not None and m.wait_for is None else None
-    execution = api.run_job(m.job_name, etag)
+    execution = api.run_job(m.job_name, etag if m.wait_for is None else None)
     console.info(f"migrate {m.database}: running `{m.command}` (execution {execution.execution_id})")
     finished = _wait(api, m, execution)
     if not finished.succeeded:
         raise _failure(m, finished)
     console.success(f"migrate {m.database}: execution {finished.execution_id} succeeded")
-    return _result(m, finished, "succeeded")
+    return _result(m, finished.execution_id, "succeeded")
 
 
 def apply(ctx: StepContext, plan: Plan) -> dict[str, dict[str, Any]]:
@@ -351,7 +350,7 @@ def apply(ctx: StepContext, plan: Plan) -> dict[str, dict[str, Any]]:
     for change in plan:
         m: Migration = change.payload
         if change.is_noop:
-            results[m.database] = _result(m, m.last, "unchanged")
+            results[m.database] = _result(m, m.last_execution, "unchanged")
             continue
         ctx.console.event("migration_started", database=m.database, job=m.job_id)
         results[m.database] = _apply_one(ctx, ctx.remote.jobs, m)

@@ -9,11 +9,11 @@ serving; by default for every service whose serving revision belongs to the last
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from shipit.errors import ShipitError, UsageError
-from shipit.plan import Action, Change, FieldDiff, Plan
+from shipit.plan import Action, Change, FieldDiff, FrozenJson, Plan, freeze_json, thaw_json
 from shipit.render.cloudrun import GIT_SHA_LABEL, RELEASE_LABEL, REVISION, settled_traffic
 from shipit.steps.services.api import Json, RunApi
 from shipit.steps.services.deploy import parallel_by_item, selected_services
@@ -45,9 +45,12 @@ def _current(service: Json) -> str | None:
 @dataclass(frozen=True)
 class _TrafficPayload:
     name: str
-    service: Json
-    traffic: tuple[dict[str, Any], ...]
-    api: RunApi = field(compare=False)
+    service: FrozenJson  # as read while planning: its etag guards the write
+    traffic: tuple[FrozenJson, ...]
+
+
+def _payload(name: str, service: Json, traffic: tuple[Json, ...]) -> _TrafficPayload:
+    return _TrafficPayload(name, freeze_json(service), tuple(freeze_json(t) for t in traffic))
 
 
 _State = dict[str, tuple[Json | None, list[Json]]]
@@ -120,14 +123,14 @@ def plan_rollback(ctx: StepContext, services: Iterable[str] = (), to_revision: s
                 )
             chosen = older[0]
         rev_id = short_revision(chosen["name"])
-        traffic = ({"type": REVISION, "revision": rev_id, "percent": 100},)
+        traffic: tuple[Json, ...] = ({"type": REVISION, "revision": rev_id, "percent": 100},)
         label = (chosen.get("labels") or {}).get(RELEASE_LABEL)
         summary = f"to {rev_id}" + (f" (release {label})" if label else "")
         diff = FieldDiff("traffic", traffic_display(service.get("traffic", [])), traffic_display(list(traffic)))
         if service.get("traffic") == list(traffic):
             changes.append(Change(ROLLBACK, Action.NOOP, f"service {name}", summary))
             continue
-        payload = _TrafficPayload(name, service, traffic, run_api)
+        payload = _payload(name, service, traffic)
         changes.append(Change(ROLLBACK, Action.UPDATE, f"service {name}", summary, (diff,), payload))
     return Plan.of(ROLLBACK, changes, notes)
 
@@ -135,10 +138,11 @@ def plan_rollback(ctx: StepContext, services: Iterable[str] = (), to_revision: s
 def apply_traffic(ctx: StepContext, plan: Plan) -> dict[str, dict[str, Any]]:
     """Write each planned traffic split (in parallel), with the etag read while planning."""
     pending = {c.payload.name: c.payload for c in plan.pending if isinstance(c.payload, _TrafficPayload)}
+    api = ctx.remote.run
 
     def one(name: str) -> dict[str, Any]:
         payload = pending[name]
-        result = write_traffic(payload.api, payload.service, list(payload.traffic))
+        result = write_traffic(api, thaw_json(payload.service), [thaw_json(t) for t in payload.traffic])
         if result.error:
             raise ShipitError(f"{name}: traffic change failed: {result.error}")
         ctx.console.success(f"{name}: traffic {traffic_display(result.service.get('traffic', []))}")
@@ -173,7 +177,7 @@ def plan_promote(ctx: StepContext, services: Iterable[str] = ()) -> Plan:
                 hint="fix and deploy again, or `shipit rollback`",
             )
         diff = FieldDiff("traffic", traffic_display(traffic), traffic_display(settled))
-        payload = _TrafficPayload(name, service, tuple(settled), run_api)
+        payload = _payload(name, service, tuple(settled))
         summary = f"100% to {short_revision(ready)}"
         changes.append(Change(PROMOTE, Action.UPDATE, f"service {name}", summary, (diff,), payload))
     return Plan.of(PROMOTE, changes)
