@@ -46,12 +46,12 @@ class SecretRow:
 
 def inventory(ctx: StepContext) -> list[SecretRow]:
     """Every declared key and every managed secret of this app and environment."""
-    from shipit.adapters.gcp.secrets import managed_labels
+    from shipit.names import owner_labels
 
     target = ctx.target
     ids = secret_ids(target, declared_keys(target.config))
     store = ctx.remote.secrets
-    managed = {m.secret_id: m for m in store.list_secrets(managed_labels(target.app, target.env_name))}
+    managed = {m.secret_id: m for m in store.list_secrets(owner_labels(target.app, target.env_name))}
 
     def details(meta: SecretMeta) -> tuple[list[VersionMeta], CurrentValue | None]:
         return store.list_versions(meta.secret_id) or [], store.current(meta.secret_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from shipit.config.target import Target
+from shipit.names import owner_labels
 from shipit.plan import Action, Change, FieldDiff, Plan
 from shipit.remote import Buckets
 
@@ -30,7 +31,7 @@ def plan(target: Target, buckets: Buckets) -> Plan:
 def apply(target: Target, buckets: Buckets, plan: Plan) -> None:
     for change in plan.pending:
         if change.payload == "create":
-            labels = {"app": target.app, "environment": target.env_name, "managed-by": "shipit"}
+            labels = owner_labels(target.app, target.env_name)
             buckets.create(target.state_bucket, project=target.project, location=target.region, labels=labels)
         elif change.payload == "versioning":
             buckets.enable_versioning(target.state_bucket)

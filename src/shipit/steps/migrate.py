@@ -32,10 +32,11 @@ from shipit.adapters.gcp.jobs import ExecutionState
 from shipit.config.models import Database, Service
 from shipit.config.refs import parse_refs
 from shipit.errors import RemoteError, ShipitError, UsageError
+from shipit.names import DATABASE_LABEL, MIGRATE_HASH_LABEL, job_id
 from shipit.plan import Action, Change, FieldDiff, FrozenJson, Plan, freeze_json, thaw_json
 from shipit.remote import JobsApi, RunApi
 from shipit.render.cloudrun import RenderError, ServiceInputs
-from shipit.render.cloudrun_job import DATABASE_LABEL, HASH_LABEL, job_id, migration_hash, render_job
+from shipit.render.cloudrun_job import migration_hash, render_job
 
 if TYPE_CHECKING:
     from shipit.config import Target
@@ -118,7 +119,7 @@ def _service_inputs(
 
 
 def _execution_hash(execution: ExecutionState) -> str | None:
-    label = execution.labels.get(HASH_LABEL)
+    label = execution.labels.get(MIGRATE_HASH_LABEL)
     if label:
         return label
     containers = execution.template.get("containers") or []
@@ -201,7 +202,7 @@ def _plan_one(
         spec = render_job(service, replace(inputs, env=env), migrate, labels=labels, stable_env=stable)
     except RenderError as exc:
         raise UsageError(f"services.{name}.{exc}", hint=f"edit {target.config_file}") from None
-    digest = spec["labels"][HASH_LABEL]
+    digest = spec["labels"][MIGRATE_HASH_LABEL]
     jid = job_id(target.app, database)
     desired = jobs.normalize(spec) if jobs else spec
     live = jobs.get_job(f"{parent}/jobs/{jid}") if jobs else None

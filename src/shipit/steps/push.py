@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from shipit.errors import ShipitError, UsageError
+from shipit.names import MANAGED_BY, MANAGER, owner_labels
 from shipit.plan import Action, Change, FieldDiff, Plan
 from shipit.remote import REGISTRY_USER
 from shipit.steps.images import (
@@ -56,7 +57,7 @@ class PushItem:
 
 
 def _repository_name(target: Target) -> str:
-    from shipit.adapters.gcp.artifacts import repository_name
+    from shipit.names import repository_name
 
     return repository_name(target.project, target.registry_location, target.repository)
 
@@ -94,7 +95,7 @@ def plan(ctx: StepContext, services: Sequence[str] | None = None) -> Plan:
                     Action.CREATE,
                     f"repository {name}",
                     "Artifact Registry, format DOCKER",
-                    (FieldDiff("labels", None, "managed-by=shipit"),),
+                    (FieldDiff("labels", None, f"{MANAGED_BY}={MANAGER}"),),
                     payload=RepositoryItem(name),
                 )
             )
@@ -178,7 +179,7 @@ def apply(ctx: StepContext, plan: Plan) -> dict[str, str]:
         if isinstance(change.payload, RepositoryItem):
             ctx.remote.artifacts.create_docker_repository(
                 change.payload.name,
-                labels={"managed-by": "shipit", "shipit-app": target.app},
+                labels=owner_labels(target.app, target.env_name),
                 description=f"Container images of {target.app} (created by shipit)",
             )
             ctx.console.event("repository_created", name=change.payload.name)

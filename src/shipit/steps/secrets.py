@@ -365,10 +365,10 @@ def apply(ctx: StepContext, plan: Plan) -> dict[str, str]:
     pending = [op for op in ops if op.kind != "unchanged"]
     versions: dict[str, int] = {op.key: op.version for op in ops if op.kind == "unchanged" and op.version}
     if pending:
-        from shipit.adapters.gcp.secrets import managed_labels
+        from shipit.names import owner_labels
 
         store = ctx.remote.secrets
-        labels = managed_labels(target.app, target.env_name)
+        labels = owner_labels(target.app, target.env_name)
         policy = replication(target)
 
         def write(op: SecretOp) -> int | None:

@@ -10,10 +10,11 @@ import pytest
 
 from fakegcp import FakeGCP
 from fakegcp.fixtures import fake_gcp, fake_gcp_mock
-from shipit.adapters.gcp.artifacts import ArtifactRegistry, repository_name
+from shipit.adapters.gcp.artifacts import ArtifactRegistry
 from shipit.adapters.gcp.clients import GcpClients
 from shipit.config import load_config, resolve_target
 from shipit.errors import RemoteError, UsageError
+from shipit.names import repository_name
 from shipit.output import Console
 from shipit.plan import Action
 from shipit.remote import Remote
@@ -57,7 +58,7 @@ def test_repository_is_created_only_when_missing(ctx: StepContext, fake_gcp_mock
     assert result == {"api": "us-docker.pkg.dev/acme/base/api@sha256:" + "a" * 64}
     created = fake_gcp_mock.artifacts.repositories[REPO]
     assert created["format"] == "DOCKER"
-    assert created["labels"] == {"managed-by": "shipit", "shipit-app": "acme"}
+    assert created["labels"] == {"app": "acme", "env": "staging", "managed-by": "shipit"}
     assert len(fake_gcp_mock.calls_to(CREATE)) == 1
 
     again = push.plan(ctx)

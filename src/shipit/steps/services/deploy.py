@@ -19,8 +19,9 @@ from shipit.concurrency import bounded_map
 from shipit.config.checks import deploy_order
 from shipit.config.refs import parse_refs
 from shipit.errors import NotFound, ShipitError, UsageError
+from shipit.names import GIT_SHA_LABEL, RELEASE_LABEL
 from shipit.plan import Action, Change, FieldDiff, Plan, freeze_json
-from shipit.render.cloudrun import GIT_SHA_LABEL, RELEASE_LABEL, settled_traffic
+from shipit.render.cloudrun import settled_traffic
 from shipit.steps.services.api import Json, OfflineRun, RunApi
 from shipit.steps.services.diff import short_revision, spec_diff, traffic_diff
 from shipit.steps.services.inputs import Resolver, desired_service, with_release_labels

@@ -26,10 +26,8 @@ from typing import TYPE_CHECKING, Any
 from shipit.config.models import Service
 from shipit.config.refs import Reference, substitute
 from shipit.errors import UsageError
+from shipit.names import GIT_SHA_LABEL, MANAGED_BY, MANAGER, RELEASE_LABEL
 from shipit.render.cloudrun import (
-    GIT_SHA_LABEL,
-    MANAGED_BY,
-    RELEASE_LABEL,
     RenderError,
     SecretRef,
     ServiceInputs,
@@ -183,7 +181,7 @@ class Resolver:
         vpc = self._vpc(name, service)
         conns = self.infra.get("database_connection_names") or {}
         cloudsql = tuple(str(conns[d]) for d in service.databases if d in conns)
-        labels = {**cr.labels, MANAGED_BY: "shipit"}
+        labels = {**cr.labels, MANAGED_BY: MANAGER}
         return (
             ServiceInputs(
                 image=image,

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from shipit.errors import ShipitError
+from shipit.names import RELEASE_LABEL
 from shipit.plan import Change, thaw_json
-from shipit.render.cloudrun import LATEST, RELEASE_LABEL, REVISION, settled_traffic
+from shipit.render.cloudrun import LATEST, REVISION, settled_traffic
 from shipit.steps.services.api import HealthResult, Json, RunApi
 from shipit.steps.services.diff import short_revision, spec_diff, traffic_diff
 from shipit.steps.services.failure import explain

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from shipit.errors import ShipitError, UsageError
+from shipit.names import GIT_SHA_LABEL, RELEASE_LABEL
 from shipit.plan import Action, Change, FieldDiff, FrozenJson, Plan, freeze_json, thaw_json
-from shipit.render.cloudrun import GIT_SHA_LABEL, RELEASE_LABEL, REVISION, settled_traffic
+from shipit.render.cloudrun import REVISION, settled_traffic
 from shipit.steps.services.api import Json, RunApi
 from shipit.steps.services.deploy import parallel_by_item, selected_services
 from shipit.steps.services.diff import short_revision, traffic_display
