@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from shipit.adapters.gcp.clients import GcpClients
     from shipit.adapters.gcp.jobs import ExecutionState, JobState
     from shipit.adapters.gcp.run import WriteResult
-    from shipit.adapters.gcp.secrets import SecretStore
+    from shipit.adapters.gcp.secrets import CurrentValue, Replication, SecretMeta, VersionMeta
     from shipit.adapters.gcp.storage import Bucket
     from shipit.adapters.health import HealthChecker
     from shipit.adapters.registry import RegistryClient
@@ -59,6 +59,18 @@ class JobsApi(Protocol):
     def wait(self, execution: str, timeout: float) -> ExecutionState: ...
 
 
+class SecretsApi(Protocol):
+    """Secret Manager secrets of one project: :class:`shipit.adapters.gcp.secrets.SecretStore`."""
+
+    def list_secrets(self, label_filter: Mapping[str, str] | None = None) -> list[SecretMeta]: ...
+    def get_secret(self, secret_id: str) -> SecretMeta | None: ...
+    def list_versions(self, secret_id: str) -> list[VersionMeta] | None: ...
+    def current(self, secret_id: str) -> CurrentValue | None: ...
+    def create_secret(self, secret_id: str, labels: Mapping[str, str], replication: Replication) -> SecretMeta: ...
+    def add_version(self, secret_id: str, data: bytes, *, after: int) -> int: ...
+    def delete_secret(self, secret_id: str, *, etag: str = "") -> None: ...
+
+
 class Repositories(Protocol):
     """Artifact Registry repositories: :class:`shipit.adapters.gcp.artifacts.ArtifactRegistry`."""
 
@@ -84,7 +96,7 @@ class Remote:
         gcp: GcpClients | None = None,
         run: RunApi | None = None,
         jobs: JobsApi | None = None,
-        secrets: SecretStore | None = None,
+        secrets: SecretsApi | None = None,
         artifacts: Repositories | None = None,
         storage: Buckets | None = None,
         registry: RegistryClient | None = None,
@@ -149,8 +161,8 @@ class Remote:
         return CloudRunJobs(self.gcp)
 
     @cached_property
-    def secrets(self) -> SecretStore:
-        given: SecretStore | None = self._given["secrets"]
+    def secrets(self) -> SecretsApi:
+        given: SecretsApi | None = self._given["secrets"]
         if given is not None:
             return given
         from shipit.adapters.gcp.secrets import SecretStore

@@ -27,8 +27,9 @@ from shipit.output import value_hash
 from shipit.plan import Action, Change, FieldDiff, Plan
 
 if TYPE_CHECKING:
-    from shipit.adapters.gcp.secrets import CurrentValue, Replication, SecretMeta, SecretStore
+    from shipit.adapters.gcp.secrets import CurrentValue, Replication, SecretMeta
     from shipit.config import ShipitConfig, Target
+    from shipit.remote import SecretsApi
     from shipit.steps.context import StepContext
 
 STEP = "secrets"
@@ -188,7 +189,7 @@ def _warn_undeclared(ctx: StepContext, env: EnvFile, keys: Mapping[str, str]) ->
 
 
 def _fetch_remote(
-    store: SecretStore, ids: Mapping[str, str], concurrency: int
+    store: SecretsApi, ids: Mapping[str, str], concurrency: int
 ) -> tuple[dict[str, SecretMeta], dict[str, CurrentValue | None]]:
     """Every secret's labels (one list call) and the current value of every declared secret that exists (one
     access call each), in one pool: the list rides along with the first reads instead of costing a round
