@@ -76,7 +76,16 @@ def _ctx(*, given_images: bool, **options: Any) -> StepContext:
     live = MemoryRun()
     for name in target.config.services:
         full = f"projects/{target.project}/locations/{target.region}/services/{name}"
-        live.services[full] = {"name": full, "uri": f"https://{name}-x.a.run.app", "etag": "1", "template": {}}
+        live.services[full] = {
+            "name": full,
+            "uri": f"https://{name}-x.a.run.app",
+            "etag": "1",
+            "template": {},
+            # Pinned to one revision, as a canary leaves it: promote plans a traffic change.
+            "traffic": [{"type": "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION", "revision": f"{name}-1", "percent": 100}],
+            "latestCreatedRevision": f"{full}/revisions/{name}-2",
+            "latestReadyRevision": f"{full}/revisions/{name}-2",
+        }
     remote = Remote(run=live, jobs=MemoryJobs(), docker=NoDocker())  # type: ignore[arg-type]
     images = tuple((name, IMG.format(name)) for name in target.config.services if given_images)
     return StepContext(target, console, RunOptions(images=images, **options), remote=remote)
@@ -90,11 +99,12 @@ def test_every_step_of_the_offline_plan_is_data() -> None:
     assert payload_offenders(plans) == []
 
 
-def test_services_and_migrate_plans_against_live_state_are_data() -> None:
+def test_services_promote_and_migrate_plans_against_live_state_are_data() -> None:
     ctx = _ctx(given_images=True)
     services = services_step.plan(ctx, services_step.DeployOptions(git_sha="0" * 40, release_id="r1"))
-    assert any(c.payload.live is not None for c in services)
-    assert payload_offenders([services, migrate.plan(ctx)]) == []
+    promote = services_step.plan_promote(ctx)
+    assert any(c.payload.live is not None for c in services) and promote.has_changes
+    assert payload_offenders([services, promote, migrate.plan(ctx)]) == []
 
 
 @pytest.mark.parametrize(
