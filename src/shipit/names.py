@@ -122,6 +122,20 @@ def job_id(app: str, database: str) -> str:
     return f"{slug[: JOB_ID_MAX - len(suffix) - 1].rstrip('-')}-{suffix}"
 
 
+def location_parent(project: str, region: str) -> str:
+    """The parent of a project's Cloud Run services and jobs in one region."""
+    return f"projects/{project}/locations/{region}"
+
+
+def secret_name(project: str, secret_id: str) -> str:
+    return f"projects/{project}/secrets/{secret_id}"
+
+
+def secret_version_name(project: str, secret_id: str, version: int | str) -> str:
+    """Named by project id (not number) so plans and Cloud Run references read the same everywhere."""
+    return f"{secret_name(project, secret_id)}/versions/{version}"
+
+
 def repository_name(project: str, location: str, repository: str) -> str:
     """The Artifact Registry resource name of an image repository."""
     return f"projects/{project}/locations/{location}/repositories/{repository}"

@@ -32,7 +32,7 @@ from shipit.adapters.gcp.jobs import ExecutionState
 from shipit.config.models import Database, Service
 from shipit.config.refs import parse_refs
 from shipit.errors import RemoteError, ShipitError, UsageError
-from shipit.names import DATABASE_LABEL, MIGRATE_HASH_LABEL, job_id
+from shipit.names import DATABASE_LABEL, MIGRATE_HASH_LABEL, job_id, location_parent
 from shipit.plan import Action, Change, FieldDiff, FrozenJson, Plan, freeze_json, thaw_json
 from shipit.remote import JobsApi, RunApi
 from shipit.render.cloudrun import RenderError, ServiceInputs
@@ -79,10 +79,6 @@ class Migration:
 
 
 # -- planning ----------------------------------------------------------------------------------------
-
-
-def _parent(target: Target) -> str:
-    return f"projects/{target.project}/locations/{target.region}"
 
 
 def migrate_service(target: Target, database: str, db: Database) -> str:
@@ -180,7 +176,7 @@ def _plan_one(
     assert migrate is not None
     name = migrate_service(target, database, db)
     service = target.config.services[name]
-    parent = _parent(target)
+    parent = location_parent(target.project, target.region)
     live_service = services.get_service(f"{parent}/services/{name}") if services else None
     url_refs = _url_refs(service)
     urls: dict[str, str] = {}

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Literal, TypeVar
 from shipit.concurrency import bounded_map
 from shipit.envfile import EnvFile, read_env_file
 from shipit.errors import ConfigError, ConfigIssue, Location, UsageError
+from shipit.names import secret_version_name
 from shipit.output import value_hash
 from shipit.plan import Action, Change, FieldDiff, Plan
 
@@ -133,7 +134,7 @@ def replication(target: Target) -> Replication:
 
 
 def version_name(target: Target, secret_id: str, version: int) -> str:
-    return f"projects/{target.project}/secrets/{secret_id}/versions/{version}"
+    return secret_version_name(target.project, secret_id, version)
 
 
 # ---------------------------------------------------------------------------- concurrency

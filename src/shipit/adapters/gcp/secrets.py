@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from shipit.adapters.gcp.errors import translated, with_retries
 from shipit.errors import RemoteError, ShipitError
-from shipit.names import is_managed
+from shipit.names import is_managed, secret_name, secret_version_name
 from shipit.output import REDACTOR
 
 T = TypeVar("T")
@@ -209,11 +209,10 @@ class SecretStore:
         return f"projects/{self.project}"
 
     def secret_name(self, secret_id: str) -> str:
-        return f"{self.parent}/secrets/{secret_id}"
+        return secret_name(self.project, secret_id)
 
     def version_name(self, secret_id: str, version: int | str) -> str:
-        """Named by project id (not number) so plans and Cloud Run references read the same everywhere."""
-        return f"{self.secret_name(secret_id)}/versions/{version}"
+        return secret_version_name(self.project, secret_id, version)
 
     # -- plumbing ---------------------------------------------------------------------------
     def _call(self, kind: str, action: str, resource: str, fn: Callable[[], T]) -> T:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from shipit import names
 from shipit.plan import FrozenJson
 from shipit.steps.services.invokers import InvokerChange
 
@@ -62,7 +63,7 @@ class ServicePlan:
 
 
 def location_parent(target: Target) -> str:
-    return f"projects/{target.project}/locations/{target.region}"
+    return names.location_parent(target.project, target.region)
 
 
 def full_name(target: Target, service: str) -> str:
