@@ -1,16 +1,21 @@
-"""`shipit doctor`: is this machine and this project ready for shipit? Each problem comes with its fix."""
+"""`shipit doctor`: is this machine and this project ready for shipit? Each problem comes with its fix.
+
+The tools are found by the same code the commands use (the adapters), so SHIPIT_TERRAFORM, SHIPIT_COMPOSE
+and SHIPIT_BUILDER mean here what they mean to `shipit infra`, `shipit local` and `shipit build`.
+"""
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from shipit.config import Target
 from shipit.errors import ShipitError
 
-MIN_TERRAFORM = (1, 5)
+if TYPE_CHECKING:
+    from shipit.adapters.docker import Docker
 
 # Permission -> the predefined role that grants it, for fixes.
 PERMISSIONS: dict[str, str] = {
@@ -51,10 +56,13 @@ def _tool_version(argv: list[str]) -> str:
     return run(argv, timeout=20).stdout.strip()
 
 
-def check_docker() -> list[Check]:
+def check_docker(engine: Docker | None = None) -> list[Check]:
+    from shipit.adapters.docker import Docker
+
+    engine = engine or Docker()
     checks: list[Check] = []
     try:
-        version = _tool_version(["docker", "version", "--format", "{{.Server.Version}}"])
+        version = _tool_version([engine.cli, "version", "--format", "{{.Server.Version}}"])
         checks.append(Check("docker engine", "ok", f"server {version}"))
     except ShipitError as exc:
         first = exc.message.splitlines()[-1] if exc.message else ""
@@ -66,45 +74,59 @@ def check_docker() -> list[Check]:
                 "start Docker (or set DOCKER_HOST to a running engine)",
             )
         )
-    try:
-        checks.append(Check("buildx", "ok", _tool_version(["docker", "buildx", "version"])))
-    except ShipitError:
-        checks.append(
-            Check(
-                "buildx",
-                "warn",
-                "not installed: the classic builder is used (no registry cache)",
-                "install the docker-buildx plugin",
-            )
-        )
-    for argv in (["docker", "compose", "version", "--short"], ["docker-compose", "version", "--short"]):
-        try:
-            checks.append(Check("compose", "ok", f"{' '.join(argv[:-2])} {_tool_version(argv)}"))
-            break
-        except ShipitError:
-            continue
-    else:
-        checks.append(
-            Check(
-                "compose",
-                "warn",
-                "neither `docker compose` nor docker-compose found",
-                "install the compose plugin, or use `shipit local --runtime native`",
-            )
-        )
+    checks.append(check_builder(engine))
+    checks.append(check_compose())
     return checks
 
 
-def check_terraform() -> Check:
+def check_builder(engine: Docker) -> Check:
+    """The builder `shipit build` will use (SHIPIT_BUILDER=classic|buildx forces one)."""
+    from shipit.adapters.docker import BUILDER_ENV
+
     try:
-        data = json.loads(_tool_version(["terraform", "version", "-json"]))
+        builder = engine.builder
+        version = engine.buildx_version() if builder.buildx else None
+    except ShipitError as exc:
+        return Check("buildx", "warn", exc.message, exc.hint or "")
+    if builder.buildx and version is not None:
+        return Check("buildx", "ok", version + (f" ({BUILDER_ENV}=buildx)" if builder.forced else ""))
+    if builder.buildx:
+        return Check("buildx", "fail", f"{BUILDER_ENV}=buildx, but buildx is not installed", "install docker-buildx")
+    if builder.forced:
+        return Check("buildx", "ok", f"{BUILDER_ENV}: the classic builder is used")
+    return Check(
+        "buildx",
+        "warn",
+        "not installed: the classic builder is used (no registry cache)",
+        "install the docker-buildx plugin",
+    )
+
+
+def check_compose() -> Check:
+    """The compose `shipit local` will use (SHIPIT_COMPOSE=v1|v2 forces one)."""
+    from shipit.adapters.compose import detect_tool
+
+    try:
+        tool = detect_tool()
+        version = _tool_version([*tool.argv, "version", "--short"])
     except ShipitError:
-        return Check("terraform", "fail", "not found on PATH", "install Terraform >= 1.5")
-    version = str(data.get("terraform_version", "0"))
-    parts = tuple(int(p) for p in re.findall(r"\d+", version)[:2])
-    if parts < MIN_TERRAFORM:
-        return Check("terraform", "fail", f"{version} is too old", "install Terraform >= 1.5")
-    return Check("terraform", "ok", version)
+        return Check(
+            "compose",
+            "warn",
+            "neither `docker compose` nor docker-compose found",
+            "install the compose plugin, or use `shipit local --runtime native`",
+        )
+    return Check("compose", "ok", f"{' '.join(tool.argv)} {version}")
+
+
+def check_terraform() -> Check:
+    """The Terraform `shipit infra` will run ($SHIPIT_TERRAFORM, else `terraform` on PATH), version checked."""
+    from shipit.adapters.terraform import Terraform
+
+    try:
+        return Check("terraform", "ok", Terraform(Path.cwd()).version())
+    except ShipitError as exc:
+        return Check("terraform", "fail", exc.message, exc.hint or "install Terraform >= 1.5")
 
 
 def check_cloud(target: Target) -> list[Check]:

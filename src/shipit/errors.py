@@ -83,6 +83,10 @@ class RemoteError(ShipitError):
     """A cloud API call failed; the message names the resource and the likely fix."""
 
 
+class NotFound(RemoteError):
+    """The remote resource does not exist (HTTP 404). Adapters raise it; callers catch the type, never a message."""
+
+
 class ToolError(ShipitError):
     """An external tool (docker, terraform, ...) is missing or failed."""
 

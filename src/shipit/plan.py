@@ -2,16 +2,52 @@
 
 A :class:`Plan` is a tuple of frozen :class:`Change` records. Its text and JSON forms never contain a
 secret value: diffs carry display strings that steps build from hashes, names and versions.
+
+A plan is data: a Change's payload holds values only (frozen dataclasses, tuples, read-only mappings
+made with :func:`freeze`), never a client, a step context, a lock or a container someone could change
+between plan and apply. apply() gets the plan plus the remote boundary (``ctx.remote``).
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from shipit.output import REDACTOR
+
+# REST JSON (a live resource, a desired spec) as a plan holds it: read-only mappings and tuples all the way down.
+FrozenJson = Mapping[str, Any]
+
+
+def freeze(value: Any) -> Any:
+    """``value`` with every dict made a read-only mapping and every list a tuple, recursively."""
+    if isinstance(value, Mapping):
+        return MappingProxyType({k: freeze(v) for k, v in value.items()})
+    if isinstance(value, (list, tuple)):
+        return tuple(freeze(v) for v in value)
+    return value
+
+
+def thaw(value: Any) -> Any:
+    """A mutable deep copy of a frozen value (dicts and lists again), e.g. a request body to send."""
+    if isinstance(value, Mapping):
+        return {k: thaw(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [thaw(v) for v in value]
+    return value
+
+
+def freeze_json(value: Mapping[str, Any]) -> FrozenJson:
+    frozen: FrozenJson = freeze(value)
+    return frozen
+
+
+def thaw_json(value: Mapping[str, Any]) -> dict[str, Any]:
+    thawed: dict[str, Any] = thaw(value)
+    return thawed
 
 
 class Action(str, enum.Enum):

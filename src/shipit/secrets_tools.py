@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from shipit.envfile import render_env, write_private
 from shipit.errors import UsageError
 from shipit.output import value_hash
-from shipit.steps.secrets import declared_keys, key_of, run_concurrently, secret_ids, store_for
+from shipit.steps.secrets import declared_keys, key_of, run_concurrently, secret_ids
 
 if TYPE_CHECKING:
     from shipit.adapters.gcp.secrets import CurrentValue, SecretMeta, VersionMeta
@@ -46,12 +46,12 @@ class SecretRow:
 
 def inventory(ctx: StepContext) -> list[SecretRow]:
     """Every declared key and every managed secret of this app and environment."""
-    from shipit.adapters.gcp.secrets import managed_labels
+    from shipit.names import owner_labels
 
     target = ctx.target
     ids = secret_ids(target, declared_keys(target.config))
-    store = store_for(ctx)
-    managed = {m.secret_id: m for m in store.list_secrets(managed_labels(target.app, target.env_name))}
+    store = ctx.remote.secrets
+    managed = {m.secret_id: m for m in store.list_secrets(owner_labels(target.app, target.env_name))}
 
     def details(meta: SecretMeta) -> tuple[list[VersionMeta], CurrentValue | None]:
         return store.list_versions(meta.secret_id) or [], store.current(meta.secret_id)
@@ -97,7 +97,7 @@ def pull(ctx: StepContext, output: Path, *, force: bool, display: str) -> PullRe
         raise UsageError(f"{display} is a directory", hint="pass --output FILE")
     target = ctx.target
     ids = secret_ids(target, declared_keys(target.config))
-    store = store_for(ctx)
+    store = ctx.remote.secrets
     keys = list(ids)
     currents = run_concurrently(lambda k: store.current(ids[k]), keys, target.config.secrets.concurrency)
     values: list[tuple[str, str]] = []

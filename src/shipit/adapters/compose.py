@@ -238,15 +238,40 @@ def _v2_available() -> bool:
         return False
 
 
-def detect(project: ComposeProject, *, prefer: str | None = None) -> Compose:
-    """`docker compose` v2 when the plugin is there, else `docker-compose` v1 (SHIPIT_COMPOSE=v1|v2 forces one)."""
-    prefer = prefer or os.environ.get("SHIPIT_COMPOSE")
+COMPOSE_ENV = "SHIPIT_COMPOSE"
+
+
+@dataclass(frozen=True)
+class ComposeTool:
+    """The compose implementation found: ``v2`` (the `docker compose` plugin) or ``v1`` (``binary``)."""
+
+    kind: str
+    binary: str | None = None
+
+    @property
+    def argv(self) -> list[str]:
+        return ["docker", "compose"] if self.kind == "v2" else [self.binary or "docker-compose"]
+
+
+def detect_tool(prefer: str | None = None) -> ComposeTool:
+    """`docker compose` v2 when the plugin is there, else `docker-compose` v1 (SHIPIT_COMPOSE=v1|v2 forces one).
+
+    The one detection `shipit local` and `shipit doctor` both use."""
+    prefer = prefer or os.environ.get(COMPOSE_ENV)
     v1 = shutil.which("docker-compose")
     if prefer != "v1" and _v2_available():
-        return ComposeV2(project)
+        return ComposeTool("v2")
     if prefer != "v2" and v1:
-        return ComposeV1(project, v1)
+        return ComposeTool("v1", v1)
     raise ShipitError(
         "neither `docker compose` (v2) nor `docker-compose` (v1) is installed",
         hint="install the compose plugin (https://docs.docker.com/compose/install/), or use --runtime native",
     )
+
+
+def detect(project: ComposeProject, *, prefer: str | None = None) -> Compose:
+    tool = detect_tool(prefer)
+    if tool.kind == "v2":
+        return ComposeV2(project)
+    assert tool.binary is not None
+    return ComposeV1(project, tool.binary)

@@ -51,6 +51,15 @@ class BuildOutcome:
     log: tuple[str, ...]
 
 
+BUILDER_ENV = "SHIPIT_BUILDER"
+
+
+@dataclass(frozen=True)
+class Builder:
+    buildx: bool  # BuildKit via buildx, else the classic builder
+    forced: bool  # chosen by SHIPIT_BUILDER rather than detected
+
+
 class Docker:
     """A Docker engine, as seen by shipit. Thread-safe: each call runs its own docker CLI process."""
 
@@ -75,14 +84,23 @@ class Docker:
         return DockerClient(host=host, config=config)
 
     @cached_property
-    def has_buildx(self) -> bool:
-        """Whether builds use BuildKit via buildx. SHIPIT_BUILDER=classic|buildx forces the choice."""
-        forced = os.environ.get("SHIPIT_BUILDER", "").lower()
+    def builder(self) -> Builder:
+        """Which builder builds use: BuildKit via buildx when installed; SHIPIT_BUILDER=classic|buildx forces it."""
+        forced = os.environ.get(BUILDER_ENV, "").lower()
         if forced in ("classic", "legacy"):
-            return False
+            return Builder(False, forced=True)
         if forced == "buildx":
-            return True
-        return run([self.cli, "buildx", "version"], env=self._cli_env(), check=False, timeout=30).returncode == 0
+            return Builder(True, forced=True)
+        return Builder(self.buildx_version() is not None, forced=False)
+
+    @property
+    def has_buildx(self) -> bool:
+        return self.builder.buildx
+
+    def buildx_version(self) -> str | None:
+        """`docker buildx version`, or None when the plugin is missing."""
+        result = run([self.cli, "buildx", "version"], env=self._cli_env(), check=False, timeout=30)
+        return (result.stdout.strip() or "installed") if result.returncode == 0 else None
 
     @cached_property
     def buildx_driver(self) -> str:

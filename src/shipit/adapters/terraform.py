@@ -462,3 +462,19 @@ def _read(path: Path) -> str:
         return path.read_text()
     except OSError:
         return ""
+
+
+# Builds the Terraform of one working directory, streaming its output lines to a callback.
+TerraformFactory = Callable[[Path, Callable[[str], None]], Terraform]
+
+
+def default_terraform(options: TerraformOptions = TerraformOptions()) -> TerraformFactory:
+    def make(workdir: Path, on_line: Callable[[str], None]) -> Terraform:
+        env: dict[str, str] = {}
+        # shipit's static-token convention, in the variable the Google provider and GCS backend read.
+        token = os.environ.get("CLOUDSDK_AUTH_ACCESS_TOKEN")
+        if token and not os.environ.get("GOOGLE_OAUTH_ACCESS_TOKEN"):
+            env["GOOGLE_OAUTH_ACCESS_TOKEN"] = token
+        return Terraform(workdir, options=options, env=env, on_line=on_line)
+
+    return make

@@ -74,11 +74,11 @@ def generate(app: Application, force: bool, dry_run: bool) -> None:
 @pass_app
 def bootstrap(app: Application, dry_run: bool) -> None:
     """Create the environment's Terraform state bucket (versioned, uniform access, not public)."""
-    from shipit.adapters.gcp.storage import StateBuckets
     from shipit.infra import bootstrap as steps
+    from shipit.remote import Remote
 
     target = app.target
-    buckets = StateBuckets()
+    buckets = Remote(target).storage
     plan = steps.plan(target, buckets)
     _show(app, plan)
     for note in plan.notes:
@@ -89,8 +89,8 @@ def bootstrap(app: Application, dry_run: bool) -> None:
 
 
 def _runner(app: Application, lock_timeout: str | None = None) -> Any:
-    from shipit.adapters.terraform import TerraformOptions
-    from shipit.infra.run import InfraRunner, default_terraform
+    from shipit.adapters.terraform import TerraformOptions, default_terraform
+    from shipit.infra.run import InfraRunner
 
     options = TerraformOptions(lock_timeout=lock_timeout) if lock_timeout else TerraformOptions()
     return InfraRunner(app.target, app.console, default_terraform(options))

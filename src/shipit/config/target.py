@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from shipit import names
 from shipit.config.loader import LoadedConfig
 from shipit.config.models import Environment, Service, ShipitConfig
 from shipit.errors import UsageError
@@ -47,7 +48,7 @@ class Target:
         return self.path(self.environment.secrets.env_file or self.config.secrets.env_file)
 
     def secret_id(self, key: str) -> str:
-        return self.config.secrets.naming.format(app=self.app, env=self.env_name, key=key)
+        return names.secret_id(self.config.secrets.naming, self.app, self.env_name, key)
 
     @property
     def registry_location(self) -> str:
@@ -64,7 +65,7 @@ class Target:
 
     def image_repo(self, service: str) -> str:
         """REGION-docker.pkg.dev/PROJECT/REPOSITORY/SERVICE, the image name without tag or digest."""
-        return f"{self.registry_host}/{self.project}/{self.repository}/{service}"
+        return names.image_repo(self.registry_host, self.project, self.repository, service)
 
     @property
     def infra_dir(self) -> Path:
@@ -72,7 +73,7 @@ class Target:
 
     @property
     def state_bucket(self) -> str:
-        return self.config.infra.bucket or f"{self.project}-shipit-tfstate"
+        return self.config.infra.bucket or names.state_bucket(self.project)
 
 
 def resolve_target(loaded: LoadedConfig, env_name: str | None) -> Target:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from shipit.adapters.gcp.storage import StateBuckets
 from shipit.config.target import Target
+from shipit.names import owner_labels
 from shipit.plan import Action, Change, FieldDiff, Plan
+from shipit.remote import Buckets
 
 STEP = "infra.bootstrap"
 
 
-def plan(target: Target, buckets: StateBuckets) -> Plan:
+def plan(target: Target, buckets: Buckets) -> Plan:
     if target.config.infra.backend == "local":
         return Plan.of(STEP, [], [f"{target.env_name} keeps its Terraform state locally (infra.backend: local)"])
     name = target.state_bucket
@@ -27,10 +28,10 @@ def plan(target: Target, buckets: StateBuckets) -> Plan:
     return Plan.of(STEP, [Change(STEP, Action.NOOP, resource, "exists, versioned")], notes)
 
 
-def apply(target: Target, buckets: StateBuckets, plan: Plan) -> None:
+def apply(target: Target, buckets: Buckets, plan: Plan) -> None:
     for change in plan.pending:
         if change.payload == "create":
-            labels = {"app": target.app, "environment": target.env_name, "managed-by": "shipit"}
+            labels = owner_labels(target.app, target.env_name)
             buckets.create(target.state_bucket, project=target.project, location=target.region, labels=labels)
         elif change.payload == "versioning":
             buckets.enable_versioning(target.state_bucket)

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from shipit.adapters.terraform import PlanSummary, ResourceChange, Terraform, TerraformOptions
+from shipit.adapters.terraform import PlanSummary, ResourceChange, Terraform, TerraformFactory, default_terraform
 from shipit.config.target import Target
 from shipit.errors import UsageError
 from shipit.output import Console
@@ -52,21 +51,6 @@ class SavedPlan:
 
     path: Path
     destroy: bool = False
-
-
-TerraformFactory = Callable[[Path, Callable[[str], None]], Terraform]
-
-
-def default_terraform(options: TerraformOptions = TerraformOptions()) -> TerraformFactory:
-    def make(workdir: Path, on_line: Callable[[str], None]) -> Terraform:
-        env: dict[str, str] = {}
-        # shipit's static-token convention, in the variable the Google provider and GCS backend read.
-        token = os.environ.get("CLOUDSDK_AUTH_ACCESS_TOKEN")
-        if token and not os.environ.get("GOOGLE_OAUTH_ACCESS_TOKEN"):
-            env["GOOGLE_OAUTH_ACCESS_TOKEN"] = token
-        return Terraform(workdir, options=options, env=env, on_line=on_line)
-
-    return make
 
 
 def _action(actions: tuple[str, ...]) -> Action:

@@ -18,10 +18,7 @@ from pathlib import Path
 from shipit.adapters.compose import Compose, ComposeProject, ContainerState, detect, docker_server_version
 from shipit.config.target import Target
 from shipit.errors import ConfigError, ShipitError, UsageError
-from shipit.local.env import ServiceEnv, all_service_envs, declared_secrets, load_secret_values, parity_warnings
-from shipit.local.ports import PortBinding, ensure_free, port_plan, primary
-from shipit.output import Console
-from shipit.render.compose import (
+from shipit.local.compose_file import (
     POSTGRES_PORT,
     PUBSUB_PORT,
     PUBSUB_SERVICE,
@@ -31,6 +28,9 @@ from shipit.render.compose import (
     render_compose,
     reserved_names,
 )
+from shipit.local.env import ServiceEnv, all_service_envs, declared_secrets, load_secret_values, parity_warnings
+from shipit.local.ports import PortBinding, ensure_free, port_plan, primary
+from shipit.output import Console
 
 STATE_DIR = ".shipit"
 COMPOSE_FILE = "compose.yaml"

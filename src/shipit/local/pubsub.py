@@ -20,6 +20,7 @@ from typing import Any
 
 from shipit.config.models import PubSub
 from shipit.errors import ShipitError, ToolError
+from shipit.names import topic_path
 
 GCLOUD_HINT = "install the Google Cloud CLI and `gcloud components install beta pubsub-emulator`"
 
@@ -57,7 +58,7 @@ def ensure_resources(host: str, project: str, pubsub: PubSub, service_urls: Mapp
     for name, sub in pubsub.subscriptions.items():
         push = {"pushEndpoint": endpoints[name]} if name in endpoints else {}
         body: dict[str, Any] = {
-            "topic": f"projects/{project}/topics/{sub.topic}",
+            "topic": topic_path(project, sub.topic),
             "ackDeadlineSeconds": sub.ack_deadline,
         }
         if push:

@@ -14,10 +14,8 @@ from typing import Any
 
 from shipit.config.models import Probe, Service
 from shipit.config.types import cpu_count
+from shipit.names import GIT_SHA_LABEL, RELEASE_LABEL
 
-MANAGED_BY = "managed-by"
-RELEASE_LABEL = "shipit-release"
-GIT_SHA_LABEL = "shipit-git-sha"
 # Labels that change on every release: they are written with a real change, never a reason for one.
 VOLATILE_LABELS = frozenset({RELEASE_LABEL, GIT_SHA_LABEL})
 

@@ -9,35 +9,18 @@ settings, args for the server process) is left out, and ``migrate.command`` repl
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from shipit.config.models import Migrate, Service
+from shipit.names import MIGRATE_HASH_LABEL
 from shipit.output import value_hash
 from shipit.render.cloudrun import ServiceInputs, prune, render_service
 
-# Cloud Run resource ids: lowercase letter first, [a-z0-9-], at most 49 characters, no trailing hyphen.
-JOB_ID_MAX = 49
-HASH_LABEL = "shipit-migrate-hash"
-DATABASE_LABEL = "shipit-database"
 # Task-level fields a migration shares with the service's revision.
 _TASK_KEYS = ("volumes", "serviceAccount", "executionEnvironment", "vpcAccess")
 _CONTAINER_KEYS = ("image", "env", "volumeMounts", "workingDir")
-
-
-def job_id(app: str, database: str) -> str:
-    """``{app}-migrate-{database}``, made a valid Cloud Run id; too long: cut, plus a short hash for uniqueness."""
-    raw = f"{app}-migrate-{database}"
-    slug = re.sub(r"-+", "-", re.sub(r"[^a-z0-9-]", "-", raw.lower())).strip("-")
-    if not slug[:1].isalpha():
-        slug = "m-" + slug
-    if len(slug) <= JOB_ID_MAX:
-        return slug
-    suffix = hashlib.sha256(raw.encode()).hexdigest()[:6]
-    return f"{slug[: JOB_ID_MAX - len(suffix) - 1].rstrip('-')}-{suffix}"
 
 
 def _env_key(entry: Mapping[str, Any], stable: Mapping[str, str]) -> list[str]:
@@ -82,7 +65,7 @@ def render_job(
     labels: Mapping[str, str] | None = None,
     stable_env: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The Job spec (no output-only fields). Labels carry :data:`HASH_LABEL`, on the job and its executions."""
+    """The Job spec (no output-only fields). Labels carry :data:`MIGRATE_HASH_LABEL`, on the job and its executions."""
     spec = render_service(service, inputs)
     template = spec["template"]
     served = template["containers"][0]
@@ -100,7 +83,7 @@ def render_job(
     task["maxRetries"] = 0
     all_labels = {
         **(labels if labels is not None else inputs.labels),
-        HASH_LABEL: migration_hash(container, stable_env),
+        MIGRATE_HASH_LABEL: migration_hash(container, stable_env),
     }
     return {
         "labels": dict(all_labels),

@@ -17,13 +17,21 @@ shipit.yaml is reading a diff of that file.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from shipit.config.models import Service
 from shipit.config.target import Target
+from shipit.names import (
+    PUSH_ACCOUNT,
+    account_id,
+    connector_name,
+    database_url_secret_key,
+    fit,
+    name_prefix,
+    owner_labels,
+)
 from shipit.render import terraform_module as module
 from shipit.render.hcl import Attr, Blank, Block, Comment, Item, Raw, render
 
@@ -35,34 +43,6 @@ REQUIRED_TERRAFORM = ">= 1.5"
 def environment_dir(env_name: str) -> str:
     """The root module of one environment, relative to the infra directory."""
     return f"{ENVIRONMENTS_DIR}/{env_name}"
-
-
-def fit(name: str, limit: int, *, minimum: int = 1) -> str:
-    """``name`` if it fits in ``limit`` characters, else a prefix plus a short hash (stable, unique)."""
-    name = name.ljust(minimum, "0")
-    if len(name) <= limit:
-        return name
-    digest = hashlib.sha256(name.encode()).hexdigest()[:4]
-    return f"{name[: limit - 5].rstrip('-')}-{digest}"
-
-
-def name_prefix(target: Target) -> str:
-    return f"{target.app}-{target.env_name}"
-
-
-def account_id(target: Target, suffix: str) -> str:
-    """A service account id: 6 to 30 characters, [a-z0-9-], starting with a letter."""
-    return fit(f"{name_prefix(target)}-{suffix}", 30, minimum=6)
-
-
-def connector_name(target: Target) -> str:
-    """Serverless VPC Access connector names have at most 25 characters."""
-    return fit(f"{name_prefix(target)}-run", 25)
-
-
-def database_url_secret_key(database: str) -> str:
-    """The secret key (passed through secrets.naming) of the secret that holds a database's URL."""
-    return f"DATABASE_URL_{database.upper().replace('-', '_')}"
 
 
 def vpc_mode(service: Service) -> str | None:
@@ -113,7 +93,7 @@ def module_inputs(target: Target, features: Features) -> dict[str, Any]:
         "project": target.project,
         "region": target.region,
         "name_prefix": prefix,
-        "labels": {"app": target.app, "env": target.env_name, "managed-by": "shipit"},
+        "labels": owner_labels(target.app, target.env_name),
     }
     services: dict[str, Any] = {}
     for name, svc in config.services.items():
@@ -167,7 +147,7 @@ def module_inputs(target: Target, features: Features) -> dict[str, Any]:
         subs = pubsub.subscriptions if pubsub else {}
         data: dict[str, Any] = {}
         if any(sub.push for sub in subs.values()):
-            data["push_account_id"] = account_id(target, "push")
+            data["push_account_id"] = account_id(target, PUSH_ACCOUNT)
         data["topics"] = {
             name: {"labels": dict(topic.labels)} for name, topic in (pubsub.topics if pubsub else {}).items()
         }

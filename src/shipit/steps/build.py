@@ -21,9 +21,7 @@ from shipit.plan import Action, Change, FieldDiff, Plan
 from shipit.steps.images import (
     ImageSpec,
     buildable,
-    docker,
     parallel,
-    registry_client,
     resolve_images,
     select_services,
 )
@@ -102,10 +100,9 @@ def plan(ctx: StepContext, services: Sequence[str] | None = None) -> Plan:
     for name in prebuilt:
         items[name] = BuildItem(name, "prebuilt", image=target.config.services[name].image)
 
-    engine: Docker | None = docker()
-    assert engine is not None
+    engine: Docker | None = ctx.remote.docker
     try:
-        engine.ping()
+        ctx.remote.docker.ping()
     except ToolError as exc:
         notes.append(f"local engine not checked: {exc.message}")
         engine = None
@@ -125,7 +122,7 @@ def plan(ctx: StepContext, services: Sequence[str] | None = None) -> Plan:
     elif misses:
         # Only now: getting a token costs an import and maybe a credentials round trip.
         try:
-            client = registry_client(target)
+            client = ctx.remote.registry
         except ShipitError as exc:
             notes.append(f"registry {target.registry_host} not checked: {exc.message}")
 
@@ -215,7 +212,7 @@ def predict(ctx: StepContext, plan: Plan) -> dict[str, BuiltImage]:
 def apply(ctx: StepContext, plan: Plan) -> dict[str, BuiltImage]:
     items: list[BuildItem] = [c.payload for c in plan]
     results = {i.service: _result(i, i.status) for i in items if i.status != "build"}
-    engine = docker()
+    engine = ctx.remote.docker
     for item in items:
         if item.tag_locally and item.spec is not None and item.spec.git_ref:
             engine.tag(item.spec.ref, item.spec.git_ref)

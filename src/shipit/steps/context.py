@@ -1,15 +1,15 @@
-"""What every step receives: the resolved target, the console, run options and earlier steps' results."""
+"""What every step receives: the resolved target, the console, run options, earlier steps' results and the
+remote boundary (every client that reaches outside the process)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from shipit.concurrency import API_CONCURRENCY, BUILD_JOBS
+from shipit.remote import Remote
 
 if TYPE_CHECKING:
-    from shipit.adapters.gcp.clients import GcpClients
     from shipit.config import Target
     from shipit.output import Console
 
@@ -38,12 +38,9 @@ class StepContext:
     # Results of earlier steps, by step name: "push" -> {service: image@digest},
     # "secrets" -> {KEY: "projects/P/secrets/ID/versions/N"}, "infra" -> terraform outputs.
     results: dict[str, Any] = field(default_factory=dict)
-    _clients: GcpClients | None = None
+    # Cloud Run, Secret Manager, Artifact Registry, Storage, the registry, docker, terraform: built on first
+    # use; tests pass Remote(run=..., jobs=...) with fakes.
+    remote: Remote = field(default_factory=Remote)
 
-    @cached_property
-    def clients(self) -> GcpClients:
-        if self._clients is not None:
-            return self._clients
-        from shipit.adapters.gcp.clients import GcpClients
-
-        return GcpClients()
+    def __post_init__(self) -> None:
+        self.remote = self.remote.for_target(self.target)

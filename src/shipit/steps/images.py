@@ -1,4 +1,4 @@
-"""What the build and push steps share: the resolved image of each service and the clients they use.
+"""What the build and push steps share: the resolved image of each service (their clients are on ctx.remote).
 
 An image is named ``Target.image_repo(service)`` (HOST/PROJECT/REPOSITORY/SERVICE) and tagged with the
 content hash of its build (``c-<hash>``), plus ``git-<sha12>`` when the service's context has no
@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -18,12 +17,9 @@ from shipit.concurrency import bounded_map
 from shipit.errors import UsageError
 
 if TYPE_CHECKING:
-    from shipit.adapters.docker import Docker
     from shipit.adapters.git import GitInfo
-    from shipit.adapters.registry import RegistryClient
     from shipit.config import Target
 
-REGISTRY_USER = "oauth2accesstoken"
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -147,21 +143,6 @@ def resolve_images(target: Target, names: Sequence[str], git: GitInfo | None) ->
 def parallel(fn: Callable[[T], R], items: Sequence[T], workers: int = 8) -> list[R]:
     """``[fn(x) for x in items]`` on threads (each item does I/O: hashing, docker CLI, HTTP), in order."""
     return bounded_map(fn, items, workers, name="shipit-images")
-
-
-@lru_cache(maxsize=1)
-def docker() -> Docker:
-    from shipit.adapters.docker import Docker
-
-    return Docker()
-
-
-def registry_client(target: Target) -> RegistryClient:
-    """A registry API client for the target's registry host, authenticated like Artifact Registry expects."""
-    from shipit.adapters.gcp.auth import access_token
-    from shipit.adapters.registry import Credentials, RegistryClient
-
-    return RegistryClient(target.registry_host, Credentials(REGISTRY_USER, access_token()))
 
 
 def manages_artifact_registry(target: Target) -> bool:

@@ -55,7 +55,7 @@ def plan(ctx: StepContext) -> Plan:
             (),
             [f"no Terraform in {root} (run `shipit infra generate`); deploying without infrastructure outputs"],
         )
-    return InfraRunner(ctx.target, ctx.console).plan()
+    return InfraRunner(ctx.target, ctx.console, ctx.remote.terraform).plan()
 
 
 def predict(ctx: StepContext, plan: Plan) -> dict[str, Any]:
@@ -68,6 +68,6 @@ def apply(ctx: StepContext, plan: Plan) -> dict[str, Any]:
     if not (infra_paths(ctx.target).root / "main.tf").is_file():
         return _cached(ctx)
     # The plan's changes carry the saved plan file: a new runner applies exactly that file.
-    outputs = InfraRunner(ctx.target, ctx.console).apply(plan)
+    outputs = InfraRunner(ctx.target, ctx.console, ctx.remote.terraform).apply(plan)
     ctx.results["infra"] = outputs
     return outputs

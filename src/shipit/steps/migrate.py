@@ -26,15 +26,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-from shipit.adapters.gcp.jobs import ExecutionState, JobState
+from shipit.adapters.gcp.jobs import ExecutionState
 from shipit.config.models import Database, Service
 from shipit.config.refs import parse_refs
 from shipit.errors import RemoteError, ShipitError, UsageError
-from shipit.plan import Action, Change, FieldDiff, Plan
+from shipit.names import DATABASE_LABEL, MIGRATE_HASH_LABEL, job_id, location_parent
+from shipit.plan import Action, Change, FieldDiff, FrozenJson, Plan, freeze_json, thaw_json
+from shipit.remote import JobsApi, RunApi
 from shipit.render.cloudrun import RenderError, ServiceInputs
-from shipit.render.cloudrun_job import DATABASE_LABEL, HASH_LABEL, job_id, migration_hash, render_job
+from shipit.render.cloudrun_job import migration_hash, render_job
 
 if TYPE_CHECKING:
     from shipit.config import Target
@@ -44,24 +46,6 @@ STEP = "migrate"
 Json = dict[str, Any]
 # Waited for beyond migrate.timeout: scheduling, image pull and container start are not in the task timeout.
 WAIT_MARGIN = 300
-
-
-class JobsApi(Protocol):
-    """What the step needs of Cloud Run jobs: :class:`shipit.adapters.gcp.jobs.CloudRunJobs`, or a fake."""
-
-    def normalize(self, spec: Json) -> Json: ...
-    def get_job(self, name: str) -> JobState | None: ...
-    def get_execution(self, name: str) -> ExecutionState | None: ...
-    def create_job(self, parent: str, job_id: str, spec: Json) -> JobState: ...
-    def update_job(self, name: str, spec: Json, etag: str) -> JobState: ...
-    def run_job(self, name: str, etag: str | None = None) -> ExecutionState: ...
-    def wait(self, execution: str, timeout: float) -> ExecutionState: ...
-
-
-class ServiceReader(Protocol):
-    """Reads a live Cloud Run service (REST JSON): :class:`shipit.adapters.gcp.run.CloudRunClient`."""
-
-    def get_service(self, name: str) -> Json | None: ...
 
 
 class MigrationFailed(ShipitError):
@@ -76,14 +60,14 @@ class Migration:
     service: str
     job_id: str
     parent: str
-    spec: Json  # desired job spec, as the API echoes it
+    spec: FrozenJson  # desired job spec, as the API echoes it
     hash: str
     timeout: int
-    live: JobState | None
+    live_etag: str | None  # the live job's etag (None: no job yet), guards the update
     write: str | None  # "create", "update" or None
     run: bool  # start a new execution
     wait_for: str | None  # an execution to wait for first (one still running)
-    last: ExecutionState | None
+    last_execution: str | None  # id of the latest execution when planning
 
     @property
     def job_name(self) -> str:
@@ -95,22 +79,6 @@ class Migration:
 
 
 # -- planning ----------------------------------------------------------------------------------------
-
-
-def _parent(target: Target) -> str:
-    return f"projects/{target.project}/locations/{target.region}"
-
-
-def _jobs(ctx: StepContext) -> JobsApi:
-    from shipit.adapters.gcp.jobs import CloudRunJobs
-
-    return CloudRunJobs(ctx.clients)
-
-
-def _services(ctx: StepContext) -> ServiceReader:
-    from shipit.adapters.gcp.run import CloudRunClient
-
-    return CloudRunClient(ctx.clients)
 
 
 def migrate_service(target: Target, database: str, db: Database) -> str:
@@ -147,7 +115,7 @@ def _service_inputs(
 
 
 def _execution_hash(execution: ExecutionState) -> str | None:
-    label = execution.labels.get(HASH_LABEL)
+    label = execution.labels.get(MIGRATE_HASH_LABEL)
     if label:
         return label
     containers = execution.template.get("containers") or []
@@ -200,7 +168,7 @@ def _plan_one(
     database: str,
     db: Database,
     jobs: JobsApi | None,
-    services: ServiceReader | None,
+    services: RunApi | None,
     notes: set[str],
 ) -> Change:
     target = ctx.target
@@ -208,7 +176,7 @@ def _plan_one(
     assert migrate is not None
     name = migrate_service(target, database, db)
     service = target.config.services[name]
-    parent = _parent(target)
+    parent = location_parent(target.project, target.region)
     live_service = services.get_service(f"{parent}/services/{name}") if services else None
     url_refs = _url_refs(service)
     urls: dict[str, str] = {}
@@ -230,7 +198,7 @@ def _plan_one(
         spec = render_job(service, replace(inputs, env=env), migrate, labels=labels, stable_env=stable)
     except RenderError as exc:
         raise UsageError(f"services.{name}.{exc}", hint=f"edit {target.config_file}") from None
-    digest = spec["labels"][HASH_LABEL]
+    digest = spec["labels"][MIGRATE_HASH_LABEL]
     jid = job_id(target.app, database)
     desired = jobs.normalize(spec) if jobs else spec
     live = jobs.get_job(f"{parent}/jobs/{jid}") if jobs else None
@@ -246,14 +214,14 @@ def _plan_one(
         service=name,
         job_id=jid,
         parent=parent,
-        spec=desired,
+        spec=freeze_json(desired),
         hash=digest,
         timeout=migrate.timeout,
-        live=live,
+        live_etag=None if live is None else live.etag,
         write=write,
         run=run,
         wait_for=last.name if last is not None and running else None,
-        last=last,
+        last_execution=None if last is None else last.execution_id,
     )
     resource = f"migration {database} (job {jid})"
     command = " ".join(migrate.command)
@@ -280,7 +248,7 @@ def _plan_one(
     return Change(STEP, Action.UPDATE, resource, summary, tuple(diffs), payload)
 
 
-def plan(ctx: StepContext, *, jobs: JobsApi | None = None, services: ServiceReader | None = None) -> Plan:
+def plan(ctx: StepContext) -> Plan:
     """Read each migration job and its latest execution, render the desired job, decide. No writes."""
     target = ctx.target
     wanted = [(n, db) for n, db in target.config.databases.items() if db.migrate is not None]
@@ -291,15 +259,15 @@ def plan(ctx: StepContext, *, jobs: JobsApi | None = None, services: ServiceRead
         jobs_api, reader = None, None
         notes.add("offline: planned as if no migration job existed")
     else:
-        jobs_api, reader = jobs or _jobs(ctx), services or _services(ctx)
+        jobs_api, reader = ctx.remote.jobs, ctx.remote.run
     changes = [_plan_one(ctx, n, db, jobs_api, reader, notes) for n, db in wanted]
     return Plan.of(STEP, changes, sorted(notes))
 
 
-def _result(m: Migration, execution: ExecutionState | None, status: str) -> dict[str, Any]:
+def _result(m: Migration, execution: str | None, status: str) -> dict[str, Any]:
     return {
         "job": m.job_id,
-        "execution": execution.execution_id if execution else None,
+        "execution": execution,
         "status": status,
         "hash": m.hash,
     }
@@ -311,7 +279,7 @@ def predict(ctx: StepContext, plan: Plan) -> dict[str, dict[str, Any]]:
     for change in plan:
         m: Migration = change.payload
         if change.is_noop:
-            out[m.database] = _result(m, m.last, "unchanged")
+            out[m.database] = _result(m, m.last_execution, "unchanged")
         else:
             out[m.database] = _result(m, None, "planned")
     return out
@@ -346,13 +314,13 @@ def _wait(api: JobsApi, m: Migration, execution: ExecutionState) -> ExecutionSta
 
 def _apply_one(ctx: StepContext, api: JobsApi, m: Migration) -> dict[str, Any]:
     console = ctx.console
-    job = m.live
+    etag = m.live_etag
     if m.write == "create":
         console.info(f"migrate {m.database}: creating job {m.job_id}")
-        job = api.create_job(m.parent, m.job_id, m.spec)
-    elif m.write == "update" and m.live is not None:
+        etag = api.create_job(m.parent, m.job_id, thaw_json(m.spec)).etag
+    elif m.write == "update" and m.live_etag is not None:
         console.info(f"migrate {m.database}: updating job {m.job_id}")
-        job = api.update_job(m.job_name, m.spec, m.live.etag)
+        etag = api.update_job(m.job_name, thaw_json(m.spec), m.live_etag).etag
     waited = None
     if m.wait_for is not None:
         console.info(f"migrate {m.database}: waiting for the running execution {m.wait_for.rsplit('/', 1)[-1]}")
@@ -362,29 +330,26 @@ def _apply_one(ctx: StepContext, api: JobsApi, m: Migration) -> dict[str, Any]:
     if not m.run:
         if waited is not None and not waited.succeeded:
             raise _failure(m, waited)
-        return _result(m, waited or m.last, "succeeded")
+        return _result(m, waited.execution_id if waited is not None else m.last_execution, "succeeded")
     # The etag guards the run against a concurrent change of the job, unless an execution ran meanwhile.
-    etag = job.etag if job is not None and m.wait_for is None else None
-    execution = api.run_job(m.job_name, etag)
+    execution = api.run_job(m.job_name, etag if m.wait_for is None else None)
     console.info(f"migrate {m.database}: running `{m.command}` (execution {execution.execution_id})")
     finished = _wait(api, m, execution)
     if not finished.succeeded:
         raise _failure(m, finished)
     console.success(f"migrate {m.database}: execution {finished.execution_id} succeeded")
-    return _result(m, finished, "succeeded")
+    return _result(m, finished.execution_id, "succeeded")
 
 
-def apply(ctx: StepContext, plan: Plan, *, jobs: JobsApi | None = None) -> dict[str, dict[str, Any]]:
+def apply(ctx: StepContext, plan: Plan) -> dict[str, dict[str, Any]]:
     """Run the planned migrations in order; the first failure raises :class:`MigrationFailed` (exit 1)."""
     results: dict[str, dict[str, Any]] = {}
-    api = jobs
     for change in plan:
         m: Migration = change.payload
         if change.is_noop:
-            results[m.database] = _result(m, m.last, "unchanged")
+            results[m.database] = _result(m, m.last_execution, "unchanged")
             continue
-        api = api or _jobs(ctx)
         ctx.console.event("migration_started", database=m.database, job=m.job_id)
-        results[m.database] = _apply_one(ctx, api, m)
+        results[m.database] = _apply_one(ctx, ctx.remote.jobs, m)
         ctx.console.event("migration_finished", **{"database": m.database, **results[m.database]})
     return results

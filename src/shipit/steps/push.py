@@ -20,15 +20,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from shipit.errors import ShipitError, UsageError
+from shipit.names import MANAGED_BY, MANAGER, owner_labels
 from shipit.plan import Action, Change, FieldDiff, Plan
+from shipit.remote import REGISTRY_USER
 from shipit.steps.images import (
-    REGISTRY_USER,
     ImageSpec,
     buildable,
-    docker,
     manages_artifact_registry,
     parallel,
-    registry_client,
     resolve_images,
     select_services,
 )
@@ -58,7 +57,7 @@ class PushItem:
 
 
 def _repository_name(target: Target) -> str:
-    from shipit.adapters.gcp.artifacts import repository_name
+    from shipit.names import repository_name
 
     return repository_name(target.project, target.registry_location, target.repository)
 
@@ -75,8 +74,6 @@ def _specs(ctx: StepContext, names: Sequence[str]) -> tuple[list[ImageSpec], set
 
 
 def plan(ctx: StepContext, services: Sequence[str] | None = None) -> Plan:
-    from shipit.adapters.gcp.artifacts import ArtifactRegistry
-
     target = ctx.target
     names = select_services(target, services)
     given = dict(ctx.options.images)
@@ -89,7 +86,7 @@ def plan(ctx: StepContext, services: Sequence[str] | None = None) -> Plan:
     if manages_artifact_registry(target):
         name = _repository_name(target)
         offline = ctx.options.offline
-        existing = None if offline else ArtifactRegistry(ctx.clients.artifact_registry).get_repository(name)
+        existing = None if offline else ctx.remote.artifacts.get_repository(name)
         if existing is None:
             repository_missing = True
             changes.append(
@@ -98,7 +95,7 @@ def plan(ctx: StepContext, services: Sequence[str] | None = None) -> Plan:
                     Action.CREATE,
                     f"repository {name}",
                     "Artifact Registry, format DOCKER",
-                    (FieldDiff("labels", None, "managed-by=shipit"),),
+                    (FieldDiff("labels", None, f"{MANAGED_BY}={MANAGER}"),),
                     payload=RepositoryItem(name),
                 )
             )
@@ -112,10 +109,10 @@ def plan(ctx: StepContext, services: Sequence[str] | None = None) -> Plan:
     else:
         notes.append(f"{target.registry_host} is not Artifact Registry: shipit does not manage its repositories")
 
-    client = registry_client(target) if specs and not ctx.options.offline else None
+    client = ctx.remote.registry if specs and not ctx.options.offline else None
     if ctx.options.offline:
         notes.append("offline: planned as if the repository and its images did not exist")
-    engine = docker()
+    engine = ctx.remote.docker
 
     def check(spec: ImageSpec) -> PushItem:
         digest = None
@@ -180,11 +177,9 @@ def apply(ctx: StepContext, plan: Plan) -> dict[str, str]:
     target = ctx.target
     for change in plan.pending:
         if isinstance(change.payload, RepositoryItem):
-            from shipit.adapters.gcp.artifacts import ArtifactRegistry
-
-            ArtifactRegistry(ctx.clients.artifact_registry).create_docker_repository(
+            ctx.remote.artifacts.create_docker_repository(
                 change.payload.name,
-                labels={"managed-by": "shipit", "shipit-app": target.app},
+                labels=owner_labels(target.app, target.env_name),
                 description=f"Container images of {target.app} (created by shipit)",
             )
             ctx.console.event("repository_created", name=change.payload.name)
@@ -192,7 +187,7 @@ def apply(ctx: StepContext, plan: Plan) -> dict[str, str]:
     done: dict[str, PushItem] = {i.service: i for i in items if i.status not in ("push", "retag")}
     work = [i for i in items if i.status in ("push", "retag")]
     if work:
-        client = registry_client(target)
+        client = ctx.remote.registry
         done.update(_push_all(ctx, client, work))
     result = {i.service: _reference(done[i.service]) for i in items}
     _record(target, {s: r for s, r in result.items() if "@sha256:" in r})
@@ -205,7 +200,7 @@ def _push_all(ctx: StepContext, client: RegistryClient, work: Sequence[PushItem]
     from shipit.adapters.gcp.auth import access_token
     from shipit.steps.buildlog import LiveLog
 
-    engine = docker()
+    engine = ctx.remote.docker
     if any(i.status == "push" for i in work):
         engine.ping()
         engine.login(ctx.target.registry_host, REGISTRY_USER, access_token())

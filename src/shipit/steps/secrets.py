@@ -23,12 +23,14 @@ from typing import TYPE_CHECKING, Literal, TypeVar
 from shipit.concurrency import bounded_map
 from shipit.envfile import EnvFile, read_env_file
 from shipit.errors import ConfigError, ConfigIssue, Location, UsageError
+from shipit.names import secret_version_name
 from shipit.output import value_hash
 from shipit.plan import Action, Change, FieldDiff, Plan
 
 if TYPE_CHECKING:
-    from shipit.adapters.gcp.secrets import CurrentValue, Replication, SecretMeta, SecretStore
+    from shipit.adapters.gcp.secrets import CurrentValue, Replication, SecretMeta
     from shipit.config import ShipitConfig, Target
+    from shipit.remote import SecretsApi
     from shipit.steps.context import StepContext
 
 STEP = "secrets"
@@ -118,13 +120,6 @@ def read_env(target: Target) -> EnvFile:
     return read_env_file(Path(target.env_file), env_display(target))
 
 
-def store_for(ctx: StepContext) -> SecretStore:
-    from shipit.adapters.gcp.secrets import SecretStore
-
-    concurrency = ctx.target.config.secrets.concurrency
-    return SecretStore(ctx.clients.secret_manager, ctx.target.project, pool_size=concurrency)
-
-
 def replication(target: Target) -> Replication:
     """Automatic unless locations are listed (then user-managed in exactly those regions)."""
     from shipit.adapters.gcp.secrets import Replication
@@ -139,7 +134,7 @@ def replication(target: Target) -> Replication:
 
 
 def version_name(target: Target, secret_id: str, version: int) -> str:
-    return f"projects/{target.project}/secrets/{secret_id}/versions/{version}"
+    return secret_version_name(target.project, secret_id, version)
 
 
 # ---------------------------------------------------------------------------- concurrency
@@ -195,7 +190,7 @@ def _warn_undeclared(ctx: StepContext, env: EnvFile, keys: Mapping[str, str]) ->
 
 
 def _fetch_remote(
-    store: SecretStore, ids: Mapping[str, str], concurrency: int
+    store: SecretsApi, ids: Mapping[str, str], concurrency: int
 ) -> tuple[dict[str, SecretMeta], dict[str, CurrentValue | None]]:
     """Every secret's labels (one list call) and the current value of every declared secret that exists (one
     access call each), in one pool: the list rides along with the first reads instead of costing a round
@@ -241,7 +236,7 @@ def plan(ctx: StepContext, *, prune: bool = False) -> Plan:
     listing: dict[str, SecretMeta] = {}
     currents: dict[str, CurrentValue | None] = {}
     if not offline:
-        listing, currents = _fetch_remote(store_for(ctx), ids, target.config.secrets.concurrency)
+        listing, currents = _fetch_remote(ctx.remote.secrets, ids, target.config.secrets.concurrency)
 
     ops: list[SecretOp] = []
     missing: list[ConfigIssue] = []
@@ -372,10 +367,10 @@ def apply(ctx: StepContext, plan: Plan) -> dict[str, str]:
     pending = [op for op in ops if op.kind != "unchanged"]
     versions: dict[str, int] = {op.key: op.version for op in ops if op.kind == "unchanged" and op.version}
     if pending:
-        from shipit.adapters.gcp.secrets import managed_labels
+        from shipit.names import owner_labels
 
-        store = store_for(ctx)
-        labels = managed_labels(target.app, target.env_name)
+        store = ctx.remote.secrets
+        labels = owner_labels(target.app, target.env_name)
         policy = replication(target)
 
         def write(op: SecretOp) -> int | None:

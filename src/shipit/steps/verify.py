@@ -21,7 +21,6 @@ from typing import Any
 from shipit.errors import ShipitError
 from shipit.plan import Plan
 from shipit.steps.context import StepContext
-from shipit.steps.services import HealthChecker, http_health_check
 
 STEP = "verify"
 
@@ -56,8 +55,8 @@ def _remember(ctx: StepContext, verified: dict[str, str]) -> None:
     path.write_text(json.dumps(verified, indent=2, sort_keys=True) + "\n")
 
 
-def apply(ctx: StepContext, plan: Plan, *, checker: HealthChecker | None = None) -> dict[str, Any]:
-    check = checker or http_health_check
+def apply(ctx: StepContext, plan: Plan) -> dict[str, Any]:
+    check = ctx.remote.health
     deployed: dict[str, dict[str, Any]] = ctx.results.get("services") or {}
     verified = _verified(ctx)
     changed = {

@@ -16,9 +16,10 @@ from fakegcp.fixtures import fake_gcp, fake_gcp_mock
 from shipit.config import load_config, resolve_target
 from shipit.output import Console
 from shipit.plan import Plan
+from shipit.remote import Remote
 from shipit.steps import services as services_step
 from shipit.steps.context import RunOptions, StepContext
-from shipit.steps.services.api import HealthResult
+from shipit.steps.services.api import HealthChecker, HealthResult
 
 __all__ = ["fake_gcp", "fake_gcp_mock"]
 
@@ -56,7 +57,11 @@ class Project:
         (self.root / "shipit.yaml").write_text(text)
 
     def ctx(
-        self, images: dict[str, str] | None = None, results: dict[str, Any] | None = None, concurrency: int = 8
+        self,
+        images: dict[str, str] | None = None,
+        results: dict[str, Any] | None = None,
+        concurrency: int = 8,
+        health: HealthChecker | None = None,
     ) -> StepContext:
         loaded = load_config(self.root / "shipit.yaml", "shipit.yaml")
         target = resolve_target(loaded, "staging")
@@ -66,6 +71,8 @@ class Project:
             console=Console(stdout=io.StringIO(), stderr=self.stderr),
             options=opts,
             results=dict(results or {}),
+            # The real Cloud Run clients talk to the HTTP fake; only the health check is this project's.
+            remote=Remote(health=health or self.checker),
         )
 
     def checker(self, url: str, path: str, timeout: float) -> HealthResult:
@@ -76,9 +83,8 @@ class Project:
     def plan(
         self, images: dict[str, str] | None = None, results: dict[str, Any] | None = None, **options: Any
     ) -> tuple[StepContext, Plan]:
-        ctx = self.ctx(images, results)
+        ctx = self.ctx(images, results, health=options.pop("health_checker", None))
         options.setdefault("git_sha", "0" * 40)
-        options.setdefault("health_checker", self.checker)
         return ctx, services_step.plan(ctx, services_step.DeployOptions(**options))
 
     def deploy(

@@ -101,3 +101,26 @@ def test_cli_exit_code_and_json(apis: responses.RequestsMock) -> None:
     assert names[:2] == ["config", "docker engine"] and "terraform" in names
     failed = [c for c in data["checks"] if c["status"] == "fail"]
     assert result.exit_code == (1 if failed else 0)
+
+
+def test_doctor_finds_terraform_where_the_commands_do(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("SHIPIT_TERRAFORM", str(tmp_path / "no-terraform"))
+    check = check_terraform()
+    assert (check.status, check.detail) == ("fail", f"terraform not found at {tmp_path / 'no-terraform'}")
+
+
+def test_doctor_reports_the_builder_shipit_build_uses(monkeypatch: pytest.MonkeyPatch) -> None:
+    from shipit.adapters.docker import Docker
+    from shipit.doctor import check_builder
+
+    monkeypatch.setenv("SHIPIT_BUILDER", "classic")
+    check = check_builder(Docker())
+    assert (check.status, check.detail) == ("ok", "SHIPIT_BUILDER: the classic builder is used")
+
+
+def test_doctor_honours_the_compose_choice(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from shipit.doctor import check_compose
+
+    monkeypatch.setenv("SHIPIT_COMPOSE", "v1")
+    monkeypatch.setenv("PATH", str(tmp_path))  # no docker-compose v1 here: forced v1 is not found
+    assert check_compose().status == "warn"

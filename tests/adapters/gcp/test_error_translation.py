@@ -78,3 +78,19 @@ def test_an_unreachable_endpoint(monkeypatch: pytest.MonkeyPatch, gcp_token: str
     with pytest.raises(RemoteError) as info:
         _get(GcpClients())
     assert info.value.message == "could not read secret acme-prod-KEY: cannot reach the secretmanager API"
+
+
+def test_a_missing_resource_is_a_typed_not_found(fake_gcp_mock: FakeGCP, gcp_token: str) -> None:
+    from shipit.adapters.gcp.run import CloudRunClient
+    from shipit.errors import NotFound
+
+    clients = GcpClients()
+    with pytest.raises(NotFound, match="could not read secret acme-prod-KEY: not found"):
+        _get(clients)
+    # Readers answer None for it (never by matching the message); every other error still raises.
+    run = CloudRunClient(clients)
+    assert run.get_service("projects/acme-prod/locations/us-central1/services/nope") is None
+    assert run.get_revision("projects/acme-prod/locations/us-central1/services/nope/revisions/nope-1") is None
+    fake_gcp_mock.faults.fail("run.projects.locations.services.get", status=403, times=1)
+    with pytest.raises(RemoteError, match="permission denied"):
+        run.get_service("projects/acme-prod/locations/us-central1/services/nope")

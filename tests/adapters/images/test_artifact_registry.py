@@ -10,10 +10,9 @@ import pytest
 
 from fakegcp import FakeGCP
 from fakegcp.fixtures import fake_gcp, fake_gcp_mock
-from shipit.adapters.gcp.artifacts import ArtifactRegistry, repository_name
-from shipit.adapters.gcp.clients import GcpClients
 from shipit.config import load_config, resolve_target
 from shipit.errors import RemoteError, UsageError
+from shipit.names import repository_name
 from shipit.output import Console
 from shipit.plan import Action
 from shipit.steps import push
@@ -43,7 +42,7 @@ def ctx(
     (tmp_path / "shipit.yaml").write_text(CONFIG)
     target = resolve_target(load_config(tmp_path / "shipit.yaml", "shipit.yaml"), "staging")
     console = Console(stdout=io.StringIO(), stderr=io.StringIO())
-    yield StepContext(target=target, console=console, _clients=GcpClients())
+    yield StepContext(target=target, console=console)
 
 
 def test_repository_is_created_only_when_missing(ctx: StepContext, fake_gcp_mock: FakeGCP) -> None:
@@ -56,7 +55,7 @@ def test_repository_is_created_only_when_missing(ctx: StepContext, fake_gcp_mock
     assert result == {"api": "us-docker.pkg.dev/acme/base/api@sha256:" + "a" * 64}
     created = fake_gcp_mock.artifacts.repositories[REPO]
     assert created["format"] == "DOCKER"
-    assert created["labels"] == {"managed-by": "shipit", "shipit-app": "acme"}
+    assert created["labels"] == {"app": "acme", "env": "staging", "managed-by": "shipit"}
     assert len(fake_gcp_mock.calls_to(CREATE)) == 1
 
     again = push.plan(ctx)
@@ -81,7 +80,7 @@ def test_repository_of_another_format_is_a_usage_error(ctx: StepContext, fake_gc
 
 
 def test_adapter_create_race_and_errors(ctx: StepContext, fake_gcp_mock: FakeGCP) -> None:
-    registry = ArtifactRegistry(ctx.clients.artifact_registry)
+    registry = ctx.remote.artifacts
     assert registry.get_repository(REPO) is None
     repo = registry.create_docker_repository(REPO, labels={"managed-by": "shipit"}, description="d")
     assert (repo.name, repo.format, repo.labels) == (REPO, "DOCKER", (("managed-by", "shipit"),))

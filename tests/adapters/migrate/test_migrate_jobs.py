@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from shipit import pipeline
+from shipit.names import MIGRATE_HASH_LABEL
 from shipit.plan import Action
-from shipit.render.cloudrun_job import HASH_LABEL
 from shipit.steps import migrate
 from shipit.steps import services as services_step
 
@@ -36,7 +36,7 @@ def test_first_run_creates_the_job_and_runs_it_once(project: Project) -> None:
     assert task["maxRetries"] == 0
     assert task["timeout"] == "300s"
     assert job["labels"]["managed-by"] == "shipit"
-    assert job["labels"][HASH_LABEL] == result["main"]["hash"]
+    assert job["labels"][MIGRATE_HASH_LABEL] == result["main"]["hash"]
     assert result["main"]["execution"] == project.executions()[0]["name"].rsplit("/", 1)[-1]
 
 

@@ -16,7 +16,6 @@ from engines.registry import RegistryServer
 from shipit.adapters.gcp import auth
 from shipit.config import load_config, resolve_target
 from shipit.output import Console
-from shipit.steps import images
 from shipit.steps.context import RunOptions, StepContext
 
 API_DOCKERFILE = """\
@@ -107,13 +106,11 @@ def project(
     monkeypatch.delenv("CLOUDSDK_API_ENDPOINT_OVERRIDES_ARTIFACTREGISTRY", raising=False)
     monkeypatch.delenv("SHIPIT_BUILDER", raising=False)
     auth.reset_cache()
-    images.docker.cache_clear()
     proj = Project(tmp_path, repository, registry.host, docker_engine)
     proj.git("init", "-q")
     proj.commit("initial")
     yield proj
     auth.reset_cache()
-    images.docker.cache_clear()
     listed = proj.docker_cli("image", "ls", "--format", "{{.Repository}}:{{.Tag}}", check=False).stdout.split()
     mine = [ref for ref in listed if f"/{repository}/" in ref]
     if mine:

@@ -70,10 +70,8 @@ def test_wrong_token_fails_clearly(project: Project, monkeypatch: pytest.MonkeyP
     auth.reset_cache()
     with pytest.raises(RemoteError, match=r"registry 127\.0\.0\.1:\d+ rejected the credentials \(HTTP 401\)"):
         push.plan(project.ctx(), ["web"])
-    from shipit.steps.images import docker
-
     with pytest.raises(RemoteError, match=r"docker login to .* was refused: the access token was not accepted"):
-        docker().login(project.host, "oauth2accesstoken", "ya29.wrong-token")
+        ctx.remote.docker.login(project.host, "oauth2accesstoken", "ya29.wrong-token")
 
 
 def test_push_before_build_says_what_to_do(project: Project) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from shipit.steps import services as services_step
 from shipit.steps.infra_outputs import deploy_inputs
-from unit.deploy.test_planner import IMG, OPTS, MemoryRun, make_ctx
+from unit.deploy.test_planner import IMG, OPTS, MemoryRun, make_ctx, on
 
 MODULE_OUTPUTS = {
     "service_accounts": {"api": "api-sa@acme-staging.iam.gserviceaccount.com"},
@@ -36,7 +36,8 @@ def test_nested_module_outputs_are_flattened_and_flat_keys_win() -> None:
 def test_service_gets_the_database_secret_version_terraform_wrote(tmp_path: Path) -> None:
     ctx = make_ctx(tmp_path, "api: {databases: [main]}\n", {"api": IMG}, {"infra": MODULE_OUTPUTS})
     api = MemoryRun()
-    plan = services_step.plan(ctx, OPTS, api=api)
+    ctx = on(ctx, api)
+    plan = services_step.plan(ctx, OPTS)
     services_step.apply(ctx, plan)
     service = next(iter(api.services.values()))
     container = service["template"]["containers"][0]
@@ -53,7 +54,7 @@ def test_before_infra_applies_the_plan_says_outputs_are_pending_not_missing(tmp_
     from shipit.steps.infra_outputs import PENDING
 
     ctx = make_ctx(tmp_path, "api: {databases: [main]}\n", {"api": IMG}, {"infra": {PENDING: True}})
-    notes = "\n".join(services_step.plan(ctx, OPTS, api=MemoryRun()).notes)
+    notes = "\n".join(services_step.plan(on(ctx, MemoryRun()), OPTS).notes)
     assert "api: service account and VPC access come from Terraform outputs, known after infra applies" in notes
     assert "default compute service account" not in notes
     assert deploy_inputs({PENDING: True, "vpc_connector": "c"}) == {"vpc_connector": "c"}
@@ -64,6 +65,6 @@ def test_deploy_rollout_options_reach_the_services_step(tmp_path: Path) -> None:
 
     ctx = make_ctx(tmp_path, "api: {}\n", {"api": IMG})
     ctx.options = dataclasses.replace(ctx.options, staged=True, canary=10)
-    notes = "\n".join(services_step.plan(ctx, api=MemoryRun()).notes)
+    notes = "\n".join(services_step.plan(on(ctx, MemoryRun())).notes)
     assert "staged rollout: new revisions get no traffic under tag 'candidate'" in notes
     assert "then 10% (finish with `shipit promote`)" in notes

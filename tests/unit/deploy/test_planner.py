@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import io
 import textwrap
 from pathlib import Path
@@ -15,6 +16,7 @@ from shipit.config import load_config, resolve_target
 from shipit.errors import UsageError
 from shipit.output import Console
 from shipit.plan import Action
+from shipit.remote import Remote
 from shipit.render.cloudrun import cpu_limit, prune
 from shipit.steps import services as services_step
 from shipit.steps.context import RunOptions, StepContext
@@ -97,8 +99,14 @@ def make_ctx(
 OPTS = services_step.DeployOptions(git_sha="abc1234", release_id="r1")
 
 
+def on(ctx: StepContext, api: MemoryRun) -> StepContext:
+    """``ctx`` talking to ``api`` instead of Cloud Run."""
+    return dataclasses.replace(ctx, remote=Remote(run=api))
+
+
 def deploy(ctx: StepContext, api: MemoryRun) -> Any:
-    plan = services_step.plan(ctx, OPTS, api=api)
+    ctx = on(ctx, api)
+    plan = services_step.plan(ctx, OPTS)
     services_step.apply(ctx, plan)
     return plan
 
@@ -115,18 +123,18 @@ def test_create_update_noop(tmp_path: Path) -> None:
 
 def test_no_image_for_new_service_is_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="no image for service api"):
-        services_step.plan(make_ctx(tmp_path, "api: {}\n"), OPTS, api=MemoryRun())
+        services_step.plan(on(make_ctx(tmp_path, "api: {}\n"), MemoryRun()), OPTS)
 
 
 def test_database_url_as_plain_env_is_refused(tmp_path: Path) -> None:
     ctx = make_ctx(tmp_path, "api: {env: {U: '${databases.main.url}'}}\n", {"api": IMG})
     with pytest.raises(UsageError, match="database password"):
-        services_step.plan(ctx, OPTS, api=MemoryRun())
+        services_step.plan(on(ctx, MemoryRun()), OPTS)
 
 
 def test_notes_without_infra_outputs(tmp_path: Path) -> None:
     ctx = make_ctx(tmp_path, "api: {databases: [main], secrets: [K]}\n", {"api": IMG})
-    plan = services_step.plan(ctx, OPTS, api=MemoryRun())
+    plan = services_step.plan(on(ctx, MemoryRun()), OPTS)
     notes = "\n".join(plan.notes)
     assert "default compute service account" in notes
     assert "no VPC connector known" in notes
@@ -136,7 +144,7 @@ def test_notes_without_infra_outputs(tmp_path: Path) -> None:
 def test_two_secrets_in_one_directory_is_usage_error(tmp_path: Path) -> None:
     ctx = make_ctx(tmp_path, "api: {secret_files: {/s/a: A, /s/b: B}}\n", {"api": IMG})
     with pytest.raises(UsageError, match="one secret per directory"):
-        services_step.plan(ctx, OPTS, api=MemoryRun())
+        services_step.plan(on(ctx, MemoryRun()), OPTS)
 
 
 def test_diff_ignores_server_defaults_but_sees_owned_removals() -> None:

@@ -7,7 +7,8 @@ from typing import Any
 
 from infra_support import Generated
 
-from shipit.render.terraform import database_url_secret_key, service_secret_keys
+from shipit.names import database_url_secret_key
+from shipit.render.terraform import service_secret_keys
 
 PRIMITIVE_ROLES = {"roles/owner", "roles/editor", "roles/viewer"}
 IAM_TYPES = ("_iam_member", "_iam_binding", "_iam_policy")

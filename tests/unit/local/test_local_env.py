@@ -10,6 +10,7 @@ import pytest
 
 from shipit.config import Target, load_config, resolve_target
 from shipit.errors import ConfigError
+from shipit.local.compose_file import compose_endpoints
 from shipit.local.env import (
     EMULATOR_VARS,
     PLATFORM_VARS,
@@ -21,7 +22,6 @@ from shipit.local.env import (
     parity_warnings,
 )
 from shipit.output import REDACTOR
-from shipit.render.compose import compose_endpoints
 
 REPO = Path(__file__).resolve().parents[3]
 EXAMPLE = REPO / "shipit.yaml.example"

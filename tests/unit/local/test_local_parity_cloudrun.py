@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 from shipit.config import Target, load_config, resolve_target
+from shipit.local.compose_file import compose_endpoints
 from shipit.local.env import DatabaseEndpoint, Endpoints, all_service_envs
 from shipit.output import Console
 from shipit.render.cloudrun import render_service
-from shipit.render.compose import compose_endpoints
 from shipit.steps.context import RunOptions, StepContext
 from shipit.steps.services.inputs import resolve_inputs
 

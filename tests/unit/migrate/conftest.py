@@ -14,8 +14,9 @@ import pytest
 from shipit.adapters.gcp.jobs import ExecutionState, JobState
 from shipit.config import load_config, resolve_target
 from shipit.errors import ConflictError, RemoteError
+from shipit.names import MIGRATE_HASH_LABEL
 from shipit.output import Console
-from shipit.render.cloudrun_job import HASH_LABEL
+from shipit.remote import Remote
 from shipit.steps.context import RunOptions, StepContext
 
 PARENT = "projects/acme-staging/locations/us-central1"
@@ -97,7 +98,9 @@ class MemoryRun:
         job = self.jobs[name]
         if etag is not None and etag != job.etag:
             raise ConflictError("etag mismatch")
-        execution = self.execution(name, job.spec["labels"][HASH_LABEL], self.outcome, n=len(self.executions) + 1)
+        execution = self.execution(
+            name, job.spec["labels"][MIGRATE_HASH_LABEL], self.outcome, n=len(self.executions) + 1
+        )
         self.jobs[name] = replace(job, latest_execution=execution.name, etag=job.etag + "r")
         return execution
 
@@ -113,7 +116,7 @@ class MemoryRun:
             name=f"{job}/executions/run-{n}",
             done=outcome != "running",
             succeeded=outcome == "succeeded",
-            labels={HASH_LABEL: digest},
+            labels={MIGRATE_HASH_LABEL: digest},
             messages=("Task run-1-task0 failed: no such table",) if outcome == "failed" else (),
             log_uri="https://console.cloud.google.com/logs/viewer?x=1",
         )
@@ -145,7 +148,10 @@ class Setup:
         }
         if image:
             results["push"] = {"api": image}
-        return StepContext(target, Console(stdout=io.StringIO(), stderr=io.StringIO()), RunOptions(**options), results)
+        console = Console(stdout=io.StringIO(), stderr=io.StringIO())
+        # The in-memory Cloud Run answers both the jobs and the service reads.
+        remote = Remote(jobs=self.run, run=self.run)
+        return StepContext(target, console, RunOptions(**options), results, remote)
 
 
 @pytest.fixture

@@ -9,9 +9,10 @@ import pytest
 
 from shipit.config import load_config, resolve_target
 from shipit.errors import UsageError
+from shipit.names import JOB_ID_MAX, MIGRATE_HASH_LABEL, job_id
 from shipit.plan import Action
 from shipit.render.cloudrun import SecretRef, ServiceInputs, VpcAccess, render_service
-from shipit.render.cloudrun_job import HASH_LABEL, JOB_ID_MAX, job_id, migration_hash, render_job
+from shipit.render.cloudrun_job import migration_hash, render_job
 from shipit.steps import migrate
 
 VALID_ID = re.compile(r"^[a-z](?:[a-z0-9-]*[a-z0-9])?$")
@@ -67,8 +68,12 @@ def test_render_job_keeps_what_the_service_gets_and_drops_serving_only_fields(se
     assert task["timeout"] == "120s"
     assert spec["template"]["taskCount"] == 1
     assert spec["labels"]["managed-by"] == "shipit"
-    assert spec["labels"][HASH_LABEL] == spec["template"]["labels"][HASH_LABEL] == migration_hash(container)
-    assert re.fullmatch(r"[0-9a-f]{12}", spec["labels"][HASH_LABEL])
+    assert (
+        spec["labels"][MIGRATE_HASH_LABEL]
+        == spec["template"]["labels"][MIGRATE_HASH_LABEL]
+        == migration_hash(container)
+    )
+    assert re.fullmatch(r"[0-9a-f]{12}", spec["labels"][MIGRATE_HASH_LABEL])
 
 
 def test_migration_hash_covers_image_command_and_env_but_not_their_order() -> None:
@@ -98,13 +103,13 @@ def test_migration_hash_covers_image_command_and_env_but_not_their_order() -> No
 
 
 def _plan(setup: Any, **ctx: Any) -> Any:
-    return migrate.plan(setup.ctx(**ctx), jobs=setup.run, services=setup.run)
+    return migrate.plan(setup.ctx(**ctx))
 
 
 def _apply(setup: Any, **ctx: Any) -> tuple[Any, dict[str, Any]]:
     context = setup.ctx(**ctx)
-    plan = migrate.plan(context, jobs=setup.run, services=setup.run)
-    return plan, migrate.apply(context, plan, jobs=setup.run)
+    plan = migrate.plan(context)
+    return plan, migrate.apply(context, plan)
 
 
 def test_no_migration_declared_plans_nothing_and_calls_nothing(setup: Any) -> None:
@@ -141,11 +146,11 @@ def test_a_finished_migration_plans_a_noop_and_apply_writes_nothing(setup: Any) 
 
 def test_predict_says_what_apply_will_return(setup: Any) -> None:
     context = setup.ctx()
-    plan = migrate.plan(context, jobs=setup.run, services=setup.run)
+    plan = migrate.plan(context)
     assert migrate.predict(context, plan)["main"]["status"] == "planned"
-    migrate.apply(context, plan, jobs=setup.run)
-    plan = migrate.plan(context, jobs=setup.run, services=setup.run)
-    assert migrate.predict(context, plan) == migrate.apply(context, plan, jobs=setup.run)
+    migrate.apply(context, plan)
+    plan = migrate.plan(context)
+    assert migrate.predict(context, plan) == migrate.apply(context, plan)
 
 
 def test_a_changed_image_updates_and_reruns(setup: Any) -> None:
@@ -156,8 +161,8 @@ def test_a_changed_image_updates_and_reruns(setup: Any) -> None:
     assert change.payload.write == "update" and change.payload.run
     assert {d.field for d in change.diffs} == {
         "container.image",
-        f"labels.{HASH_LABEL}",
-        f"template.labels.{HASH_LABEL}",
+        f"labels.{MIGRATE_HASH_LABEL}",
+        f"template.labels.{MIGRATE_HASH_LABEL}",
     }
     assert setup.run.jobs[setup.JOB].spec["template"]["template"]["containers"][0]["image"] == setup.IMAGE_B
 
@@ -187,7 +192,7 @@ def test_a_timeout_change_alone_updates_the_job_without_rerunning(setup: Any) ->
 def test_a_running_execution_of_the_same_migration_is_waited_for_not_rerun(setup: Any) -> None:
     _apply(setup)
     job = setup.run.jobs[setup.JOB]
-    digest = job.spec["labels"][HASH_LABEL]
+    digest = job.spec["labels"][MIGRATE_HASH_LABEL]
     running = setup.run.execution(setup.JOB, digest, "running", n=7)
     setup.run.jobs[setup.JOB] = type(job)(job.name, job.etag, job.spec, running.name)
 
@@ -196,7 +201,7 @@ def test_a_running_execution_of_the_same_migration_is_waited_for_not_rerun(setup
     assert change.action is Action.UPDATE and not change.payload.run
     assert "wait for the running execution run-7" in change.summary
     with pytest.raises(migrate.MigrationFailed, match="did not finish"):
-        migrate.apply(setup.ctx(), plan, jobs=setup.run)
+        migrate.apply(setup.ctx(), plan)
     assert not any(w.startswith("run_job") for w in setup.run.writes[2:])
 
 
@@ -223,7 +228,7 @@ def test_secrets_are_pinned_to_the_synced_versions(setup: Any) -> None:
 def test_offline_makes_no_call_and_plans_as_if_nothing_existed(setup: Any) -> None:
     _apply(setup)
     setup.run.offline = True
-    plan = migrate.plan(setup.ctx(offline=True), jobs=setup.run, services=setup.run)
+    plan = migrate.plan(setup.ctx(offline=True))
     assert plan.changes[0].action is Action.CREATE
     assert any("offline" in n for n in plan.notes)
 

@@ -10,6 +10,7 @@ import pytest
 from shipit.config import load_config, resolve_target
 from shipit.output import Console
 from shipit.plan import Plan
+from shipit.remote import Remote
 from shipit.steps import verify
 from shipit.steps.context import StepContext
 from shipit.steps.services.api import HealthResult
@@ -34,10 +35,11 @@ class Checker:
         return HealthResult(self.ok, "HTTP 200" if self.ok else "HTTP 500")
 
 
-def _ctx(tmp_path: Path, action: str, revision: str) -> StepContext:
+def _ctx(tmp_path: Path, action: str, revision: str, checker: Checker | None = None) -> StepContext:
     (tmp_path / "shipit.yaml").write_text(CONFIG)
     target = resolve_target(load_config(tmp_path / "shipit.yaml"), None)
-    ctx = StepContext(target, Console(stdout=io.StringIO(), stderr=io.StringIO()))
+    console = Console(stdout=io.StringIO(), stderr=io.StringIO())
+    ctx = StepContext(target, console, remote=Remote(health=checker))
     ctx.results["services"] = {
         "api": {"action": action, "ok": True, "url": "https://api-x.a.run.app", "revision": revision},
         "web": {"action": action, "ok": True, "url": "https://web-x.a.run.app", "revision": "web-1"},
@@ -47,26 +49,26 @@ def _ctx(tmp_path: Path, action: str, revision: str) -> StepContext:
 
 def test_a_new_revision_is_checked_once_and_remembered(tmp_path: Path) -> None:
     checker = Checker()
-    verify.apply(_ctx(tmp_path, "create", "api-1"), verify.plan(_ctx(tmp_path, "create", "api-1")), checker=checker)
+    verify.apply(_ctx(tmp_path, "create", "api-1", checker), verify.plan(_ctx(tmp_path, "create", "api-1")))
     assert checker.calls == [("https://api-x.a.run.app", "/healthz")]
     again = Checker()
-    verify.apply(_ctx(tmp_path, "no-op", "api-1"), Plan.of("verify", ()), checker=again)
+    verify.apply(_ctx(tmp_path, "no-op", "api-1", again), Plan.of("verify", ()))
     assert again.calls == []
 
 
 def test_an_unverified_serving_revision_is_checked_even_when_nothing_changed(tmp_path: Path) -> None:
     # A previous run was interrupted after Cloud Run took api-2 but before its health check.
-    verify.apply(_ctx(tmp_path, "create", "api-1"), Plan.of("verify", ()), checker=Checker())
+    verify.apply(_ctx(tmp_path, "create", "api-1", Checker()), Plan.of("verify", ()))
     checker = Checker()
-    verify.apply(_ctx(tmp_path, "no-op", "api-2"), Plan.of("verify", ()), checker=checker)
+    verify.apply(_ctx(tmp_path, "no-op", "api-2", checker), Plan.of("verify", ()))
     assert checker.calls == [("https://api-x.a.run.app", "/healthz")]
 
 
 def test_a_failed_check_fails_the_release_and_is_not_remembered(tmp_path: Path) -> None:
     with pytest.raises(verify.HealthCheckFailed, match=r"api: GET /healthz -> HTTP 500") as info:
-        verify.apply(_ctx(tmp_path, "create", "api-1"), Plan.of("verify", ()), checker=Checker(ok=False))
+        verify.apply(_ctx(tmp_path, "create", "api-1", Checker(ok=False)), Plan.of("verify", ()))
     assert "no earlier revision to roll back to" in info.value.message
     assert info.value.exit_code == 1
     checker = Checker()
-    verify.apply(_ctx(tmp_path, "no-op", "api-1"), Plan.of("verify", ()), checker=checker)
+    verify.apply(_ctx(tmp_path, "no-op", "api-1", checker), Plan.of("verify", ()))
     assert checker.calls == [("https://api-x.a.run.app", "/healthz")]

@@ -20,10 +20,6 @@ class Repository:
     description: str = ""
 
 
-def repository_name(project: str, location: str, repository: str) -> str:
-    return f"projects/{project}/locations/{location}/repositories/{repository}"
-
-
 class ArtifactRegistry:
     """The repository operations shipit needs. ``client`` is an ``artifactregistry_v1.ArtifactRegistryClient``."""
 

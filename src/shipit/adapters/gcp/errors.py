@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from shipit.errors import ConflictError, RemoteError
+from shipit.errors import ConflictError, NotFound, RemoteError
 
 T = TypeVar("T")
 
@@ -71,7 +71,7 @@ def translate(exc: BaseException, *, api: str, action: str, resource: str) -> Re
             )
         return RemoteError(f"{what}: permission denied ({message})", hint=f"grant {_ROLES.get(api, 'the needed role')}")
     if isinstance(exc, gexc.NotFound):
-        return RemoteError(f"{what}: not found ({message})")
+        return NotFound(f"{what}: not found ({message})")
     if isinstance(exc, (gexc.Aborted, gexc.PreconditionFailed)) or (
         isinstance(exc, gexc.Conflict) and ("etag" in message.lower() or "ABORTED" in message)
     ):

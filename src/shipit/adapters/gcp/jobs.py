@@ -27,7 +27,7 @@ from shipit.adapters.gcp.errors import (
     with_retries,
 )
 from shipit.adapters.gcp.proto import to_dict
-from shipit.errors import RemoteError
+from shipit.errors import NotFound, RemoteError
 
 if TYPE_CHECKING:
     from shipit.adapters.gcp.clients import GcpClients
@@ -149,26 +149,18 @@ class CloudRunJobs:
 
     # -- reads -----------------------------------------------------------------------------------
     def get_job(self, name: str) -> JobState | None:
-        from google.api_core import exceptions as gexc
-
         try:
             with translated(api="run", action="read", resource=f"Cloud Run job {name.rsplit('/', 1)[-1]}"):
                 return _job_state(to_dict(with_retries(lambda: self._jobs.get_job(name=name))))
-        except RemoteError as exc:
-            if isinstance(exc.__context__, gexc.NotFound):
-                return None
-            raise
+        except NotFound:
+            return None
 
     def get_execution(self, name: str) -> ExecutionState | None:
-        from google.api_core import exceptions as gexc
-
         try:
             with translated(api="run", action="read", resource=f"execution {name.rsplit('/', 1)[-1]}"):
                 return _execution_state(to_dict(with_retries(lambda: self._executions.get_execution(name=name))))
-        except RemoteError as exc:
-            if isinstance(exc.__context__, gexc.NotFound):
-                return None
-            raise
+        except NotFound:
+            return None
 
     def list_executions(self, job: str) -> list[ExecutionState]:
         """In the API's order: newest first."""

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from shipit.adapters.gcp.errors import ResponseLost, has_status, retry_answered_writes, translated, with_retries
 from shipit.adapters.gcp.proto import json_format, to_dict
-from shipit.errors import RemoteError
+from shipit.errors import NotFound, RemoteError
 
 if TYPE_CHECKING:
     from shipit.adapters.gcp.clients import GcpClients
@@ -59,15 +59,11 @@ class CloudRunClient:
 
     # -- reads -----------------------------------------------------------------------------------
     def get_service(self, name: str) -> Json | None:
-        from google.api_core import exceptions as gexc
-
         try:
             with translated(api="run", action="read", resource=f"Cloud Run service {name.rsplit('/', 1)[-1]}"):
                 return to_dict(with_retries(lambda: self._services.get_service(name=name)))
-        except RemoteError as exc:
-            if isinstance(exc.__context__, gexc.NotFound) or "not found" in exc.message:
-                return None
-            raise
+        except NotFound:
+            return None
 
     def list_services(self, parent: str) -> list[Json]:
         with translated(api="run", action="list", resource=f"Cloud Run services in {parent}"):
@@ -78,15 +74,11 @@ class CloudRunClient:
             return with_retries(lambda: [to_dict(r) for r in self._revisions.list_revisions(parent=service)])
 
     def get_revision(self, name: str) -> Json | None:
-        from google.api_core import exceptions as gexc
-
         try:
             with translated(api="run", action="read", resource=f"revision {name.rsplit('/', 1)[-1]}"):
                 return to_dict(with_retries(lambda: self._revisions.get_revision(name=name)))
-        except RemoteError as exc:
-            if isinstance(exc.__context__, gexc.NotFound) or "not found" in exc.message:
-                return None
-            raise
+        except NotFound:
+            return None
 
     def get_iam_policy(self, resource: str) -> Json:
         with translated(api="run", action="read the IAM policy of", resource=resource.rsplit("/", 1)[-1]):

@@ -20,12 +20,12 @@ from typing import Any, TypeVar
 
 from shipit.adapters.gcp.errors import translated, with_retries
 from shipit.errors import RemoteError, ShipitError
+from shipit.names import is_managed, secret_name, secret_version_name
 from shipit.output import REDACTOR
 
 T = TypeVar("T")
 
 MAX_PAYLOAD_BYTES = 65536  # Secret Manager's limit for one version
-MANAGED_BY = ("managed-by", "shipit")
 _API = "secretmanager"
 _TIMEOUT = 60.0
 
@@ -139,7 +139,7 @@ class SecretMeta:
 
     @property
     def managed(self) -> bool:
-        return self.labels.get(MANAGED_BY[0]) == MANAGED_BY[1]
+        return is_managed(self.labels)
 
 
 @dataclass(frozen=True)
@@ -209,11 +209,10 @@ class SecretStore:
         return f"projects/{self.project}"
 
     def secret_name(self, secret_id: str) -> str:
-        return f"{self.parent}/secrets/{secret_id}"
+        return secret_name(self.project, secret_id)
 
     def version_name(self, secret_id: str, version: int | str) -> str:
-        """Named by project id (not number) so plans and Cloud Run references read the same everywhere."""
-        return f"{self.secret_name(secret_id)}/versions/{version}"
+        return secret_version_name(self.project, secret_id, version)
 
     # -- plumbing ---------------------------------------------------------------------------
     def _call(self, kind: str, action: str, resource: str, fn: Callable[[], T]) -> T:
@@ -449,7 +448,3 @@ def _tune_session(client: Any, pool_size: int | None) -> None:
     if bundle and session.verify is True:
         session.verify = bundle
     session.trust_env = False
-
-
-def managed_labels(app: str, env: str) -> dict[str, str]:
-    return {MANAGED_BY[0]: MANAGED_BY[1], "app": app, "env": env}

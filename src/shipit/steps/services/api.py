@@ -1,80 +1,22 @@
-"""What the Cloud Run steps need from the outside world, as protocols, so tests can inject their own.
+"""What the Cloud Run steps need from the outside world, and the offline stand-in for it.
 
-:class:`RunApi` is implemented by :class:`shipit.adapters.gcp.run.CloudRunClient` (and by in-memory
-fakes in unit tests). :data:`HealthChecker` is any callable that checks a URL; the default one uses
-``requests``.
+:class:`RunApi` (defined with the other remote Protocols in :mod:`shipit.remote`, reached as
+``ctx.remote.run``) is implemented by :class:`shipit.adapters.gcp.run.CloudRunClient` and by in-memory
+fakes in unit tests. :data:`HealthChecker` (``ctx.remote.health``) is any callable that checks a URL;
+the default one, :func:`shipit.adapters.health.http_health_check`, uses ``requests``.
 """
 
 from __future__ import annotations
 
-import os
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any
+
+from shipit.adapters.health import HealthChecker, HealthResult, http_health_check
+from shipit.remote import Json, RunApi
 
 if TYPE_CHECKING:
     from shipit.adapters.gcp.run import WriteResult
 
-Json = dict[str, Any]
-
-
-class RunApi(Protocol):
-    def normalize(self, body: Json) -> Json: ...
-    def get_service(self, name: str) -> Json | None: ...
-    def list_services(self, parent: str) -> list[Json]: ...
-    def list_revisions(self, service: str) -> list[Json]: ...
-    def get_revision(self, name: str) -> Json | None: ...
-    def get_iam_policy(self, resource: str) -> Json: ...
-    def set_iam_policy(self, resource: str, policy: Json) -> Json: ...
-    def create_service(self, parent: str, service_id: str, body: Json) -> WriteResult: ...
-    def update_service(self, body: Json) -> WriteResult: ...
-
-
-@dataclass(frozen=True)
-class HealthResult:
-    ok: bool
-    detail: str
-
-
-HealthChecker = Callable[[str, str, float], HealthResult]
-# Test-only: send health checks to this base URL (keeping the Cloud Run host in the Host header),
-# because *.run.app URLs of a fake API are not reachable.
-URL_OVERRIDE_ENV = "SHIPIT_HEALTH_CHECK_URL_OVERRIDE"
-
-
-def http_health_check(url: str, path: str, timeout: float) -> HealthResult:
-    """GET url+path until a 2xx/3xx answer or ``timeout`` seconds have passed (new revisions warm up)."""
-    import requests
-
-    target = url.rstrip("/") + path
-    headers: dict[str, str] = {}
-    override = os.environ.get(URL_OVERRIDE_ENV)
-    if override:
-        headers["Host"] = urlsplit(url).netloc
-        target = override.rstrip("/") + path
-    else:
-        from shipit.adapters.gcp.run import identity_token
-
-        token = identity_token(url)
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-    deadline = time.monotonic() + timeout
-    detail = "no answer"
-    delay = 0.5
-    while True:
-        try:
-            response = requests.get(target, headers=headers, timeout=min(10.0, timeout), allow_redirects=False)
-            if response.status_code < 400:
-                return HealthResult(True, f"HTTP {response.status_code}")
-            detail = f"HTTP {response.status_code}"
-        except requests.RequestException as exc:
-            detail = type(exc).__name__
-        if time.monotonic() + delay > deadline:
-            return HealthResult(False, detail)
-        time.sleep(delay)
-        delay = min(delay * 2, 5.0)
+__all__ = ["HealthChecker", "HealthResult", "Json", "OfflineRun", "RunApi", "http_health_check"]
 
 
 class OfflineRun:

@@ -10,21 +10,24 @@ ctx.results["services"]).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from functools import partial
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from shipit.concurrency import bounded_map
 from shipit.config.checks import deploy_order
 from shipit.config.refs import parse_refs
-from shipit.errors import RemoteError, ShipitError, UsageError
-from shipit.plan import Action, Change, FieldDiff, Plan
-from shipit.render.cloudrun import GIT_SHA_LABEL, RELEASE_LABEL, settled_traffic
+from shipit.errors import NotFound, ShipitError, UsageError
+from shipit.names import GIT_SHA_LABEL, RELEASE_LABEL
+from shipit.plan import Action, Change, FieldDiff, Plan, freeze_json
+from shipit.render.cloudrun import settled_traffic
 from shipit.steps.services.api import Json, OfflineRun, RunApi
 from shipit.steps.services.diff import short_revision, spec_diff, traffic_diff
 from shipit.steps.services.inputs import Resolver, desired_service, with_release_labels
 from shipit.steps.services.invokers import change_for
 from shipit.steps.services.rollout import DeployFailed, Rollout, ServiceResult
-from shipit.steps.services.shared import DeployOptions, ServicePlan, SharedRun, full_name
+from shipit.steps.services.shared import DeployOptions, RunSettings, ServicePlan, full_name
 
 if TYPE_CHECKING:
     from shipit.config import Target
@@ -41,12 +44,6 @@ V = TypeVar("V")
 # -- planning ----------------------------------------------------------------------------------------
 
 
-def run_api_for(ctx: StepContext) -> RunApi:
-    from shipit.adapters.gcp.run import CloudRunClient
-
-    return CloudRunClient(ctx.clients)
-
-
 def _live_labels(live: Json | None) -> tuple[str, str] | None:
     labels = ((live or {}).get("template") or {}).get("labels") or {}
     if RELEASE_LABEL in labels and GIT_SHA_LABEL in labels:
@@ -61,17 +58,19 @@ def _latest_failed(live: Json | None) -> bool:
     return bool(created) and created != ready
 
 
-def _plan_service(shared: SharedRun, resolver: Resolver, name: str, live: Json | None, policy: Json | None) -> Change:
-    target = shared.ctx.target
-    spec, pending = desired_service(shared, resolver, name, live)
+def _plan_service(
+    api: RunApi, settings: RunSettings, resolver: Resolver, name: str, live: Json | None, policy: Json | None
+) -> Change:
+    target = resolver.target
+    spec, pending = desired_service(resolver, name, live)
     previous = _live_labels(live)
-    labelled = with_release_labels(spec, *(previous or (shared.release_id, shared.git_sha)))
-    desired = shared.api.normalize(labelled)
+    labelled = with_release_labels(spec, *(previous or (settings.release_id, settings.git_sha)))
+    desired = api.normalize(labelled)
     diffs: list[FieldDiff] = [] if live is None else spec_diff(desired, live)
     retry_failed = not diffs and _latest_failed(live)
     spec_changed = live is None or bool(diffs) or retry_failed
     if spec_changed and previous is not None:
-        desired = shared.api.normalize(with_release_labels(spec, shared.release_id, shared.git_sha))
+        desired = api.normalize(with_release_labels(spec, settings.release_id, settings.git_sha))
     t_diff = None if live is None else traffic_diff(settled_traffic(), live.get("traffic", []))
     # An existing service whose policy could not be read: add what is missing, never remove blindly.
     invokers = change_for(target, name, policy, removals=live is None or policy is not None)
@@ -86,15 +85,15 @@ def _plan_service(shared: SharedRun, resolver: Resolver, name: str, live: Json |
     payload = ServicePlan(
         name=name,
         full_name=full_name(target, name),
-        live=live,
-        policy=policy,
-        desired=desired,
+        live=None if live is None else freeze_json(live),
+        policy=None if policy is None else freeze_json(policy),
+        desired=freeze_json(desired),
         spec_changed=spec_changed,
         traffic_changed=t_diff is not None,
         invokers=invokers,
         retry_failed=retry_failed,
         pending_refs=tuple(pending),
-        shared=shared,
+        settings=settings,
     )
     if live is None:
         summary = "new service" + (f" ({invokers.audience()})" if invokers else "")
@@ -128,7 +127,7 @@ def parallel_by_item(fn: Callable[[K], V], items: list[K], workers: int) -> dict
     return dict(zip(items, bounded_map(fn, items, workers, name="run"), strict=True))
 
 
-def plan(ctx: StepContext, options: DeployOptions | None = None, *, api: RunApi | None = None) -> Plan:
+def plan(ctx: StepContext, options: DeployOptions | None = None) -> Plan:
     """Read every selected service (and its IAM policy), render the desired ones, diff. No writes."""
     from shipit.steps.release import git_sha, new_release_id
 
@@ -137,15 +136,10 @@ def plan(ctx: StepContext, options: DeployOptions | None = None, *, api: RunApi 
         raise UsageError(f"--canary {options.canary}: must be between 1 and 99", hint="use e.g. --canary 10")
     target = ctx.target
     names = selected_services(target, options.services)
-    run_api = api or (OfflineRun() if ctx.options.offline else run_api_for(ctx))
-    shared = SharedRun(
-        ctx=ctx,
-        api=run_api,
-        options=options,
-        release_id=options.release_id or new_release_id(),
-        git_sha=options.git_sha or git_sha(target.root),
-        waves=[[n for n in wave if n in names] for wave in deploy_order(target.config)],
-    )
+    run_api = _run_api(ctx)
+    release_id = options.release_id or new_release_id()
+    sha = options.git_sha or git_sha(target.root)
+    waves = tuple(tuple(n for n in wave if n in names) for wave in deploy_order(target.config))
     # Every service read, also those only referenced, for their URLs. Reads run in parallel:
     # the service and its IAM policy are independent calls.
     referenced = {
@@ -165,24 +159,21 @@ def plan(ctx: StepContext, options: DeployOptions | None = None, *, api: RunApi 
             return run_api.get_service(fname)
         try:
             return run_api.get_iam_policy(fname)
-        except RemoteError as exc:
-            if "not found" in exc.message:
-                return None
-            raise
+        except NotFound:
+            return None
 
     results = parallel_by_item(read, calls, ctx.options.concurrency)
     lives = {n: results[(n, "service")] for n in to_read}
-    for n, live in lives.items():
-        if live and live.get("uri"):
-            shared.urls[n] = live["uri"]
+    urls = {n: str(live["uri"]) for n, live in lives.items() if live and live.get("uri")}
+    settings = RunSettings(options, release_id, sha, waves, tuple(sorted(urls.items())))
     notes: set[str] = set()
-    resolver = Resolver(shared, notes)
+    resolver = Resolver(ctx, options, urls, notes)
     changes = []
-    for wave in shared.waves:
+    for wave in waves:
         for name in wave:
             live = lives[name]
             policy = results[(name, "iam")] if live is not None else None
-            changes.append(_plan_service(shared, resolver, name, live, policy))
+            changes.append(_plan_service(run_api, settings, resolver, name, live, policy))
     if options.canary is not None or options.staged:
         notes.add(
             f"staged rollout: new revisions get no traffic under tag '{options.tag}' until the health check passes"
@@ -194,32 +185,46 @@ def plan(ctx: StepContext, options: DeployOptions | None = None, *, api: RunApi 
 # -- applying ----------------------------------------------------------------------------------------
 
 
+def _run_api(ctx: StepContext) -> RunApi:
+    # An offline plan answers as an empty project, and refuses to be applied.
+    return OfflineRun() if ctx.options.offline else ctx.remote.run
+
+
 def apply(ctx: StepContext, plan: Plan) -> dict[str, dict[str, Any]]:
-    """Roll out the planned changes wave by wave (parallel within a wave). Raises DeployFailed (exit 1)."""
+    """Roll out the planned changes wave by wave (parallel within a wave). Raises DeployFailed (exit 1).
+
+    The URL of each service deployed by a wave is handed to the next waves (``${services.X.url}``)."""
     changes = {c.payload.name: c for c in plan.changes if isinstance(c.payload, ServicePlan)}
     if not changes:
         return {}
-    shared: SharedRun = next(iter(changes.values())).payload.shared
+    settings = next(iter(changes.values())).payload.settings
+    api = _run_api(ctx)
+    urls = dict(settings.urls)
     results: dict[str, ServiceResult] = {}
     failed: set[str] = set()
 
-    def one(name: str) -> ServiceResult:
+    def one(name: str, known: Mapping[str, str]) -> ServiceResult:
         change = changes[name]
         payload: ServicePlan = change.payload
         blocked = [d for d in payload.pending_refs if d in failed]
         if blocked:
             return ServiceResult(name, "skip", False, message=f"not deployed: {', '.join(blocked)} failed")
+        rollout = Rollout(ctx, api, change, known)
         if change.is_noop:
-            return Rollout(change)._done(payload.live or {}, "no-op")
+            return rollout.unchanged()
         try:
-            return Rollout(change).run()
+            return rollout.run()
         except ShipitError as exc:
             return ServiceResult(name, change.action.value, False, message=exc.render())
 
-    for wave in shared.waves:
+    for wave in settings.waves:
         todo = [n for n in wave if n in changes]
-        for name, result in parallel_by_item(one, todo, ctx.options.concurrency).items():
+        known = MappingProxyType(dict(urls))  # this wave reads the URLs of the waves before it
+        wave_results = parallel_by_item(partial(one, known=known), todo, ctx.options.concurrency)
+        for name, result in wave_results.items():
             results[name] = result
+            if result.ok and result.url:
+                urls[name] = result.url
             if result.ok:
                 if result.action != "no-op":
                     where = f" {result.url}" if result.url else ""

@@ -26,10 +26,8 @@ from typing import TYPE_CHECKING, Any
 from shipit.config.models import Service
 from shipit.config.refs import Reference, substitute
 from shipit.errors import UsageError
+from shipit.names import GIT_SHA_LABEL, MANAGED_BY, MANAGER, RELEASE_LABEL
 from shipit.render.cloudrun import (
-    GIT_SHA_LABEL,
-    MANAGED_BY,
-    RELEASE_LABEL,
     RenderError,
     SecretRef,
     ServiceInputs,
@@ -37,8 +35,8 @@ from shipit.render.cloudrun import (
     render_service,
 )
 from shipit.steps.infra_outputs import deploy_inputs, outputs_pending
-from shipit.steps.services.api import Json, OfflineRun
-from shipit.steps.services.shared import DeployOptions, SharedRun
+from shipit.steps.services.api import Json
+from shipit.steps.services.shared import DeployOptions
 
 if TYPE_CHECKING:
     from shipit.steps.context import StepContext
@@ -73,17 +71,19 @@ def _live_secret_versions(live: Json | None) -> dict[str, str]:
 
 
 class Resolver:
-    """Turns config + step results into ServiceInputs for one service, collecting plan notes."""
+    """Turns config + step results into ServiceInputs for one service, collecting plan notes.
 
-    def __init__(self, shared: SharedRun, notes: set[str]) -> None:
-        self.shared = shared
-        self.target = shared.ctx.target
-        raw_infra: Mapping[str, Any] = shared.ctx.results.get("infra") or {}
+    ``urls``: the URL of each service known so far (live when planning, or deployed by an earlier wave)."""
+
+    def __init__(self, ctx: StepContext, options: DeployOptions, urls: Mapping[str, str], notes: set[str]) -> None:
+        self.target = ctx.target
+        raw_infra: Mapping[str, Any] = ctx.results.get("infra") or {}
         self.infra: Mapping[str, Any] = deploy_inputs(raw_infra)
         self.infra_pending = outputs_pending(raw_infra)
-        self.synced: Mapping[str, str] = shared.ctx.results.get("secrets") or {}
-        self.explicit = dict(shared.options.secret_versions)
-        self.images = _images(shared.ctx)
+        self.synced: Mapping[str, str] = ctx.results.get("secrets") or {}
+        self.explicit = dict(options.secret_versions)
+        self.images = _images(ctx)
+        self.urls = urls
         self.notes = notes
 
     def _no_output(self, name: str, note: str) -> None:
@@ -111,7 +111,7 @@ class Resolver:
         if ref.kind == "services":
             if ref.attr == "name":
                 return ref.name
-            url = self.shared.urls.get(ref.name)
+            url = self.urls.get(ref.name)
             if url is None:
                 pending.append(ref.name)
                 return f"(URL of {ref.name}, known after it deploys)"
@@ -181,7 +181,7 @@ class Resolver:
         vpc = self._vpc(name, service)
         conns = self.infra.get("database_connection_names") or {}
         cloudsql = tuple(str(conns[d]) for d in service.databases if d in conns)
-        labels = {**cr.labels, MANAGED_BY: "shipit"}
+        labels = {**cr.labels, MANAGED_BY: MANAGER}
         return (
             ServiceInputs(
                 image=image,
@@ -224,10 +224,7 @@ def resolve_inputs(
 ) -> tuple[ServiceInputs, list[str]]:
     """A service's inputs exactly as this step resolves them (image, pinned secrets, infra outputs, URLs),
     for the migration job and the local parity check. Makes no call: live state comes in as arguments."""
-    shared = SharedRun(
-        ctx=ctx, api=OfflineRun(), options=DeployOptions(), release_id="", git_sha="", waves=[], urls=dict(urls)
-    )
-    return Resolver(shared, notes).inputs(name, ctx.target.config.services[name], live)
+    return Resolver(ctx, DeployOptions(), urls, notes).inputs(name, ctx.target.config.services[name], live)
 
 
 def with_release_labels(spec: Json, release: str, sha: str) -> Json:
@@ -238,8 +235,8 @@ def with_release_labels(spec: Json, release: str, sha: str) -> Json:
     return out
 
 
-def desired_service(shared: SharedRun, resolver: Resolver, name: str, live: Json | None) -> tuple[Json, list[str]]:
-    target = shared.ctx.target
+def desired_service(resolver: Resolver, name: str, live: Json | None) -> tuple[Json, list[str]]:
+    target = resolver.target
     service = target.config.services[name]
     inputs, pending = resolver.inputs(name, service, live)
     try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from shipit.names import PUSH_ACCOUNT, account_email
 from shipit.plan import FieldDiff
 from shipit.steps.services.api import Json
 
@@ -46,9 +47,7 @@ class InvokerChange:
 
 def push_member(target: Target) -> str:
     """The Pub/Sub push account, as an IAM member (the generated Terraform creates it under this id)."""
-    from shipit.render.terraform import account_id
-
-    return f"serviceAccount:{account_id(target, 'push')}@{target.project}.iam.gserviceaccount.com"
+    return f"serviceAccount:{account_email(target, PUSH_ACCOUNT)}"
 
 
 def wanted(target: Target, service: str) -> frozenset[str]:

@@ -8,13 +8,15 @@ a failed revision leaves traffic where it was and exits 1 with the cause in plai
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from shipit.errors import ShipitError
-from shipit.plan import Change
-from shipit.render.cloudrun import LATEST, RELEASE_LABEL, REVISION, settled_traffic
-from shipit.steps.services.api import HealthResult, Json, RunApi, http_health_check
+from shipit.names import RELEASE_LABEL
+from shipit.plan import Change, thaw_json
+from shipit.render.cloudrun import LATEST, REVISION, settled_traffic
+from shipit.steps.services.api import HealthResult, Json, RunApi
 from shipit.steps.services.diff import short_revision, spec_diff, traffic_diff
 from shipit.steps.services.failure import explain
 from shipit.steps.services.inputs import Resolver, desired_service, with_release_labels
@@ -23,6 +25,7 @@ from shipit.steps.services.shared import ServicePlan, location_parent
 
 if TYPE_CHECKING:
     from shipit.adapters.gcp.run import WriteResult
+    from shipit.steps.context import StepContext
 
 
 @dataclass(frozen=True)
@@ -76,32 +79,41 @@ def write_traffic(api: RunApi, service: Json, traffic: list[Json]) -> WriteResul
 
 
 class Rollout:
-    """Apply one service's change: write, wait for Ready, optional health check, traffic, IAM."""
+    """Apply one service's change: write, wait for Ready, optional health check, traffic, IAM.
 
-    def __init__(self, change: Change) -> None:
+    ``urls``: the services deployed so far (the waves before this one), for ``${services.X.url}``."""
+
+    def __init__(self, ctx: StepContext, api: RunApi, change: Change, urls: Mapping[str, str]) -> None:
         self.p: ServicePlan = change.payload
         self.change = change
-        self.shared = self.p.shared
-        self.api = self.shared.api
-        self.console = self.shared.ctx.console
-        self.options = self.shared.options
-        self.target = self.shared.ctx.target
+        self.ctx = ctx
+        self.settings = self.p.settings
+        self.api = api
+        self.health = ctx.remote.health
+        self.console = ctx.console
+        self.options = self.settings.options
+        self.target = ctx.target
+        self.urls = urls
         self.service_cfg = self.target.config.services[self.p.name]
+        self.live: Json | None = None if self.p.live is None else thaw_json(self.p.live)
+
+    def unchanged(self) -> ServiceResult:
+        return self._done(self.live or {}, "no-op")
 
     def _fail(self, message: str, action: str = "update") -> ServiceResult:
         return ServiceResult(self.p.name, action, False, message=message)
 
     def run(self) -> ServiceResult:
         p = self.p
-        desired, live = p.desired, p.live
+        desired, live = thaw_json(p.desired), self.live
         spec_changed = p.spec_changed
         if p.pending_refs:
             # Re-render now that the services it refers to are deployed and have URLs.
-            resolver = Resolver(self.shared, set())
-            spec, pending = desired_service(self.shared, resolver, p.name, live)
+            resolver = Resolver(self.ctx, self.options, self.urls, set())
+            spec, pending = desired_service(resolver, p.name, live)
             if pending:
                 return self._fail(f"needs the URL of {', '.join(pending)}, which did not deploy", "skip")
-            desired = self.api.normalize(with_release_labels(spec, self.shared.release_id, self.shared.git_sha))
+            desired = self.api.normalize(with_release_labels(spec, self.settings.release_id, self.settings.git_sha))
             spec_changed = live is None or bool(spec_diff(desired, live)) or p.retry_failed
             if not spec_changed and not p.traffic_changed and not p.invokers:
                 return self._done(live or {}, "no-op")
@@ -172,9 +184,8 @@ class Rollout:
         uri = _tag_uri(service, self.options.tag)
         if uri is None:
             return HealthResult(False, f"no URL for tag {self.options.tag}")
-        checker = self.options.health_checker or http_health_check
         self.console.info(f"{self.p.name}: checking {uri}{path}")
-        return checker(uri, path, float(self.service_cfg.health.timeout))
+        return self.health(uri, path, float(self.service_cfg.health.timeout))
 
     def _write_traffic(self, service: Json, traffic: list[Json]) -> Json | None:
         result = write_traffic(self.api, service, traffic)
@@ -207,9 +218,6 @@ class Rollout:
 
     def _done(self, service: Json, action: str) -> ServiceResult:
         uri = service.get("uri")
-        if uri:
-            with self.shared.lock:
-                self.shared.urls[self.p.name] = str(uri)
         labels = (service.get("template") or {}).get("labels") or {}
         return ServiceResult(
             self.p.name,

@@ -1,21 +1,21 @@
 """What the planning and the rollout of the services step (steps/services) share.
 
-The step's options, the state of one run (the plan payloads point at it) and the plan payload of one
-service, with the Cloud Run names both sides build.
+The step's options, the settings of one run (every payload carries them), and the plan payload of one
+service, with the Cloud Run names both sides build. All of it is frozen data: apply() gets the clients
+from ``ctx.remote`` and passes the URLs of deployed services from one wave to the next itself.
 """
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from shipit.steps.services.api import HealthChecker, Json, RunApi
+from shipit import names
+from shipit.plan import FrozenJson
 from shipit.steps.services.invokers import InvokerChange
 
 if TYPE_CHECKING:
     from shipit.config import Target
-    from shipit.steps.context import StepContext
 
 DEFAULT_TAG = "candidate"
 
@@ -31,21 +31,18 @@ class DeployOptions:
     tag: str = DEFAULT_TAG
     release_id: str | None = None
     git_sha: str | None = None
-    health_checker: HealthChecker | None = None
 
 
-@dataclass
-class SharedRun:
-    """State shared by every service of one run (the plan payloads point at it)."""
+@dataclass(frozen=True)
+class RunSettings:
+    """What every service of one run shares: the options, this release's labels, the dependency waves and
+    the URLs of the services already live when planning (the rollout adds the ones it deploys)."""
 
-    ctx: StepContext
-    api: RunApi
     options: DeployOptions
     release_id: str
     git_sha: str
-    waves: list[list[str]]
-    urls: dict[str, str] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    waves: tuple[tuple[str, ...], ...]
+    urls: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -54,19 +51,19 @@ class ServicePlan:
 
     name: str
     full_name: str
-    live: Json | None
-    policy: Json | None
-    desired: Json  # spec without traffic, normalized; labels carry this run's release when changed
+    live: FrozenJson | None
+    policy: FrozenJson | None
+    desired: FrozenJson  # spec without traffic, normalized; labels carry this run's release when changed
     spec_changed: bool
     traffic_changed: bool
     invokers: InvokerChange  # managed members of roles/run.invoker to add or remove
     retry_failed: bool
     pending_refs: tuple[str, ...]  # services whose URL is not known yet
-    shared: SharedRun
+    settings: RunSettings
 
 
 def location_parent(target: Target) -> str:
-    return f"projects/{target.project}/locations/{target.region}"
+    return names.location_parent(target.project, target.region)
 
 
 def full_name(target: Target, service: str) -> str:

@@ -9,14 +9,15 @@ serving; by default for every service whose serving revision belongs to the last
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from shipit.errors import ShipitError, UsageError
-from shipit.plan import Action, Change, FieldDiff, Plan
-from shipit.render.cloudrun import GIT_SHA_LABEL, RELEASE_LABEL, REVISION, settled_traffic
+from shipit.names import GIT_SHA_LABEL, RELEASE_LABEL
+from shipit.plan import Action, Change, FieldDiff, FrozenJson, Plan, freeze_json, thaw_json
+from shipit.render.cloudrun import REVISION, settled_traffic
 from shipit.steps.services.api import Json, RunApi
-from shipit.steps.services.deploy import parallel_by_item, run_api_for, selected_services
+from shipit.steps.services.deploy import parallel_by_item, selected_services
 from shipit.steps.services.diff import short_revision, traffic_display
 from shipit.steps.services.rollout import serving_traffic, write_traffic
 from shipit.steps.services.shared import DeployOptions, full_name
@@ -45,9 +46,12 @@ def _current(service: Json) -> str | None:
 @dataclass(frozen=True)
 class _TrafficPayload:
     name: str
-    service: Json
-    traffic: tuple[dict[str, Any], ...]
-    api: RunApi = field(compare=False)
+    service: FrozenJson  # as read while planning: its etag guards the write
+    traffic: tuple[FrozenJson, ...]
+
+
+def _payload(name: str, service: Json, traffic: tuple[Json, ...]) -> _TrafficPayload:
+    return _TrafficPayload(name, freeze_json(service), tuple(freeze_json(t) for t in traffic))
 
 
 _State = dict[str, tuple[Json | None, list[Json]]]
@@ -69,12 +73,10 @@ def _read(ctx: StepContext, api: RunApi, names: list[str], revisions: bool) -> _
 # -- rollback -----------------------------------------------------------------------------------------
 
 
-def plan_rollback(
-    ctx: StepContext, services: Iterable[str] = (), to_revision: str | None = None, *, api: RunApi | None = None
-) -> Plan:
+def plan_rollback(ctx: StepContext, services: Iterable[str] = (), to_revision: str | None = None) -> Plan:
     target = ctx.target
     asked = list(services)
-    run_api = api or run_api_for(ctx)
+    run_api = ctx.remote.run
     if to_revision and len(asked) != 1:
         owner = [n for n in target.config.services if to_revision.startswith(n + "-")]
         if len(owner) != 1 or (asked and asked != owner):
@@ -122,14 +124,14 @@ def plan_rollback(
                 )
             chosen = older[0]
         rev_id = short_revision(chosen["name"])
-        traffic = ({"type": REVISION, "revision": rev_id, "percent": 100},)
+        traffic: tuple[Json, ...] = ({"type": REVISION, "revision": rev_id, "percent": 100},)
         label = (chosen.get("labels") or {}).get(RELEASE_LABEL)
         summary = f"to {rev_id}" + (f" (release {label})" if label else "")
         diff = FieldDiff("traffic", traffic_display(service.get("traffic", [])), traffic_display(list(traffic)))
         if service.get("traffic") == list(traffic):
             changes.append(Change(ROLLBACK, Action.NOOP, f"service {name}", summary))
             continue
-        payload = _TrafficPayload(name, service, traffic, run_api)
+        payload = _payload(name, service, traffic)
         changes.append(Change(ROLLBACK, Action.UPDATE, f"service {name}", summary, (diff,), payload))
     return Plan.of(ROLLBACK, changes, notes)
 
@@ -137,10 +139,11 @@ def plan_rollback(
 def apply_traffic(ctx: StepContext, plan: Plan) -> dict[str, dict[str, Any]]:
     """Write each planned traffic split (in parallel), with the etag read while planning."""
     pending = {c.payload.name: c.payload for c in plan.pending if isinstance(c.payload, _TrafficPayload)}
+    api = ctx.remote.run
 
     def one(name: str) -> dict[str, Any]:
         payload = pending[name]
-        result = write_traffic(payload.api, payload.service, list(payload.traffic))
+        result = write_traffic(api, thaw_json(payload.service), [thaw_json(t) for t in payload.traffic])
         if result.error:
             raise ShipitError(f"{name}: traffic change failed: {result.error}")
         ctx.console.success(f"{name}: traffic {traffic_display(result.service.get('traffic', []))}")
@@ -154,8 +157,8 @@ def apply_traffic(ctx: StepContext, plan: Plan) -> dict[str, dict[str, Any]]:
 # -- promote ------------------------------------------------------------------------------------------
 
 
-def plan_promote(ctx: StepContext, services: Iterable[str] = (), *, api: RunApi | None = None) -> Plan:
-    run_api = api or run_api_for(ctx)
+def plan_promote(ctx: StepContext, services: Iterable[str] = ()) -> Plan:
+    run_api = ctx.remote.run
     names = selected_services(ctx.target, services)
     state = _read(ctx, run_api, names, revisions=False)
     changes = []
@@ -175,7 +178,7 @@ def plan_promote(ctx: StepContext, services: Iterable[str] = (), *, api: RunApi 
                 hint="fix and deploy again, or `shipit rollback`",
             )
         diff = FieldDiff("traffic", traffic_display(traffic), traffic_display(settled))
-        payload = _TrafficPayload(name, service, tuple(settled), run_api)
+        payload = _payload(name, service, tuple(settled))
         summary = f"100% to {short_revision(ready)}"
         changes.append(Change(PROMOTE, Action.UPDATE, f"service {name}", summary, (diff,), payload))
     return Plan.of(PROMOTE, changes)
@@ -205,17 +208,17 @@ class ServiceStatus:
         return data
 
 
-def status(ctx: StepContext, services: Iterable[str] = (), *, api: RunApi | None = None) -> list[ServiceStatus]:
+def status(ctx: StepContext, services: Iterable[str] = ()) -> list[ServiceStatus]:
     """Live state of each service and how it differs from shipit.yaml (images and secret versions as deployed)."""
     from shipit.steps.services import deploy as run_deploy
 
-    run_api = api or run_api_for(ctx)
+    run_api = ctx.remote.run
     names = selected_services(ctx.target, services)
     state = _read(ctx, run_api, names, revisions=False)
     deployed = [n for n in names if state[n][0] is not None]
     drift: dict[str, tuple[str, ...]] = {}
     if deployed:
-        plan = run_deploy.plan(ctx, DeployOptions(services=tuple(deployed), git_sha="-"), api=run_api)
+        plan = run_deploy.plan(ctx, DeployOptions(services=tuple(deployed), git_sha="-"))
         for change in plan.changes:
             name = change.resource.removeprefix("service ")
             drift[name] = tuple(d.render() for d in change.diffs)
