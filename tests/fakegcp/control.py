@@ -12,6 +12,7 @@ Endpoints (JSON in, JSON out):
   POST   /__fake/seed/secret     {"project", "secret_id", "values": [...], "labels": {...}}
   POST   /__fake/seed/repository {"name": "projects/P/locations/L/repositories/R", "format": "DOCKER"}
   POST   /__fake/seed/docker-image {"repository", "image", "tags": [...], "digest"}
+  POST   /__fake/seed/log-entries {"entries": [LogEntry JSON, ...]} (insertId/timestamp filled in)
   GET    /__fake/state           names of every secret, service, revision, job, repository
 """
 
@@ -90,6 +91,10 @@ def handle_control(fake: FakeGCP, method: str, path: str, query: dict[str, list[
                     body["repository"], body["image"], body.get("tags", []), body["digest"]
                 )
             return _ok(image)
+        if route == ("POST", "/__fake/seed/log-entries"):
+            with fake.lock:
+                fake.logging.add(body["entries"])
+            return _ok({"count": len(fake.logging.entries)})
         if route == ("GET", "/__fake/state"):
             with fake.lock:
                 return _ok(fake.state())
@@ -209,6 +214,9 @@ class FakeControl:
     def add_docker_image(self, repository: str, image: str, tags: list[str], digest: str) -> dict[str, Any]:
         body = {"repository": repository, "image": image, "tags": tags, "digest": digest}
         return dict(self._call("POST", "seed/docker-image", body))
+
+    def add_log_entries(self, entries: list[dict[str, Any]]) -> None:
+        self._call("POST", "seed/log-entries", {"entries": entries})
 
     def state(self) -> dict[str, Any]:
         return dict(self._call("GET", "state"))

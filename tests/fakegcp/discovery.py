@@ -22,11 +22,13 @@ API_DOCUMENTS: dict[str, str] = {
     "run": "run.v2.json",
     "secretmanager": "secretmanager.v1.json",
     "artifactregistry": "artifactregistry.v1.json",
+    "logging": "logging.v2.json",
 }
 API_HOSTS: dict[str, str] = {
     "run": "run.googleapis.com",
     "secretmanager": "secretmanager.googleapis.com",
     "artifactregistry": "artifactregistry.googleapis.com",
+    "logging": "logging.googleapis.com",
 }
 _PARAM = re.compile(r"\{(\+?)([A-Za-z0-9_.]+)\}")
 _DURATION = re.compile(r"^-?\d+(\.\d{1,9})?s$")

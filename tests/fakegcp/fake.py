@@ -13,6 +13,7 @@ from fakegcp.artifactregistry import ArtifactRegistry
 from fakegcp.discovery import Discovery, discovery
 from fakegcp.errors import ApiError, html_not_found
 from fakegcp.faults import Faults
+from fakegcp.logging_api import Logging
 from fakegcp.model import ApiRequest, ApiResponse, Clock, Handler
 from fakegcp.run import CloudRun
 from fakegcp.secretmanager import SecretManager
@@ -20,6 +21,8 @@ from fakegcp.secretmanager import SecretManager
 RawResponse = tuple[int, dict[str, str], bytes]
 _JSON_HEADERS = {"Content-Type": "application/json; charset=UTF-8"}
 _NON_MUTATING_SUFFIXES = (".wait", ".testIamPermissions")
+# Reads that Google models as POST (a filter too long for a query string).
+_READ_ONLY_POSTS = frozenset({"logging.entries.list"})
 
 
 class DroppedResponse(Exception):
@@ -45,11 +48,12 @@ class Call:
             self.method_id is not None
             and self.http_method != "GET"
             and not self.method_id.endswith(_NON_MUTATING_SUFFIXES)
+            and self.method_id not in _READ_ONLY_POSTS
         )
 
 
 class FakeGCP:
-    """Stateful in-memory Cloud Run v2, Secret Manager v1 and Artifact Registry v1."""
+    """Stateful in-memory Cloud Run v2, Secret Manager v1, Artifact Registry v1 and Cloud Logging v2 (reads)."""
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
@@ -60,10 +64,15 @@ class FakeGCP:
         self.secrets = SecretManager(self.clock)
         self.run = CloudRun(self.clock)
         self.artifacts = ArtifactRegistry(self.clock)
-        self.handlers: dict[str, Handler] = {
+        self.logging = Logging(self.clock)
+        self.handlers: dict[str, Handler] = self._all_handlers()
+
+    def _all_handlers(self) -> dict[str, Handler]:
+        return {
             **self.secrets.handlers(),
             **self.run.handlers(),
             **self.artifacts.handlers(),
+            **self.logging.handlers(),
         }
 
     def mock(self, *extra_hosts: str) -> Any:
@@ -94,7 +103,8 @@ class FakeGCP:
             self.secrets.reset()
             self.run.reset()
             self.artifacts.reset()
-            self.handlers = {**self.secrets.handlers(), **self.run.handlers(), **self.artifacts.handlers()}
+            self.logging.reset()
+            self.handlers = self._all_handlers()
             self.faults.clear()
             self._calls.clear()
 
@@ -111,6 +121,7 @@ class FakeGCP:
                 "executions": sorted(self.run.jobs.executions),
                 "repositories": sorted(self.artifacts.repositories),
                 "docker_images": {r: [i["uri"] for i in imgs] for r, imgs in self.artifacts.images.items()},
+                "log_entries": len(self.logging.entries),
             }
 
     def _record(self, call: Call) -> None:

@@ -17,6 +17,7 @@ GOOGLE_HOSTS = (
     "https://run.googleapis.com",
     "https://secretmanager.googleapis.com",
     "https://artifactregistry.googleapis.com",
+    "https://logging.googleapis.com",
 )
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 

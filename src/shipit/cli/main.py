@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ci": ("shipit.cli.ci:ci", "Generate cloudbuild.yaml or a GitHub Actions workflow."),
     "services": ("shipit.cli.services:services", "Deploy the Cloud Run services (plan, diff, safe rollout)."),
     "status": ("shipit.cli.status:status", "URL, revision, traffic, image and drift of each service."),
+    "logs": ("shipit.cli.logs:logs", "Read or follow the Cloud Logging entries of services, workers and jobs."),
     "rollback": ("shipit.cli.rollback:rollback", "Move traffic back to the previous ready revision."),
     "promote": ("shipit.cli.promote:promote", "Send all traffic to the latest revision (after --canary)."),
 }

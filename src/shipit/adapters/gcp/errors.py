@@ -16,11 +16,13 @@ _ROLES = {
     "secretmanager": "roles/secretmanager.admin",
     "run": "roles/run.admin (and roles/iam.serviceAccountUser on the runtime service account)",
     "artifactregistry": "roles/artifactregistry.admin to create repositories, roles/artifactregistry.writer to push",
+    "logging": "roles/logging.viewer",
 }
 _API_NAMES = {
     "secretmanager": "secretmanager.googleapis.com",
     "run": "run.googleapis.com",
     "artifactregistry": "artifactregistry.googleapis.com",
+    "logging": "logging.googleapis.com",
 }
 RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 
