@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from shipit.adapters.gcp.artifacts import Repository
     from shipit.adapters.gcp.clients import GcpClients
     from shipit.adapters.gcp.jobs import ExecutionState, JobState
+    from shipit.adapters.gcp.logging import LogPage
     from shipit.adapters.gcp.run import WriteResult
     from shipit.adapters.gcp.secrets import CurrentValue, Replication, SecretMeta, VersionMeta
     from shipit.adapters.gcp.storage import Bucket
@@ -79,6 +80,14 @@ class Repositories(Protocol):
     def create_docker_repository(self, name: str, *, labels: Mapping[str, str], description: str) -> Repository: ...
 
 
+class LogsApi(Protocol):
+    """Cloud Logging reads: :class:`shipit.adapters.gcp.logging.LogEntries`."""
+
+    def list(
+        self, project: str, log_filter: str, *, newest_first: bool, page_size: int, page_token: str | None = None
+    ) -> LogPage: ...
+
+
 class Buckets(Protocol):
     """Cloud Storage buckets (Terraform state): :class:`shipit.adapters.gcp.storage.StateBuckets`."""
 
@@ -100,6 +109,7 @@ class Remote:
         secrets: SecretsApi | None = None,
         artifacts: Repositories | None = None,
         storage: Buckets | None = None,
+        logs: LogsApi | None = None,
         registry: RegistryClient | None = None,
         docker: Docker | None = None,
         terraform: TerraformFactory | None = None,
@@ -113,6 +123,7 @@ class Remote:
             "secrets": secrets,
             "artifacts": artifacts,
             "storage": storage,
+            "logs": logs,
             "registry": registry,
             "docker": docker,
             "terraform": terraform,
@@ -188,6 +199,15 @@ class Remote:
         from shipit.adapters.gcp.storage import StateBuckets
 
         return StateBuckets()
+
+    @cached_property
+    def logs(self) -> LogsApi:
+        given: LogsApi | None = self._given["logs"]
+        if given is not None:
+            return given
+        from shipit.adapters.gcp.logging import LogEntries
+
+        return LogEntries()
 
     @property
     def registry(self) -> RegistryClient:

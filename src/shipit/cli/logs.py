@@ -46,6 +46,7 @@ def logs(
     Lines are prefixed with the workload's name; --json prints one entry per line.
     """
     from shipit.logs.command import LogsOptions, run_logs
+    from shipit.remote import Remote
 
     options = LogsOptions(
         names=names,
@@ -58,4 +59,4 @@ def logs(
         limit=limit,
         poll_interval=poll_interval,
     )
-    run_logs(app.target, app.console, options)
+    run_logs(app.target, app.console, options, Remote(app.target))

@@ -12,9 +12,9 @@ from shipit.logs.query import LogQuery, LogSource, check_name, parse_since
 from shipit.logs.reader import DEFAULT_POLL_SECONDS, LogApi, follow, read_recent
 
 if TYPE_CHECKING:
-    from shipit.adapters.gcp.jobs import CloudRunJobs
     from shipit.config import Target
     from shipit.output import Console
+    from shipit.remote import JobsApi, Remote
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ def sources_for(target: Target, options: LogsOptions) -> tuple[LogSource, ...]:
     )
 
 
-def latest_execution(jobs: CloudRunJobs, target: Target, job: str) -> str:
+def latest_execution(jobs: JobsApi, target: Target, job: str) -> str:
     name = f"projects/{target.project}/locations/{target.region}/jobs/{job}"
     state = jobs.get_job(name)
     if state is None:
@@ -75,9 +75,8 @@ def run_logs(
     target: Target,
     console: Console,
     options: LogsOptions,
+    remote: Remote,
     *,
-    api: LogApi | None = None,
-    jobs: CloudRunJobs | None = None,
     now: datetime | None = None,
     polls: int | None = None,
 ) -> int:
@@ -90,16 +89,8 @@ def run_logs(
 
     read_env_file(target.env_file, missing_ok=True)
     if options.job and not options.execution:
-        if jobs is None:
-            from shipit.adapters.gcp.clients import GcpClients
-            from shipit.adapters.gcp.jobs import CloudRunJobs
-
-            jobs = CloudRunJobs(GcpClients())
-        sources = (LogSource("job", options.job, latest_execution(jobs, target, options.job)),)
-    if api is None:
-        from shipit.adapters.gcp.logging import LogEntries
-
-        api = LogEntries()
+        sources = (LogSource("job", options.job, latest_execution(remote.jobs, target, options.job)),)
+    api: LogApi = remote.logs
     query = LogQuery(target.project, target.region, sources, since, options.severity, options.revision, options.limit)
     width = prefix_width(sources)
     entries = (
