@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from shipit.config import Target
 from shipit.errors import ShipitError
 
-MIN_TERRAFORM = (1, 5)
+MIN_TERRAFORM = (1, 11)
 
 # Permission -> the predefined role that grants it, for fixes.
 PERMISSIONS: dict[str, str] = {
@@ -99,11 +99,11 @@ def check_terraform() -> Check:
     try:
         data = json.loads(_tool_version(["terraform", "version", "-json"]))
     except ShipitError:
-        return Check("terraform", "fail", "not found on PATH", "install Terraform >= 1.5")
+        return Check("terraform", "fail", "not found on PATH", "install Terraform >= 1.11")
     version = str(data.get("terraform_version", "0"))
     parts = tuple(int(p) for p in re.findall(r"\d+", version)[:2])
     if parts < MIN_TERRAFORM:
-        return Check("terraform", "fail", f"{version} is too old", "install Terraform >= 1.5")
+        return Check("terraform", "fail", f"{version} is too old", "install Terraform >= 1.11")
     return Check("terraform", "ok", version)
 
 
