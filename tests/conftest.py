@@ -71,7 +71,7 @@ def registry(engine_session: Engines) -> RegistryServer:
 
 @pytest.fixture(scope="session")
 def terraform_bin(engine_session: Engines) -> str:
-    """Path of terraform >= 1.5; TF_CLI_CONFIG_FILE etc. are in ``engine_session`` records."""
+    """Path of terraform >= 1.11; TF_CLI_CONFIG_FILE etc. are in ``engine_session`` records."""
     tf = engine_session.require("terraform")
     return str(tf.path)
 

@@ -126,7 +126,7 @@ def check_terraform() -> Check:
     try:
         return Check("terraform", "ok", Terraform(Path.cwd()).version())
     except ShipitError as exc:
-        return Check("terraform", "fail", exc.message, exc.hint or "install Terraform >= 1.5")
+        return Check("terraform", "fail", exc.message, exc.hint or "install Terraform >= 1.11")
 
 
 def check_cloud(target: Target) -> list[Check]:

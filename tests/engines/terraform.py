@@ -12,7 +12,7 @@ from pathlib import Path
 from engines._proc import run
 from engines.requirements import EngineUnavailable
 
-MIN_VERSION = (1, 5)
+MIN_VERSION = (1, 11)
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ def env_overrides(cli_config: Path) -> dict[str, str]:
 
 
 def find_terraform() -> Terraform:
-    """Locate terraform (>= 1.5) and write an empty CLI config (no credentials, no mirrors)."""
+    """Locate terraform (>= 1.11) and write an empty CLI config (no credentials, no mirrors)."""
     path = os.environ.get("SHIPIT_TEST_TERRAFORM") or shutil.which("terraform")
     if not path and os.access("/usr/local/bin/terraform", os.X_OK):
         path = "/usr/local/bin/terraform"

@@ -3,7 +3,7 @@
 python-terraform's last release is from 2019 and predates Terraform 1.x. We keep its option model
 (``init(backend_config=...)``, ``plan(...)``, ``apply(plan)``...) but route every command through
 :func:`shipit.adapters.process.run` (argv only, live output, redaction) and check each argv against
-what Terraform 1.5+ accepts (:func:`modernize`). What we found against terraform 1.11:
+what Terraform 1.11+ accepts (:func:`modernize`). What we found against terraform 1.11:
 
 - ``destroy`` passes ``-force``, removed in 0.15: we never call it; a destroy is ``plan -destroy -out``
   followed by applying that file, so the destroy that runs is the one that was shown.
@@ -33,9 +33,11 @@ from shipit.adapters import process
 from shipit.errors import RemoteError, ShipitError, ToolError
 from shipit.output import REDACTOR
 
-MIN_VERSION = (1, 5)
+# 1.11: the generated module passes database passwords through write-only arguments, which keep them out
+# of the state and plan files (developer.hashicorp.com/terraform/language/manage-sensitive-data/write-only).
+MIN_VERSION = (1, 11)
 INSTALL_HINT = (
-    "install Terraform >= 1.5 (https://developer.hashicorp.com/terraform/install) "
+    "install Terraform >= 1.11 (https://developer.hashicorp.com/terraform/install) "
     "or point SHIPIT_TERRAFORM at the binary"
 )
 
@@ -253,7 +255,7 @@ class Terraform:
         except (ValueError, KeyError, TypeError):
             raise ToolError(f"cannot read the version of {self.binary}", hint=INSTALL_HINT) from None
         if parts < MIN_VERSION:
-            raise ToolError(f"terraform {version} is too old: shipit needs >= 1.5", hint=INSTALL_HINT)
+            raise ToolError(f"terraform {version} is too old: shipit needs >= 1.11", hint=INSTALL_HINT)
         return version
 
     def init(self) -> None:

@@ -37,7 +37,7 @@ from shipit.render.hcl import Attr, Blank, Block, Comment, Item, Raw, render
 
 MODULE_NAME = "app"
 ENVIRONMENTS_DIR = "environments"
-REQUIRED_TERRAFORM = ">= 1.5"
+REQUIRED_TERRAFORM = ">= 1.11"
 
 
 def environment_dir(env_name: str) -> str:

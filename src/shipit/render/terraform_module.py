@@ -10,16 +10,19 @@ from __future__ import annotations
 
 VERSIONS = """\
 terraform {
-  required_version = ">= 1.5"
+  # 1.11 for write-only arguments: database passwords never reach the state or plan files.
+  required_version = ">= 1.11"
 
   required_providers {
     google = {
-      source  = "hashicorp/google"
-      version = ">= 6.0, < 7.0"
+      source = "hashicorp/google"
+      # 6.23: password_wo (google_sql_user) and secret_data_wo (google_secret_manager_secret_version).
+      version = ">= 6.23, < 7.0"
     }
     random = {
-      source  = "hashicorp/random"
-      version = ">= 3.6, < 4.0"
+      source = "hashicorp/random"
+      # 3.7.1: the ephemeral random_password.
+      version = ">= 3.7.1, < 4.0"
     }
   }
 }
@@ -119,6 +122,8 @@ variable "databases" {
     database               = string
     user                   = string
     url_secret_id          = string
+    # Raise it to rotate the password: write-only values are sent only when their version changes.
+    password_version = optional(number, 1)
   }))
   default = {}
 
@@ -314,6 +319,8 @@ resource "google_sql_database_instance" "db" {
       # through the connector or Direct VPC egress.
       ipv4_enabled    = false
       private_network = google_compute_network.main.id
+      # Refuse unencrypted connections even inside the VPC; DATABASE_URL asks for TLS (sslmode=require).
+      ssl_mode = "ENCRYPTED_ONLY"
     }
 
     backup_configuration {
@@ -343,8 +350,9 @@ resource "google_sql_database" "db" {
 }
 
 # Letters and digits only: the password goes into a URL, and not every driver undoes percent-encoding.
-# 32 characters of [A-Za-z0-9] is about 190 bits.
-resource "random_password" "db" {
+# 32 characters of [A-Za-z0-9] is about 190 bits. Ephemeral: generated during the run, given to the two
+# write-only arguments below, and never written to the state or a plan file.
+ephemeral "random_password" "db" {
   for_each = var.databases
 
   length  = 32
@@ -357,7 +365,9 @@ resource "google_sql_user" "db" {
   project  = var.project
   name     = each.value.user
   instance = google_sql_database_instance.db[each.key].name
-  password = random_password.db[each.key].result
+  # Write-only: sent when the user is created or password_version changes, never stored in state.
+  password_wo         = ephemeral.random_password.db[each.key].result
+  password_wo_version = each.value.password_version
 
   # Postgres can't drop a role that owns tables; the role goes away with the instance anyway.
   deletion_policy = "ABANDON"
@@ -380,8 +390,10 @@ resource "google_secret_manager_secret" "database_url" {
 resource "google_secret_manager_secret_version" "database_url" {
   for_each = var.databases
 
-  secret      = google_secret_manager_secret.database_url[each.key].id
-  secret_data = "postgresql://${each.value.user}:${random_password.db[each.key].result}@${google_sql_database_instance.db[each.key].private_ip_address}:5432/${each.value.database}"
+  secret = google_secret_manager_secret.database_url[each.key].id
+  # Written in the same run as the user's password (same ephemeral value), never stored in state.
+  secret_data_wo         = "postgresql://${each.value.user}:${ephemeral.random_password.db[each.key].result}@${google_sql_database_instance.db[each.key].private_ip_address}:5432/${each.value.database}?sslmode=require"
+  secret_data_wo_version = each.value.password_version
 }
 """
 )
@@ -531,6 +543,12 @@ resource "google_pubsub_subscription" "subscription" {
   ack_deadline_seconds = each.value.ack_deadline
   labels               = var.labels
 
+  # Never expire: by default Pub/Sub deletes a subscription after 31 days without a subscriber
+  # activity, and a quiet queue must not lose its subscription.
+  expiration_policy {
+    ttl = ""
+  }
+
   dynamic "push_config" {
     for_each = each.value.push_service != null ? [each.value] : []
     content {
@@ -603,7 +621,7 @@ output "pubsub_push_service_account" {
 GITIGNORE = """\
 # Provider plugins and per-environment working state.
 .terraform/
-# Local state (infra.backend: local) holds the database passwords: never commit it.
+# Local state (infra.backend: local) holds resource ids and outputs (never a password): still, do not commit it.
 *.tfstate
 *.tfstate.*
 *.tfplan

@@ -250,7 +250,7 @@ def test_held_lock_says_who_holds_it(module: Path, terraform_bin: str, tmp_path:
 def test_missing_terraform_says_which_version_is_needed(tmp_path: Path) -> None:
     with pytest.raises(ToolError) as caught:
         Terraform(tmp_path, options=TerraformOptions(binary=str(tmp_path / "nope" / "terraform")))
-    assert ">= 1.5" in (caught.value.hint or "")
+    assert ">= 1.11" in (caught.value.hint or "")
 
 
 def test_too_old_terraform_is_refused(tmp_path: Path) -> None:
@@ -259,4 +259,4 @@ def test_too_old_terraform_is_refused(tmp_path: Path) -> None:
     fake.chmod(0o755)
     with pytest.raises(ToolError) as caught:
         Terraform(tmp_path, options=TerraformOptions(binary=str(fake))).version()
-    assert "1.2.9" in caught.value.message and ">= 1.5" in caught.value.message
+    assert "1.2.9" in caught.value.message and ">= 1.11" in caught.value.message

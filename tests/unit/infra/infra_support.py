@@ -111,11 +111,11 @@ class Generated:
     def module_tf(self) -> list[dict[str, Any]]:
         return [parse(text) for name, text in self.files.items() if name.endswith(".tf") and "/" not in name]
 
-    def resources(self) -> list[tuple[str, str, dict[str, Any]]]:
-        """(type, name, body) of every resource in the module."""
+    def resources(self, kind: str = "resource") -> list[tuple[str, str, dict[str, Any]]]:
+        """(type, name, body) of every resource (or ``kind`` block: "ephemeral", "data") in the module."""
         out = []
         for doc in self.module_tf():
-            for entry in doc.get("resource", []):
+            for entry in doc.get(kind, []):
                 for rtype, named in entry.items():
                     for rname, body in named.items():
                         out.append((rtype, rname, body))

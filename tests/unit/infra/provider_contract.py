@@ -53,19 +53,28 @@ class Violation:
 
 @dataclass(frozen=True)
 class ProviderSchema:
-    """The recorded schema: {"resource": {type: spec}, "data": {type: spec}}, spec = {"arguments": {...}, ...}."""
+    """The recorded schema: {"resource" | "data" | "ephemeral": {type: spec}}, spec = {"arguments": {...}, ...}."""
 
     resource: Mapping[str, Mapping[str, Any]]
     data: Mapping[str, Mapping[str, Any]]
     source: Mapping[str, Any] = field(default_factory=dict)
+    ephemeral: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path = SCHEMA_PATH) -> ProviderSchema:
         doc = json.loads(path.read_text())
-        return cls(resource=doc["resource"], data=doc["data"], source=doc["source"])
+        return cls(resource=doc["resource"], data=doc["data"], source=doc["source"], ephemeral=doc.get("ephemeral", {}))
+
+    def kinds(self) -> tuple[tuple[str, Mapping[str, Mapping[str, Any]], str], ...]:
+        """(block keyword, specs, address prefix) for each kind of block the checker reads."""
+        return (
+            ("resource", self.resource, ""),
+            ("data", self.data, "data."),
+            ("ephemeral", self.ephemeral, "ephemeral."),
+        )
 
     def types(self) -> set[str]:
-        return {f"resource.{t}" for t in self.resource} | {f"data.{t}" for t in self.data}
+        return {f"{kind}.{t}" for kind, specs, _ in self.kinds() for t in specs}
 
 
 @dataclass
@@ -288,7 +297,7 @@ def check_text(file: str, text: str, schema: ProviderSchema) -> list[Violation]:
     """Every resource and data block of one .tf file, checked against `schema`."""
     doc = parse(text)
     out: list[Violation] = []
-    for kind, specs, prefix in (("resource", schema.resource, ""), ("data", schema.data, "data.")):
+    for kind, specs, prefix in schema.kinds():
         for btype, bname, body in _blocks(doc, kind):
             address = f"{prefix}{btype}.{bname}"
             spec = specs.get(btype)
@@ -309,11 +318,11 @@ def check_files(files: Mapping[str, str], schema: ProviderSchema) -> list[Violat
 
 
 def used_types(files: Mapping[str, str]) -> set[str]:
-    """The types of every resource and data block in the .tf files, as "resource.TYPE" / "data.TYPE"."""
+    """The types of every resource, data and ephemeral block, as "resource.TYPE" / "data.TYPE" / "ephemeral.TYPE"."""
     found: set[str] = set()
     for name, text in files.items():
         if name.endswith(".tf"):
             doc = parse(text)
-            found |= {f"resource.{t}" for t, _, _ in _blocks(doc, "resource")}
-            found |= {f"data.{t}" for t, _, _ in _blocks(doc, "data")}
+            for kind in ("resource", "data", "ephemeral"):
+                found |= {f"{kind}.{t}" for t, _, _ in _blocks(doc, kind)}
     return found

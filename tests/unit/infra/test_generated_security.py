@@ -102,14 +102,45 @@ def test_databases_private_backed_up_and_protected_in_production(generated: Gene
         (backup,) = settings["backup_configuration"]
         assert backup["enabled"] == "${each.value.backups}"
         assert "point_in_time_recovery" in backup["point_in_time_recovery_enabled"]
+        (ip,) = settings["ip_configuration"]
+        assert ip["ssl_mode"] == "ENCRYPTED_ONLY" and ip["ipv4_enabled"] is False
         version = generated.resource("google_secret_manager_secret_version", "database_url")
-        assert "private_ip_address" in version["secret_data"]
-        assert "random_password.db[each.key].result" in version["secret_data"]
-        password = generated.resource("random_password", "db")
+        assert "private_ip_address" in version["secret_data_wo"]
+        assert (
+            version["secret_data_wo"].endswith("?sslmode=require}") or "?sslmode=require" in version["secret_data_wo"]
+        )
+        assert "ephemeral.random_password.db[each.key].result" in version["secret_data_wo"]
+        ((_, _, password),) = generated.resources("ephemeral")
         assert password["length"] >= 32
         # An automatic disk resize must never turn into a plan to replace the instance.
         (lifecycle,) = instance["lifecycle"]
         assert "settings[0].disk_size" in str(lifecycle["ignore_changes"])
+
+
+def test_no_secret_reaches_the_terraform_state(generated: Generated) -> None:
+    """Passwords are ephemeral and go only into write-only arguments: nothing secret is stored in state."""
+    assert not [r for r in generated.resources() if r[0] == "random_password"], "random_password keeps its value"
+    for rtype, name, body in generated.resources():
+        if rtype == "google_sql_user":
+            assert "password" not in body and body["password_wo"].startswith("${ephemeral.random_password."), name
+            assert body["password_wo_version"] == "${each.value.password_version}"
+        if rtype == "google_secret_manager_secret_version":
+            assert "secret_data" not in body and body["secret_data_wo_version"] == "${each.value.password_version}"
+    # The user's password and the DATABASE_URL version are written from one ephemeral value in one run.
+    if any(t.config.databases for t in generated.targets):
+        user = generated.resource("google_sql_user", "db")
+        version = generated.resource("google_secret_manager_secret_version", "database_url")
+        assert user["password_wo"].strip("${}") in version["secret_data_wo"]
+    versions = "\n".join(generated.files.get(n, "") for n in generated.files if n.endswith("versions.tf"))
+    assert 'required_version = ">= 1.11"' in versions
+
+
+def test_subscriptions_never_expire(generated: Generated) -> None:
+    # Pub/Sub deletes a subscription idle for 31 days unless its expiration policy has an empty ttl.
+    for rtype, name, body in generated.resources():
+        if rtype == "google_pubsub_subscription":
+            (policy,) = body["expiration_policy"]
+            assert policy["ttl"] == "", name
 
 
 def test_secret_values_never_in_generated_files(generated: Generated) -> None:
