@@ -4,7 +4,7 @@ import json
 
 import click
 
-from shipit.cli.app import Application, global_options, pass_app
+from shipit.cli.app import Application, Effect, effect, global_options, pass_app
 
 
 @click.group()
@@ -12,6 +12,7 @@ def config() -> None:
     """Inspect the configuration."""
 
 
+@effect(Effect.READ)
 @config.command()
 @click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True)
 @global_options

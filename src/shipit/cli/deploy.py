@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import click
 
-from shipit.cli.app import Application, global_options, jobs_option, pass_app
+from shipit.cli.app import Application, Effect, effect, global_options, jobs_option, pass_app
 
 
+@effect(Effect.REMOTE)
 @click.command()
 @click.option("--only", multiple=True, metavar="STEPS", help="Only these steps (comma-separated).")
 @click.option("--skip", multiple=True, metavar="STEPS", help="Skip these steps (comma-separated).")
@@ -34,6 +35,8 @@ def deploy(
     """
     from shipit.deployment import DeployOptions, run_deploy
 
+    # Before the online plan: without a terminal the answer is known now, not after minutes of API calls.
+    app.require_confirmation(yes=yes, dry_run=dry_run, action="deploy")
     run_deploy(
         app.target,
         app.console,
@@ -47,6 +50,7 @@ def deploy(
             canary=canary,
             jobs=jobs,
         ),
+        confirm=lambda question: app.confirm(question, yes=yes, action="deploy"),
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from shipit.cli.app import Application, global_options, pass_app
+from shipit.cli.app import Application, Effect, effect, global_options, pass_app
 from shipit.concurrency import API_CONCURRENCY
 
 
@@ -25,6 +25,7 @@ def services() -> None:
     """Cloud Run services."""
 
 
+@effect(Effect.REMOTE)
 @services.command()
 @click.argument("names", metavar="[SERVICE]...", nargs=-1)
 @click.option("--image", "images", multiple=True, metavar="SERVICE=REF", help="Image to deploy (by digest).")
@@ -60,6 +61,7 @@ def deploy(
     from shipit.steps import services as services_step
     from shipit.steps.context import RunOptions, StepContext
 
+    app.require_confirmation(yes=yes, dry_run=dry_run, action="deploy to Cloud Run")
     image_pairs = _pairs(images, "--image", "api=us-central1-docker.pkg.dev/p/r/api@sha256:...")
     options = RunOptions(dry_run=dry_run, yes=yes, concurrency=concurrency, images=image_pairs)
     ctx = StepContext(target=app.target, console=app.console, options=options)
