@@ -71,8 +71,8 @@ def bootstrap(app: Application, dry_run: bool, yes: bool) -> None:
     from shipit.adapters.gcp.storage import StateBuckets
     from shipit.infra import bootstrap as steps
 
-    app.require_confirmation(yes=yes, dry_run=dry_run, action="create the state bucket")
     target = app.target
+    app.require_confirmation(yes=yes, dry_run=dry_run, action="create the state bucket")
     buckets = StateBuckets()
     plan = steps.plan(target, buckets)
     _show(app, plan)
@@ -120,6 +120,7 @@ def plan(app: Application, lock_timeout: str | None) -> None:
 @pass_app
 def apply(app: Application, yes: bool, dry_run: bool, lock_timeout: str | None) -> None:
     """Plan, show the plan, then apply exactly that plan; cache the outputs for `shipit deploy`."""
+    app.target  # noqa: B018 - a bad shipit.yaml is reported before a missing confirmation
     app.require_confirmation(yes=yes, dry_run=dry_run, action="change infrastructure")
     runner = _runner(app, lock_timeout)
     result = runner.plan()
@@ -163,8 +164,8 @@ def destroy(app: Application, yes: bool, force: bool, dry_run: bool, lock_timeou
     """Destroy this environment's infrastructure (after showing exactly what goes)."""
     from shipit.errors import Cancelled
 
-    app.require_confirmation(yes=yes, dry_run=dry_run, action="destroy infrastructure")
     target = app.target
+    app.require_confirmation(yes=yes, dry_run=dry_run, action="destroy infrastructure")
     if yes and target.production and not force:
         raise UsageError(
             f"{target.env_name} is a production environment: destroying it needs --yes --force",

@@ -20,8 +20,8 @@ def promote(app: Application, names: tuple[str, ...], dry_run: bool, yes: bool) 
     from shipit.steps import services
     from shipit.steps.context import RunOptions, StepContext
 
-    app.require_confirmation(yes=yes, dry_run=dry_run, action="move traffic")
     ctx = StepContext(target=app.target, console=app.console, options=RunOptions(dry_run=dry_run, yes=yes))
+    app.require_confirmation(yes=yes, dry_run=dry_run, action="move traffic")
     plan = services.plan_promote(ctx, names)
     if not plan.has_changes:
         app.console.info("nothing to promote: every service sends all traffic to its latest revision")

@@ -24,8 +24,8 @@ def push(app: Application, services: tuple[str, ...], dry_run: bool, yes: bool, 
     from shipit.steps import push as step
     from shipit.steps.context import RunOptions, StepContext
 
-    app.require_confirmation(yes=yes, dry_run=dry_run, action="push to the registry")
     ctx = StepContext(target=app.target, console=app.console, options=RunOptions(dry_run=dry_run, jobs=jobs))
+    app.require_confirmation(yes=yes, dry_run=dry_run, action="push to the registry")
     console = app.console
     plan = step.plan(ctx, services)
     for line in plan.render_lines():

@@ -24,7 +24,7 @@ def rollback(app: Application, names: tuple[str, ...], to_revision: str | None, 
     from shipit.steps import services
     from shipit.steps.context import RunOptions, StepContext
 
-    app.require_confirmation(yes=yes, dry_run=dry_run, action="move traffic")
     ctx = StepContext(target=app.target, console=app.console, options=RunOptions(dry_run=dry_run, yes=yes))
+    app.require_confirmation(yes=yes, dry_run=dry_run, action="move traffic")
     plan = services.plan_rollback(ctx, names, to_revision)
     show_and_apply(app, plan, lambda: services.apply_traffic(ctx, plan), dry_run=dry_run, yes=yes)

@@ -55,9 +55,9 @@ def sync(app: Application, dry_run: bool, prune: bool, yes: bool) -> None:
     """Create secrets and add versions so Secret Manager matches the env file. Running it twice adds nothing."""
     from shipit.steps import secrets as step
 
+    ctx = _context(app)
     # Before reading any secret: without a terminal the answer is known now.
     app.require_confirmation(yes=yes, dry_run=dry_run, action="change Secret Manager")
-    ctx = _context(app)
     console = app.console
     plan = step.plan(ctx, prune=prune)
     _show(app, plan)

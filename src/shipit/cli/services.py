@@ -61,7 +61,6 @@ def deploy(
     from shipit.steps import services as services_step
     from shipit.steps.context import RunOptions, StepContext
 
-    app.require_confirmation(yes=yes, dry_run=dry_run, action="deploy to Cloud Run")
     image_pairs = _pairs(images, "--image", "api=us-central1-docker.pkg.dev/p/r/api@sha256:...")
     options = RunOptions(dry_run=dry_run, yes=yes, concurrency=concurrency, images=image_pairs)
     ctx = StepContext(target=app.target, console=app.console, options=options)
@@ -72,5 +71,7 @@ def deploy(
         canary=canary,
         tag=tag,
     )
+    # Bad input first (exit 2 either way, but its message is the useful one), then no remote call without an answer.
+    app.require_confirmation(yes=yes, dry_run=dry_run, action="deploy to Cloud Run")
     plan = services_step.plan(ctx, deploy_options)
     show_and_apply(app, plan, lambda: services_step.apply(ctx, plan), dry_run=dry_run, yes=yes)
