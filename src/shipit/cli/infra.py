@@ -48,9 +48,7 @@ def generate(app: Application, force: bool, dry_run: bool) -> None:
             k: v for k, v in desired.items() if not k.startswith(prefix) or k.startswith(prefix + names[0] + "/")
         }
     plan = plan_files(infra_dir, desired, GenerateOptions(force=force))
-    _show(app, plan)
-    for note in plan.notes:
-        app.console.info(note)
+    _show(app, plan)  # notes included: the diff of each file you edited, once
     if not dry_run:
         apply_files(plan)
     edited = edited_files(plan)
@@ -75,9 +73,7 @@ def bootstrap(app: Application, dry_run: bool, yes: bool) -> None:
     app.require_confirmation(yes=yes, dry_run=dry_run, action="create the state bucket")
     buckets = StateBuckets()
     plan = steps.plan(target, buckets)
-    _show(app, plan)
-    for note in plan.notes:
-        app.console.info(note)
+    _show(app, plan)  # notes included
     if not dry_run and plan.has_changes:
         app.confirm(
             f"Create gs://{target.state_bucket} in {target.project}?", yes=yes, action="create the state bucket"
