@@ -82,12 +82,25 @@ def bootstrap(app: Application, dry_run: bool, yes: bool) -> None:
         app.console.success(f"state bucket gs://{target.state_bucket} is ready")
 
 
-def _runner(app: Application, lock_timeout: str | None = None) -> Any:
+def _terraform(lock_timeout: str | None) -> Any:
     from shipit.adapters.terraform import TerraformOptions
-    from shipit.infra.run import InfraRunner, default_terraform
+    from shipit.infra.run import default_terraform
 
-    options = TerraformOptions(lock_timeout=lock_timeout) if lock_timeout else TerraformOptions()
-    return InfraRunner(app.target, app.console, default_terraform(options))
+    return default_terraform(TerraformOptions(lock_timeout=lock_timeout) if lock_timeout else TerraformOptions())
+
+
+def _runner(app: Application, lock_timeout: str | None = None) -> Any:
+    from shipit.infra.run import InfraRunner
+
+    return InfraRunner(app.target, app.console, _terraform(lock_timeout))
+
+
+def _dry_run_plan(app: Application, lock_timeout: str | None, *, destroy: bool) -> None:
+    """Plan on a private copy of infra/: terraform init and the saved plan write nothing in the project."""
+    from shipit.infra.run import scratch_runner
+
+    with scratch_runner(app.target, app.console, _terraform(lock_timeout)) as scratch:
+        _show(app, scratch.plan(destroy=destroy))
 
 
 _lock_timeout = click.option(
@@ -102,9 +115,7 @@ _lock_timeout = click.option(
 @pass_app
 def plan(app: Application, lock_timeout: str | None) -> None:
     """Show what `terraform apply` would change in this environment."""
-    runner = _runner(app, lock_timeout)
-    result = runner.plan()
-    _show(app, result)
+    _show(app, _runner(app, lock_timeout).plan())
 
 
 @effect(Effect.REMOTE)
@@ -118,11 +129,13 @@ def apply(app: Application, yes: bool, dry_run: bool, lock_timeout: str | None) 
     """Plan, show the plan, then apply exactly that plan; cache the outputs for `shipit deploy`."""
     app.target  # noqa: B018 - a bad shipit.yaml is reported before a missing confirmation
     app.require_confirmation(yes=yes, dry_run=dry_run, action="change infrastructure")
+    if dry_run:
+        _dry_run_plan(app, lock_timeout, destroy=False)
+        app.console.info("dry run: nothing changed")
+        return
     runner = _runner(app, lock_timeout)
     result = runner.plan()
     _show(app, result)
-    if dry_run:
-        return
     if result.has_changes:
         app.confirm(f"Apply these changes to {app.target.env_name}?", yes=yes, action="change infrastructure")
     outputs = runner.apply(result)
@@ -167,13 +180,14 @@ def destroy(app: Application, yes: bool, force: bool, dry_run: bool, lock_timeou
             f"{target.env_name} is a production environment: destroying it needs --yes --force",
             hint="Cloud SQL deletion protection must also be turned off in the environment's main.tf first",
         )
+    if dry_run:
+        _dry_run_plan(app, lock_timeout, destroy=True)
+        app.console.info("dry run: nothing destroyed")
+        return
     runner = _runner(app, lock_timeout)
     result = runner.plan(destroy=True)
     _show(app, result)
     if not result.has_changes:
-        return
-    if dry_run:
-        app.console.info("dry run: nothing destroyed")
         return
     if not yes:
         app.require_confirmation(yes=yes, action="destroy infrastructure")
