@@ -140,3 +140,23 @@ def test_hints_only_name_options_the_command_has() -> None:
 
 def _inside(node: ast.AST, function: ast.AST) -> bool:
     return any(child is node for child in ast.walk(function))
+
+
+def test_readme_lists_exactly_the_commands_that_ask() -> None:
+    readme = (SRC.parents[1] / "README.md").read_text()
+    section = readme.split("## Confirmation", 1)[1].split("\n## ", 1)[0]
+    named = set()
+    for ref in re.findall(r"`([a-z][a-z |-]*)`", section.split("shows its", 1)[0]):
+        head, _, rest = ref.partition(" ")
+        if "|" in rest:
+            named.update(f"{head} {sub}" for sub in rest.split("|"))
+        else:
+            named.add(ref.removesuffix(" --volumes"))
+    assert named == set(MUTATING)
+
+
+def test_readme_command_table_names_every_command() -> None:
+    readme = (SRC.parents[1] / "README.md").read_text()
+    table = readme.split("## What each command does", 1)[1].split("\n### ", 1)[0]
+    missing = [leaf.path[0] for leaf in leaves() if f"`shipit {leaf.path[0]}" not in table]
+    assert missing == []
