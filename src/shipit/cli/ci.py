@@ -50,7 +50,10 @@ def generate(
     render = cloudbuild_yaml if provider == "cloudbuild" else github_workflow_yaml
     text = render(target.config, options)
     if to_stdout:
-        click.echo(text, nl=False)
+        if app.options.json:
+            app.console.emit({"provider": provider, "text": text})
+        else:
+            click.echo(text, nl=False)
         return
     path = output or target.root / _DEFAULT_PATHS[provider]
     if dry_run:

@@ -107,6 +107,7 @@ def down(ctx: click.Context, app: Application, volumes: bool, dry_run: bool, yes
         app.confirm(f"Delete the database volumes of {project}?", yes=yes, action="delete the database volumes")
 
     compose_down(app.target, app.console, volumes=volumes)
+    app.console.emit({"project": project, "volumes": volumes, "dry_run": False})
 
 
 @effect(Effect.READ)

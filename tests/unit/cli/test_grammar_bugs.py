@@ -150,3 +150,30 @@ def test_doctor_names_the_credential_file_that_failed_and_why(tmp_path: Path, mo
         c["name"]: c for c in json.loads(invoke("doctor", "--offline", "--json").stdout.splitlines()[0])["checks"]
     }
     assert checks["credentials"]["detail"] == f"{key} (GOOGLE_APPLICATION_CREDENTIALS): no such file"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("validate",),
+        ("config", "show"),
+        ("schema",),
+        ("local", "export"),
+        ("local", "up", "--dry-run"),
+        ("ci", "generate", "--dry-run"),
+        ("ci", "generate", "--stdout"),
+        ("infra", "generate", "--dry-run"),
+        ("plan", "--offline", "--only", "infra"),
+    ],
+    ids=lambda a: "-".join(a),
+)
+def test_json_output_is_json_on_every_line(project: Path, args: tuple[str, ...]) -> None:
+    result = invoke(*args, "--json")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines
+    if args in (("schema",), ("config", "show")):
+        json.loads(result.stdout)  # one pretty-printed document
+        return
+    for line in lines:  # one document per line (an event stream where documented)
+        json.loads(line)
