@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import click
 
@@ -150,17 +150,31 @@ def _set_option(name: str) -> Any:
     return callback
 
 
-def global_options(func: Any) -> Any:
-    """Global options, accepted before or after the command: `shipit -e prod plan` == `shipit plan -e prod`."""
+@overload
+def global_options(func: F, *, file: bool = True) -> F: ...
+
+
+@overload
+def global_options(func: None = None, *, file: bool = True) -> Callable[[F], F]: ...
+
+
+def global_options(func: Any = None, *, file: bool = True) -> Any:
+    """Global options, accepted before or after the command: `shipit -e prod plan` == `shipit plan -e prod`.
+
+    ``file=False`` for a command whose own -f means something else (`local logs -f` follows).
+    """
+    if func is None:
+        return lambda f: global_options(f, file=file)
+    file_option = click.option(
+        "-f",
+        "--file",
+        metavar="FILE",
+        expose_value=False,
+        callback=_set_option("file"),
+        help="Config file (default: shipit.yaml, searched upward).",
+    )
     decorators = [
-        click.option(
-            "-f",
-            "--file",
-            metavar="FILE",
-            expose_value=False,
-            callback=_set_option("file"),
-            help="Config file (default: shipit.yaml, searched upward).",
-        ),
+        *([file_option] if file else []),
         click.option(
             "-e",
             "--env",

@@ -130,10 +130,11 @@ def ps(ctx: click.Context, app: Application) -> None:
 @click.option("-f", "--follow", is_flag=True, help="Keep streaming new lines.")
 @click.option("--tail", default="all", show_default=True, help="Lines from the end of each log.")
 @click.argument("services", nargs=-1)
+@global_options(file=False)
 @pass_app
 @click.pass_context
 def logs(ctx: click.Context, app: Application, follow: bool, tail: str, services: tuple[str, ...]) -> None:
-    """Show the logs of the stack, or of the named services (global options go before `local`: -f is --follow)."""
+    """Show the logs of the stack, or of the named services (-f is --follow here: -f FILE goes before `local`)."""
     _docker_only(_selected(ctx, None), "logs")
     from shipit.local.compose import logs as compose_logs
 
@@ -144,10 +145,14 @@ def logs(ctx: click.Context, app: Application, follow: bool, tail: str, services
 @local.command(name="exec", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
 @click.argument("service")
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+@global_options
 @pass_app
 @click.pass_context
 def exec_(ctx: click.Context, app: Application, service: str, command: tuple[str, ...]) -> None:
-    """Run COMMAND in SERVICE's running container, e.g. `shipit local exec api alembic upgrade head`."""
+    """Run COMMAND in SERVICE's running container, e.g. `shipit local exec api alembic upgrade head`.
+
+    Global options go before SERVICE: everything after it is the command.
+    """
     _docker_only(_selected(ctx, None), "exec")
     from shipit.local.compose import exec_ as compose_exec
 

@@ -15,21 +15,19 @@ from shipit.cli.app import Effect, effect_of
 
 SRC = Path(__file__).resolve().parents[3] / "src" / "shipit"
 GLOBAL = {"-f", "--file", "-e", "--env", "--json", "-v", "--verbose", "-q", "--quiet", "--no-color"}
-# Commands that cannot take every global option after their name, and why (their help says so).
-GLOBAL_EXCEPTIONS = {
-    "local logs": "-f is --follow there; global options go before `local`",
-    "local exec": "everything after SERVICE is the command to run in the container",
-}
-WITH_GLOBALS = [leaf.name for leaf in leaves() if leaf.name not in GLOBAL_EXCEPTIONS]
+# Global options a command cannot take after its name, and why (its help says so).
+GLOBAL_EXCEPTIONS = {"local logs": {"-f", "--file"}}  # -f is --follow there: -f FILE goes before `local`
+WITH_GLOBALS = [leaf.name for leaf in leaves()]
+WITH_FILE = [leaf.name for leaf in leaves() if leaf.name not in GLOBAL_EXCEPTIONS]
 MUTATING = [leaf.name for leaf in leaves() if effect_of(leaf.command) in (Effect.REMOTE, Effect.DELETES)]
 SERVICES_PLAN = ["plan", "deploy", "services deploy"]  # every command that plans the services step
 # Hints outside a command's own function that name an option bare (not in a `shipit ...` reference):
 # (module, option) -> the commands that can raise them. Each must have the option, so a hint never
 # names an option its command lacks.
 HINT_REACH = {
-    ("cli/app.py", "-f"): WITH_GLOBALS,
+    ("cli/app.py", "-f"): WITH_FILE,
     ("cli/app.py", "--yes"): MUTATING,
-    ("config/yamlmarks.py", "-f"): WITH_GLOBALS,
+    ("config/yamlmarks.py", "-f"): WITH_FILE,
     ("config/target.py", "-e"): WITH_GLOBALS,
     ("config/target.py", "--env"): WITH_GLOBALS,
     ("initwrite.py", "--app"): ["init"],
