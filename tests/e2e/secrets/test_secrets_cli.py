@@ -89,6 +89,9 @@ def test_pull_writes_a_private_file_that_syncs_back_unchanged(cli: Cli) -> None:
     cli.write_env(ENV)
     cli("secrets", "sync", "--yes")
     (cli.root / ".env.staging").unlink()
+    dry = cli("secrets", "pull", "--dry-run")
+    assert "dry run: would write 4 key(s) to .env.staging; nothing written" in dry.stdout + dry.stderr
+    assert not (cli.root / ".env.staging").exists()
     out = cli("secrets", "pull")
     assert "wrote 4 key(s) to .env.staging (mode 0600)" in out.stderr + out.stdout
     path = cli.root / ".env.staging"

@@ -62,6 +62,14 @@ def test_ci_generate_dry_run_writes_nothing(project: Path) -> None:
     assert result.stdout.splitlines()[-1] == "dry run: would write cloudbuild.yaml; nothing written"
 
 
+def test_infra_generate_dry_run_writes_nothing(project: Path) -> None:
+    before = tree(project)
+    result = invoke("infra", "generate", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "infra/network.tf" in result.stdout
+    assert tree(project) == before
+
+
 def test_local_up_dry_run_prints_the_compose_file_and_writes_nothing(project: Path) -> None:
     before = tree(project)
     result = invoke("local", "up", "--dry-run")
