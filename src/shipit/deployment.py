@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from shipit.concurrency import BUILD_JOBS
@@ -23,15 +23,10 @@ class DeployOptions:
     jobs: int = BUILD_JOBS  # parallel image builds and pushes
 
 
-def _confirm(console: Console, target: Target) -> bool:
-    import click
-
-    return click.confirm(
-        f"deploy these changes to {target.env_name} ({target.project})?", default=False, err=console.json_mode
-    )
-
-
-def run_deploy(target: Target, console: Console, options: DeployOptions) -> None:
+def run_deploy(
+    target: Target, console: Console, options: DeployOptions, confirm: Callable[[str], None] | None = None
+) -> None:
+    """``confirm(question)`` returns to go ahead and raises to stop; without it only --yes applies."""
     from shipit.pipeline import apply_all, plan_all, select_steps, show_plans, timing_table
     from shipit.steps.context import RunOptions, StepContext
 
@@ -62,11 +57,9 @@ def run_deploy(target: Target, console: Console, options: DeployOptions) -> None
         console.info("dry run: nothing was changed")
         return
     if not options.yes:
-        if not (sys.stdin.isatty() and console.interactive):
+        if confirm is None:
             raise UsageError("deploy needs confirmation", hint="pass --yes to deploy without a prompt")
-        if not _confirm(console, target):
-            console.info("nothing was changed")
-            return
+        confirm(f"deploy these changes to {target.env_name} ({target.project})?")
     report = apply_all(ctx, steps, planned)
     timing_table(ctx, report)
     changes = sum(len(r.plan.pending) for r in report.steps if r.plan is not None)

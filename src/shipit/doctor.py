@@ -6,6 +6,9 @@ and SHIPIT_BUILDER mean here what they mean to `shipit infra`, `shipit local` an
 
 from __future__ import annotations
 
+import json
+import os
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,15 +132,90 @@ def check_terraform() -> Check:
         return Check("terraform", "fail", exc.message, exc.hint or "install Terraform >= 1.11")
 
 
+CREDENTIAL_TYPES = frozenset(
+    {
+        "service_account",
+        "authorized_user",
+        "external_account",
+        "external_account_authorized_user",
+        "impersonated_service_account",
+        "gdch_service_account",
+    }
+)
+_CREDENTIALS_MAX = 1 << 20  # a credentials file is a few KiB; anything bigger is the wrong file
+_LOGIN = "run `gcloud auth application-default login`, or set GOOGLE_APPLICATION_CREDENTIALS to a key file"
+
+
+def _credential_file_problem(path: Path) -> tuple[str | None, str]:
+    """(what is wrong with a credentials file, or None; its type). Never shows the file's content."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return "no such file", ""
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or type(exc).__name__})", ""
+    if stat.S_ISDIR(info.st_mode):
+        return "a directory, not a file", ""
+    if not stat.S_ISREG(info.st_mode):
+        return "not a regular file", ""
+    if info.st_size > _CREDENTIALS_MAX:
+        return "larger than 1 MiB: not a credentials file", ""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except PermissionError:
+        return "not readable (permission denied)", ""
+    except (OSError, UnicodeDecodeError) as exc:
+        return f"cannot be read ({type(exc).__name__})", ""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return f"not valid JSON (line {exc.lineno})", ""
+    if not isinstance(data, dict):
+        return "not a JSON object", ""
+    kind = data.get("type")
+    if not isinstance(kind, str):
+        return 'no "type" key: not a Google credentials file', ""
+    if kind not in CREDENTIAL_TYPES:
+        return f"unsupported credentials type {kind[:40]!r}", kind
+    needed = {"service_account": ("client_email", "private_key"), "authorized_user": ("client_id", "refresh_token")}
+    missing = [key for key in needed.get(kind, ()) if not data.get(key)]
+    if missing:
+        return f"{kind} file without {', '.join(missing)}", kind
+    return None, kind
+
+
+def check_credentials() -> Check:
+    """Where Google credentials come from, and what is wrong with the file if one is used (no network)."""
+    if os.environ.get("CLOUDSDK_AUTH_ACCESS_TOKEN"):
+        return Check("credentials", "ok", "an access token in CLOUDSDK_AUTH_ACCESS_TOKEN")
+    explicit = os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
+    if explicit:
+        path, source = Path(explicit), "GOOGLE_APPLICATION_CREDENTIALS"
+    else:
+        config = os.environ.get("CLOUDSDK_CONFIG") or str(Path.home() / ".config" / "gcloud")
+        path, source = Path(config) / "application_default_credentials.json", "gcloud application-default login"
+        if not path.exists():
+            return Check(
+                "credentials",
+                "warn",
+                f"no credentials file ({path} does not exist): only a metadata server (Cloud Build, GCE) can give them",
+                _LOGIN + ", or CLOUDSDK_AUTH_ACCESS_TOKEN",
+            )
+    problem, kind = _credential_file_problem(path)
+    if problem:
+        return Check("credentials", "fail", f"{path} ({source}): {problem}", _LOGIN)
+    return Check("credentials", "ok", f"{path} ({source}): {kind}")
+
+
 def check_cloud(target: Target) -> list[Check]:
     from shipit.adapters.gcp import auth, project
 
     checks: list[Check] = []
     try:
         auth.access_token()
-        checks.append(Check("credentials", "ok", "access token obtained"))
+        checks.append(Check("access token", "ok", "obtained"))
     except ShipitError as exc:
-        return [Check("credentials", "fail", exc.message, exc.hint or "")]
+        return [Check("access token", "fail", exc.message, exc.hint or "")]
     try:
         enabled = project.enabled_services(target.project)
     except ShipitError as exc:
@@ -168,11 +246,19 @@ def check_cloud(target: Target) -> list[Check]:
     return checks
 
 
-def run_checks(target: Target, *, offline: bool, extra: Callable[[], list[Check]] | None = None) -> list[Check]:
-    checks = [Check("config", "ok", f"{target.config_file}: environment {target.env_name}")]
+def run_checks(
+    target: Target | None, *, offline: bool, extra: Callable[[], list[Check]] | None = None, where: str = ""
+) -> list[Check]:
+    """Machine checks always; project checks (APIs, permissions) only with a target (a shipit.yaml)."""
+    if target is None:
+        checks = [Check("config", "warn", f"no shipit.yaml in {where or '.'} or above: machine checks only")]
+    else:
+        checks = [Check("config", "ok", f"{target.config_file}: environment {target.env_name}")]
     checks.extend(check_docker())
     checks.append(check_terraform())
-    if not offline:
+    credentials = check_credentials()
+    checks.append(credentials)
+    if not offline and target is not None and credentials.status != "fail":
         checks.extend(check_cloud(target))
     if extra:
         checks.extend(extra())

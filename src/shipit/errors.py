@@ -40,6 +40,13 @@ class UsageError(ShipitError):
     exit_code = EXIT_USAGE
 
 
+class Cancelled(ShipitError):
+    """The user declined a confirmation prompt: nothing was changed."""
+
+    def __init__(self, message: str = "cancelled: nothing was changed") -> None:
+        super().__init__(message)
+
+
 @dataclass(frozen=True)
 class Location:
     file: str

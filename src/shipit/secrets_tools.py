@@ -88,9 +88,9 @@ class PullResult:
     missing: tuple[str, ...]
 
 
-def pull(ctx: StepContext, output: Path, *, force: bool, display: str) -> PullResult:
-    """Write every declared key's latest enabled value to ``output`` (0600). Checks ``output`` first, so a
-    refusal to overwrite costs no remote call."""
+def pull(ctx: StepContext, output: Path, *, force: bool, display: str, dry_run: bool = False) -> PullResult:
+    """Write every declared key's latest enabled value to ``output`` (0600); ``dry_run`` reads, writes nothing.
+    Checks ``output`` first, so a refusal to overwrite costs no remote call."""
     if output.exists() and not force:
         raise UsageError(f"{display} already exists", hint="pass --force to overwrite it, or --output another file")
     if output.is_dir():
@@ -119,5 +119,6 @@ def pull(ctx: StepContext, output: Path, *, force: bool, display: str) -> PullRe
         "holds secret values: keep it private (mode 0600) and never commit it",
     ]
     header.extend(f"{key}: not in Secret Manager yet" for key in missing)
-    write_private(output, render_env(values, header), overwrite=True)
+    if not dry_run:
+        write_private(output, render_env(values, header), overwrite=True)
     return PullResult(output, written, tuple(missing))

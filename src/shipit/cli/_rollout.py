@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import click
-
 from shipit.cli.app import Application
 from shipit.plan import Plan
 
@@ -20,7 +18,6 @@ def show_and_apply(app: Application, plan: Plan, apply: Callable[[], Any], *, dr
         if dry_run and plan.has_changes:
             console.info("dry run: nothing changed")
         return
-    if not yes and console.interactive and not click.confirm("Apply these changes?", default=False):
-        raise click.Abort()
+    app.confirm("Apply these changes?", yes=yes)
     result = apply()
     console.emit({"plan": plan.to_json(), "applied": True, "result": result})

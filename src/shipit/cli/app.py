@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import Enum
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import click
 
@@ -28,10 +30,68 @@ class Options:
     no_color: bool = False
 
 
+class Effect(str, Enum):
+    """What a command may change; every command declares one (a test walks the command tree)."""
+
+    READ = "read"  # writes nothing the user owns
+    WRITES = "writes"  # local files or images: has --dry-run
+    REMOTE = "remote"  # remote state: has --dry-run and -y/--yes, asks on a terminal
+    DELETES = "deletes"  # deletes local state: has --dry-run and -y/--yes, asks on a terminal
+
+
+EFFECT_ATTRIBUTE = "shipit_effect"
+C = TypeVar("C", bound=click.Command)
+
+
+def effect(kind: Effect) -> Callable[[C], C]:
+    """Declare what a command changes: put it above `@click.command()`."""
+
+    def mark(command: C) -> C:
+        setattr(command, EFFECT_ATTRIBUTE, kind)
+        return command
+
+    return mark
+
+
+def effect_of(command: click.Command) -> Effect | None:
+    value = getattr(command, EFFECT_ATTRIBUTE, None)
+    return value if isinstance(value, Effect) else None
+
+
 @dataclass
 class Application:
     options: Options = field(default_factory=Options)
     cwd: Path = field(default_factory=Path.cwd)
+    # None: ask the real terminal (stdin and stderr). Tests set it to drive the prompt through CliRunner.
+    tty: bool | None = None
+
+    @property
+    def can_prompt(self) -> bool:
+        """A question can be asked and answered: a terminal on stdin and stderr, and not --json."""
+        if self.options.json:
+            return False
+        if self.tty is not None:
+            return self.tty
+        return sys.stdin.isatty() and sys.stderr.isatty()
+
+    def require_confirmation(self, *, yes: bool, dry_run: bool = False, action: str = "apply changes") -> None:
+        """Refuse at once (exit 2, before any remote call) when a confirmation will be needed but cannot be asked."""
+        if yes or dry_run or self.can_prompt:
+            return
+        from shipit.errors import UsageError
+
+        why = "--json is on" if self.options.json else "there is no terminal to ask on"
+        raise UsageError(f"refusing to {action} without confirmation: {why}", hint="pass --yes to go ahead")
+
+    def confirm(self, question: str, *, yes: bool, action: str = "apply changes") -> None:
+        """Ask on the terminal (stderr); declining raises Cancelled (exit 1). --yes skips the question."""
+        if yes:
+            return
+        self.require_confirmation(yes=yes, action=action)
+        from shipit.errors import Cancelled
+
+        if not click.confirm(question, default=False, err=True):
+            raise Cancelled()
 
     @cached_property
     def console(self) -> Console:
@@ -90,17 +150,31 @@ def _set_option(name: str) -> Any:
     return callback
 
 
-def global_options(func: Any) -> Any:
-    """Global options, accepted before or after the command: `shipit -e prod plan` == `shipit plan -e prod`."""
+@overload
+def global_options(func: F, *, file: bool = True) -> F: ...
+
+
+@overload
+def global_options(func: None = None, *, file: bool = True) -> Callable[[F], F]: ...
+
+
+def global_options(func: Any = None, *, file: bool = True) -> Any:
+    """Global options, accepted before or after the command: `shipit -e prod plan` == `shipit plan -e prod`.
+
+    ``file=False`` for a command whose own -f means something else (`local logs -f` follows).
+    """
+    if func is None:
+        return lambda f: global_options(f, file=file)
+    file_option = click.option(
+        "-f",
+        "--file",
+        metavar="FILE",
+        expose_value=False,
+        callback=_set_option("file"),
+        help="Config file (default: shipit.yaml, searched upward).",
+    )
     decorators = [
-        click.option(
-            "-f",
-            "--file",
-            metavar="FILE",
-            expose_value=False,
-            callback=_set_option("file"),
-            help="Config file (default: shipit.yaml, searched upward).",
-        ),
+        *([file_option] if file else []),
         click.option(
             "-e",
             "--env",

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import click
 
-from shipit.cli.app import Application, global_options, jobs_option, pass_app
+from shipit.cli.app import Application, Effect, effect, global_options, jobs_option, pass_app
 
 
+@effect(Effect.WRITES)
 @click.command()
 @click.argument("services", nargs=-1, metavar="[SERVICE]...")
 @click.option("--dry-run", is_flag=True, help="Show which images would be built and which are cached; build nothing.")

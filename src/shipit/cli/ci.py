@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from shipit.cli.app import Application, global_options, pass_app
+from shipit.cli.app import Application, Effect, effect, global_options, pass_app
 
 _DEFAULT_PATHS = {"cloudbuild": "cloudbuild.yaml", "github": ".github/workflows/deploy.yml"}
 
@@ -14,6 +14,7 @@ def ci() -> None:
     """CI/CD pipelines that run the same steps as `shipit deploy`."""
 
 
+@effect(Effect.WRITES)
 @ci.command()
 @click.option("--provider", type=click.Choice(["cloudbuild", "github"]), default="cloudbuild", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Default: provider's path.")
@@ -22,6 +23,7 @@ def ci() -> None:
 @click.option("--branch", default="main", show_default=True, help="GitHub: branch that deploys.")
 @click.option("--wif-provider", help="GitHub: Workload Identity Federation provider resource name.")
 @click.option("--deployer", help="GitHub: deployer service account email.")
+@click.option("--dry-run", is_flag=True, help="Print the pipeline and say what would be written; write nothing.")
 @global_options
 @pass_app
 def generate(
@@ -33,10 +35,11 @@ def generate(
     branch: str,
     wif_provider: str | None,
     deployer: str | None,
+    dry_run: bool,
 ) -> None:
     """Write cloudbuild.yaml (or a GitHub Actions workflow) whose steps call shipit."""
     from shipit.render.ci import CiOptions, cloudbuild_yaml, github_workflow_yaml
-    from shipit.writefile import write_generated
+    from shipit.writefile import preview, write_generated
 
     target = app.target
     options = CiOptions(default_env=target.env_name, branch=branch)
@@ -47,9 +50,19 @@ def generate(
     render = cloudbuild_yaml if provider == "cloudbuild" else github_workflow_yaml
     text = render(target.config, options)
     if to_stdout:
-        click.echo(text, nl=False)
+        if app.options.json:
+            app.console.emit({"provider": provider, "text": text})
+        else:
+            click.echo(text, nl=False)
         return
     path = output or target.root / _DEFAULT_PATHS[provider]
+    if dry_run:
+        with preview():
+            result = write_generated(path, text, force=force)
+        app.console.emit({"path": str(path), "result": result, "dry_run": True, "text": text})
+        app.console.print(text.rstrip("\n"))
+        app.console.info(f"dry run: {result} {app.display_path(path)}; nothing written")
+        return
     result = write_generated(path, text, force=force)
-    app.console.emit({"path": str(path), "result": result})
+    app.console.emit({"path": str(path), "result": result, "dry_run": False})
     app.console.success(f"{result} {app.display_path(path)}")

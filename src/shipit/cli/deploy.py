@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import click
 
-from shipit.cli.app import Application, global_options, jobs_option, pass_app
+from shipit.cli.app import Application, Effect, effect, global_options, jobs_option, pass_app
 
 
+@effect(Effect.REMOTE)
 @click.command()
 @click.option("--only", multiple=True, metavar="STEPS", help="Only these steps (comma-separated).")
 @click.option("--skip", multiple=True, metavar="STEPS", help="Skip these steps (comma-separated).")
@@ -34,19 +35,24 @@ def deploy(
     """
     from shipit.deployment import DeployOptions, run_deploy
 
+    options = DeployOptions(
+        only=only,
+        skip=skip,
+        dry_run=dry_run,
+        yes=yes,
+        images=_parse_images(images),
+        staged=staged,
+        canary=canary,
+        jobs=jobs,
+    )
+    target = app.target  # a bad shipit.yaml is reported before a missing confirmation
+    # Before the online plan: without a terminal the answer is known now, not after minutes of API calls.
+    app.require_confirmation(yes=yes, dry_run=dry_run, action="deploy")
     run_deploy(
-        app.target,
+        target,
         app.console,
-        DeployOptions(
-            only=only,
-            skip=skip,
-            dry_run=dry_run,
-            yes=yes,
-            images=_parse_images(images),
-            staged=staged,
-            canary=canary,
-            jobs=jobs,
-        ),
+        options,
+        confirm=lambda question: app.confirm(question, yes=yes, action="deploy"),
     )
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import click
 
-from shipit.cli.app import Application, global_options, pass_app
+from shipit.cli.app import Application, Effect, effect, global_options, pass_app
 
 
+@effect(Effect.WRITES)
 @click.command()
 @click.argument("service")
 @click.option("--kind", type=click.Choice(["python", "node", "static"]), required=True, help="The service's stack.")
@@ -30,7 +31,7 @@ def dockerfile(
     from shipit.errors import UsageError
     from shipit.render.dockerfiles import DockerfileOptions, render
     from shipit.steps.images import display_path, select_services
-    from shipit.writefile import write_generated
+    from shipit.writefile import preview, write_generated
 
     target = app.target
     select_services(target, [service])
@@ -49,16 +50,24 @@ def dockerfile(
     )
     dockerfile_name = config.build.dockerfile or "Dockerfile"
     written: dict[str, str] = {}
+    contents: dict[str, str] = {}
     for generated in files:
         name = dockerfile_name if generated.path == "Dockerfile" else generated.path
         path = context / name
+        shown = display_path(target, path)
         if dry_run:
-            app.console.print(f"# ---- {display_path(target, path)}")
+            with preview():
+                written[shown] = write_generated(path, generated.text, force=force)
+            contents[shown] = generated.text
+            app.console.print(f"# ---- {shown} ({written[shown]})")
             app.console.print(generated.text.rstrip("\n"))
             continue
         status = write_generated(path, generated.text, force=force)
-        written[display_path(target, path)] = status
-        app.console.success(f"{status}: {display_path(target, path)}")
-    app.console.emit({"service": service, "kind": kind, "files": written, "dry_run": dry_run})
+        written[shown] = status
+        app.console.success(f"{status}: {shown}")
+    document: dict[str, object] = {"service": service, "kind": kind, "files": written, "dry_run": dry_run}
+    if dry_run:
+        document["contents"] = contents
+    app.console.emit(document)
     if not dry_run and kind == "python":
         app.console.info("make sure requirements.txt lists gunicorn and uvicorn")

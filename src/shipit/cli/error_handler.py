@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from shipit.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, ConfigError, ShipitError
+from shipit.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, Cancelled, ConfigError, ShipitError
 
 
 def _write(text: str) -> None:
@@ -52,6 +52,11 @@ def error_handler(*, verbose: int = 0, json_mode: bool = False) -> Iterator[None
             _emit_json({"exit_code": exc.exit_code, "issues": [i.render() for i in exc.issues]})
         for issue in exc.issues:
             _write(f"error: {issue.render()}")
+        raise SystemExit(exc.exit_code) from None
+    except Cancelled as exc:
+        if json_mode:
+            _emit_json({"exit_code": exc.exit_code, "message": exc.render()})
+        _write(exc.render())  # an answer, not an error
         raise SystemExit(exc.exit_code) from None
     except ShipitError as exc:
         if json_mode:

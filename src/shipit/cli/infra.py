@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from shipit.cli.app import Application, global_options, pass_app
+from shipit.cli.app import Application, Effect, effect, global_options, pass_app
 from shipit.errors import UsageError
 from shipit.plan import Plan
 
@@ -23,15 +23,7 @@ def _show(app: Application, plan: Plan) -> None:
         app.console.print(line)
 
 
-def _confirm(app: Application, question: str, yes: bool) -> None:
-    if yes:
-        return
-    if not app.console.interactive:
-        raise UsageError("refusing to change infrastructure without confirmation", hint="pass --yes")
-    if not click.confirm(question, default=False, err=app.options.json):
-        raise UsageError("cancelled; nothing was changed")
-
-
+@effect(Effect.WRITES)
 @infra.command()
 @click.option("--force", is_flag=True, help="Also overwrite shipit-generated files that you edited.")
 @click.option("--dry-run", is_flag=True, help="Show what would be written; write nothing.")
@@ -56,9 +48,7 @@ def generate(app: Application, force: bool, dry_run: bool) -> None:
             k: v for k, v in desired.items() if not k.startswith(prefix) or k.startswith(prefix + names[0] + "/")
         }
     plan = plan_files(infra_dir, desired, GenerateOptions(force=force))
-    _show(app, plan)
-    for note in plan.notes:
-        app.console.info(note)
+    _show(app, plan)  # notes included: the diff of each file you edited, once
     if not dry_run:
         apply_files(plan)
     edited = edited_files(plan)
@@ -68,32 +58,48 @@ def generate(app: Application, force: bool, dry_run: bool) -> None:
         app.console.success(f"wrote {len(plan.pending)} file(s) in {app.display_path(infra_dir)}")
 
 
+@effect(Effect.REMOTE)
 @infra.command()
 @click.option("--dry-run", is_flag=True, help="Show what would be created; create nothing.")
+@click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation (required when not on a TTY).")
 @global_options
 @pass_app
-def bootstrap(app: Application, dry_run: bool) -> None:
+def bootstrap(app: Application, dry_run: bool, yes: bool) -> None:
     """Create the environment's Terraform state bucket (versioned, uniform access, not public)."""
     from shipit.infra import bootstrap as steps
     from shipit.remote import Remote
 
     target = app.target
+    app.require_confirmation(yes=yes, dry_run=dry_run, action="create the state bucket")
     buckets = Remote(target).storage
     plan = steps.plan(target, buckets)
-    _show(app, plan)
-    for note in plan.notes:
-        app.console.info(note)
+    _show(app, plan)  # notes included
     if not dry_run and plan.has_changes:
+        app.confirm(
+            f"Create gs://{target.state_bucket} in {target.project}?", yes=yes, action="create the state bucket"
+        )
         steps.apply(target, buckets, plan)
         app.console.success(f"state bucket gs://{target.state_bucket} is ready")
 
 
-def _runner(app: Application, lock_timeout: str | None = None) -> Any:
+def _terraform(lock_timeout: str | None) -> Any:
     from shipit.adapters.terraform import TerraformOptions, default_terraform
+
+    return default_terraform(TerraformOptions(lock_timeout=lock_timeout) if lock_timeout else TerraformOptions())
+
+
+def _runner(app: Application, lock_timeout: str | None = None) -> Any:
     from shipit.infra.run import InfraRunner
 
-    options = TerraformOptions(lock_timeout=lock_timeout) if lock_timeout else TerraformOptions()
-    return InfraRunner(app.target, app.console, default_terraform(options))
+    return InfraRunner(app.target, app.console, _terraform(lock_timeout))
+
+
+def _dry_run_plan(app: Application, lock_timeout: str | None, *, destroy: bool) -> None:
+    """Plan on a private copy of infra/: terraform init and the saved plan write nothing in the project."""
+    from shipit.infra.run import scratch_runner
+
+    with scratch_runner(app.target, app.console, _terraform(lock_timeout)) as scratch:
+        _show(app, scratch.plan(destroy=destroy))
 
 
 _lock_timeout = click.option(
@@ -101,37 +107,42 @@ _lock_timeout = click.option(
 )
 
 
+@effect(Effect.READ)
 @infra.command()
 @_lock_timeout
 @global_options
 @pass_app
 def plan(app: Application, lock_timeout: str | None) -> None:
     """Show what `terraform apply` would change in this environment."""
-    runner = _runner(app, lock_timeout)
-    result = runner.plan()
-    _show(app, result)
+    _show(app, _runner(app, lock_timeout).plan())
 
 
+@effect(Effect.REMOTE)
 @infra.command()
-@click.option("-y", "--yes", is_flag=True, help="Apply without asking.")
+@click.option("-y", "--yes", is_flag=True, help="Apply without asking (required when not on a TTY).")
 @click.option("--dry-run", is_flag=True, help="Plan only.")
 @_lock_timeout
 @global_options
 @pass_app
 def apply(app: Application, yes: bool, dry_run: bool, lock_timeout: str | None) -> None:
     """Plan, show the plan, then apply exactly that plan; cache the outputs for `shipit deploy`."""
+    app.target  # noqa: B018 - a bad shipit.yaml is reported before a missing confirmation
+    app.require_confirmation(yes=yes, dry_run=dry_run, action="change infrastructure")
+    if dry_run:
+        _dry_run_plan(app, lock_timeout, destroy=False)
+        app.console.info("dry run: nothing changed")
+        return
     runner = _runner(app, lock_timeout)
     result = runner.plan()
     _show(app, result)
-    if dry_run:
-        return
     if result.has_changes:
-        _confirm(app, f"Apply these changes to {app.target.env_name}?", yes)
+        app.confirm(f"Apply these changes to {app.target.env_name}?", yes=yes, action="change infrastructure")
     outputs = runner.apply(result)
     app.console.emit({"outputs": outputs})
     app.console.success(f"infra of {app.target.env_name} is up to date; outputs cached in {runner.paths.outputs_file}")
 
 
+@effect(Effect.READ)
 @infra.command()
 @click.argument("name", required=False)
 @global_options
@@ -149,30 +160,38 @@ def output(app: Application, name: str | None) -> None:
         app.console.print(f"{key} = {text}")
 
 
+@effect(Effect.REMOTE)
 @infra.command()
-@click.option("-y", "--yes", is_flag=True, help="Do not ask for the environment name.")
+@click.option("-y", "--yes", is_flag=True, help="Do not ask for the environment name (required when not on a TTY).")
 @click.option("--force", is_flag=True, help="Required with --yes for a production environment.")
+@click.option("--dry-run", is_flag=True, help="Show what would be destroyed; destroy nothing.")
 @_lock_timeout
 @global_options
 @pass_app
-def destroy(app: Application, yes: bool, force: bool, lock_timeout: str | None) -> None:
+def destroy(app: Application, yes: bool, force: bool, dry_run: bool, lock_timeout: str | None) -> None:
     """Destroy this environment's infrastructure (after showing exactly what goes)."""
+    from shipit.errors import Cancelled
+
     target = app.target
+    app.require_confirmation(yes=yes, dry_run=dry_run, action="destroy infrastructure")
     if yes and target.production and not force:
         raise UsageError(
             f"{target.env_name} is a production environment: destroying it needs --yes --force",
             hint="Cloud SQL deletion protection must also be turned off in the environment's main.tf first",
         )
+    if dry_run:
+        _dry_run_plan(app, lock_timeout, destroy=True)
+        app.console.info("dry run: nothing destroyed")
+        return
     runner = _runner(app, lock_timeout)
     result = runner.plan(destroy=True)
     _show(app, result)
     if not result.has_changes:
         return
     if not yes:
-        if not app.console.interactive:
-            raise UsageError("refusing to destroy without confirmation", hint="pass --yes (and --force for production)")
-        typed = click.prompt(f"Type the environment name ({target.env_name}) to destroy it", err=app.options.json)
+        app.require_confirmation(yes=yes, action="destroy infrastructure")
+        typed = click.prompt(f"Type the environment name ({target.env_name}) to destroy it", err=True)
         if typed.strip() != target.env_name:
-            raise UsageError("the name did not match; nothing was destroyed")
+            raise Cancelled("cancelled: the name did not match; nothing was destroyed")
     runner.apply(result)
     app.console.success(f"destroyed the infrastructure of {target.env_name}")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import click
 
-from shipit.cli.app import Application, global_options, pass_app
+from shipit.cli.app import Application, Effect, effect, global_options, pass_app
 
 _SEVERITY = click.Choice(
     ("DEFAULT", "DEBUG", "INFO", "NOTICE", "WARNING", "ERROR", "CRITICAL", "ALERT", "EMERGENCY"), case_sensitive=False
 )
 
 
+@effect(Effect.READ)
 @click.command()
 @click.argument("names", metavar="[SERVICE]...", nargs=-1)
 @click.option("--since", default="1h", show_default=True, help="How far back: 10m, 2h, 1d, or an RFC 3339 time.")

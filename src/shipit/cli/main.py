@@ -69,10 +69,10 @@ def cli(ctx: click.Context) -> None:
     ctx.ensure_object(Application)
 
 
-def main(argv: list[str] | None = None) -> Any:
+def main(argv: list[str] | None = None, app: Application | None = None) -> Any:
     from shipit.cli.error_handler import error_handler
 
-    app = Application()
+    app = app or Application()
     args = sys.argv[1:] if argv is None else argv
     # The handler needs -v/--json before click has parsed them, to format early failures.
     verbose = sum(a in ("-v", "--verbose") or (a.startswith("-v") and set(a[1:]) == {"v"}) for a in args)

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import click
 
-from shipit.cli.app import Application, global_options, pass_app
+from shipit.cli.app import Application, Effect, effect, global_options, pass_app
 
 
+@effect(Effect.READ)
 @click.command()
 @click.option("--offline", is_flag=True, help="Plan as if nothing existed in the cloud yet; no remote calls.")
 @click.option("--only", multiple=True, metavar="STEPS", help="Only these steps (comma-separated).")

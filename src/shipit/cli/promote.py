@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import click
 
-from shipit.cli.app import Application, global_options, pass_app
+from shipit.cli.app import Application, Effect, effect, global_options, pass_app
 
 
+@effect(Effect.REMOTE)
 @click.command()
 @click.argument("names", metavar="[SERVICE]...", nargs=-1)
 @click.option("--dry-run", is_flag=True, help="Show the plan only.")
@@ -20,6 +21,7 @@ def promote(app: Application, names: tuple[str, ...], dry_run: bool, yes: bool) 
     from shipit.steps.context import RunOptions, StepContext
 
     ctx = StepContext(target=app.target, console=app.console, options=RunOptions(dry_run=dry_run, yes=yes))
+    app.require_confirmation(yes=yes, dry_run=dry_run, action="move traffic")
     plan = services.plan_promote(ctx, names)
     if not plan.has_changes:
         app.console.info("nothing to promote: every service sends all traffic to its latest revision")

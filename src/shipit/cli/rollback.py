@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import click
 
-from shipit.cli.app import Application, global_options, pass_app
+from shipit.cli.app import Application, Effect, effect, global_options, pass_app
 
 
+@effect(Effect.REMOTE)
 @click.command()
 @click.argument("names", metavar="[SERVICE]...", nargs=-1)
 @click.option("--to", "to_revision", metavar="REVISION", help="Roll back to this revision of one service.")
@@ -24,5 +25,6 @@ def rollback(app: Application, names: tuple[str, ...], to_revision: str | None, 
     from shipit.steps.context import RunOptions, StepContext
 
     ctx = StepContext(target=app.target, console=app.console, options=RunOptions(dry_run=dry_run, yes=yes))
+    app.require_confirmation(yes=yes, dry_run=dry_run, action="move traffic")
     plan = services.plan_rollback(ctx, names, to_revision)
     show_and_apply(app, plan, lambda: services.apply_traffic(ctx, plan), dry_run=dry_run, yes=yes)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from shipit.cli.app import Application, global_options, pass_app
+from shipit.cli.app import Application, Effect, effect, global_options, pass_app
 from shipit.concurrency import API_CONCURRENCY
 
 
@@ -25,6 +25,7 @@ def services() -> None:
     """Cloud Run services."""
 
 
+@effect(Effect.REMOTE)
 @services.command()
 @click.argument("names", metavar="[SERVICE]...", nargs=-1)
 @click.option("--image", "images", multiple=True, metavar="SERVICE=REF", help="Image to deploy (by digest).")
@@ -70,5 +71,7 @@ def deploy(
         canary=canary,
         tag=tag,
     )
+    # Bad input first (exit 2 either way, but its message is the useful one), then no remote call without an answer.
+    app.require_confirmation(yes=yes, dry_run=dry_run, action="deploy to Cloud Run")
     plan = services_step.plan(ctx, deploy_options)
     show_and_apply(app, plan, lambda: services_step.apply(ctx, plan), dry_run=dry_run, yes=yes)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from shipit.cli.app import Application, global_options, pass_app
+from shipit.cli.app import Application, Effect, effect, global_options, pass_app
 
 
 def _traffic(entries: tuple[dict[str, object], ...]) -> str:
@@ -17,6 +17,7 @@ def _traffic(entries: tuple[dict[str, object], ...]) -> str:
     return ", ".join(parts) or "-"
 
 
+@effect(Effect.READ)
 @click.command()
 @click.argument("names", metavar="[SERVICE]...", nargs=-1)
 @global_options

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import click
 
-from shipit.cli.app import Application, global_options, pass_app
+from shipit.cli.app import Application, Effect, effect, global_options, pass_app
 
 
+@effect(Effect.READ)
 @click.command()
 @global_options
 @pass_app

@@ -7,8 +7,12 @@ after it has been applied.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -92,10 +96,17 @@ def to_plan(summary: PlanSummary) -> Plan:
 class InfraRunner:
     """Terraform for one environment, printing its output live to the console."""
 
-    def __init__(self, target: Target, console: Console, terraform: TerraformFactory | None = None) -> None:
+    def __init__(
+        self,
+        target: Target,
+        console: Console,
+        terraform: TerraformFactory | None = None,
+        *,
+        paths: InfraPaths | None = None,
+    ) -> None:
         self.target = target
         self.console = console
-        self.paths = infra_paths(target)
+        self.paths = paths or infra_paths(target)
         self._factory = terraform or default_terraform()
         self._tf: Terraform | None = None
 
@@ -158,6 +169,21 @@ class InfraRunner:
         if with_sensitive_names:
             return {**public, **{name: None for name, out in values.items() if out.sensitive}}
         return public
+
+
+@contextlib.contextmanager
+def scratch_runner(
+    target: Target, console: Console, terraform: TerraformFactory | None = None
+) -> Iterator[InfraRunner]:
+    """A runner on a private copy of infra/ (local state included), for dry runs: `terraform init` writes
+    .terraform/ and a lock file, and a plan is saved to a file, none of which may touch the project."""
+    real = infra_paths(target)
+    with tempfile.TemporaryDirectory(prefix="shipit-dry-run-") as tmp:
+        copy = Path(tmp) / "infra"
+        if target.infra_dir.is_dir():
+            shutil.copytree(target.infra_dir, copy, symlinks=True)
+        root = copy / real.root.relative_to(target.infra_dir)
+        yield InfraRunner(target, console, terraform, paths=InfraPaths(root=root, work=Path(tmp) / "work"))
 
 
 def save_outputs(target: Target, outputs: dict[str, Any]) -> Path:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from shipit.errors import UsageError
-from shipit.infra.run import InfraRunner, infra_paths, load_outputs
+from shipit.infra.run import InfraRunner, infra_paths, load_outputs, scratch_runner
 from shipit.plan import Action, Change, Plan
 from shipit.steps.context import StepContext
 from shipit.steps.infra_outputs import PENDING
@@ -55,6 +55,9 @@ def plan(ctx: StepContext) -> Plan:
             (),
             [f"no Terraform in {root} (run `shipit infra generate`); deploying without infrastructure outputs"],
         )
+    if ctx.options.dry_run:  # `plan`, `deploy --dry-run`: nothing written into the project
+        with scratch_runner(ctx.target, ctx.console, ctx.remote.terraform) as runner:
+            return runner.plan()
     return InfraRunner(ctx.target, ctx.console, ctx.remote.terraform).plan()
 
 

@@ -45,12 +45,12 @@ def test_no_secret_value_leaks_from_any_secrets_command(cli: Cli, tmp_path: Path
     for flags in ((), ("--json",), ("-v",)):
         cli("secrets", "diff", *flags)
         cli("secrets", "sync", "--dry-run", *flags)
-    cli("secrets", "sync", "-v")
-    cli("secrets", "sync", "--json")  # no-op path
+    cli("secrets", "sync", "--yes", "-v")
+    cli("secrets", "sync", "--yes", "--json")  # no-op path
     rotated = {**CANARIES, "STRIPE_KEY": "CANARY-stripe-7f3a9b1c-rotated"}
     cli.write_env(env_text(rotated))
     cli("secrets", "diff", "-v")
-    cli("secrets", "sync", "--json", "-v")
+    cli("secrets", "sync", "--yes", "--json", "-v")
     for flags in ((), ("--json",), ("-v",)):
         cli("secrets", "list", *flags)
     pulled = [cli.root / "pulled.env", cli.root / "pulled-json.env"]
@@ -60,16 +60,16 @@ def test_no_secret_value_leaks_from_any_secrets_command(cli: Cli, tmp_path: Path
 
     # Failure paths: a broken .env line, a value over 64 KiB, a server that keeps refusing writes.
     cli.write_env(env_text(rotated) + "CANARY-npm-2b6d4e8a is not a valid line\n")
-    cli("secrets", "sync", expect=2)
-    cli("secrets", "sync", "--json", expect=2)
+    cli("secrets", "sync", "--yes", expect=2)
+    cli("secrets", "sync", "--yes", "--json", expect=2)
     cli.write_env(env_text({**rotated, "SA_JSON": "CANARY-pem-line-one-0c4d" * 3000}))
-    cli("secrets", "sync", "-v", expect=2)
+    cli("secrets", "sync", "--yes", "-v", expect=2)
     cli.write_env(env_text({**CANARIES, "NPM_TOKEN": "CANARY-npm-2b6d4e8a-again"}))
     cli.fake.faults.fail("secretmanager.projects.secrets.addVersion", status=500, times=None)
-    cli("secrets", "sync", "-v", expect=1)  # retried, then fails
+    cli("secrets", "sync", "--yes", "-v", expect=1)  # retried, then fails
     cli.fake.faults.clear()
     cli.fake.faults.fail("secretmanager.projects.secrets.addVersion", status=403, times=None)
-    cli("secrets", "sync", "--json", expect=1)
+    cli("secrets", "sync", "--yes", "--json", expect=1)
     cli.fake.faults.clear()
 
     # 1. Nothing any command printed.

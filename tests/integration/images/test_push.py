@@ -97,11 +97,11 @@ def test_cli_build_and_push(project: Project, registry: RegistryServer) -> None:
     built = shipit("build", "web")
     assert built.returncode == 0, built.stderr
     assert "web | Step 1/" in built.stdout
-    pushed = shipit("push", "web")
+    pushed = shipit("push", "web", "--yes")
     assert pushed.returncode == 0, pushed.stderr
     assert f"web: {project.repo('web')}@sha256:" in pushed.stdout
     env["CLOUDSDK_AUTH_ACCESS_TOKEN"] = "ya29.wrong"
-    failed = shipit("push", "web")
+    failed = shipit("push", "web", "--yes")
     assert failed.returncode == 1
     assert "error: the registry" in failed.stderr and "rejected the credentials" in failed.stderr
     assert "Traceback" not in failed.stderr and "ya29.wrong" not in failed.stderr + failed.stdout

@@ -168,7 +168,9 @@ class Resolver:
         if image is None:
             raise UsageError(
                 f"no image for service {name}, which is not deployed yet",
-                hint=f"pass --image {name}=REGION-docker.pkg.dev/PROJECT/REPO/{name}@sha256:...",
+                # Named as whole commands: `plan` reaches this too, and has no --image.
+                hint=f"`shipit deploy` builds and pushes it, or give one: "
+                f"`shipit services deploy --image {name}=REGION-docker.pkg.dev/PROJECT/REPO/{name}@sha256:...`",
             )
         if "@sha256:" not in image:
             self.notes.add(f"{name}: image {image} is not pinned by digest")

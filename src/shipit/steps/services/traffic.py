@@ -80,7 +80,7 @@ def plan_rollback(ctx: StepContext, services: Iterable[str] = (), to_revision: s
     if to_revision and len(asked) != 1:
         owner = [n for n in target.config.services if to_revision.startswith(n + "-")]
         if len(owner) != 1 or (asked and asked != owner):
-            raise UsageError(f"--to {to_revision}: name exactly one service", hint="shipit rollback SERVICE --to REV")
+            raise UsageError(f"--to {to_revision}: name exactly one service", hint="`shipit rollback SERVICE --to REV`")
         asked = owner
     names = selected_services(target, asked)
     state = _read(ctx, run_api, names, revisions=True)
