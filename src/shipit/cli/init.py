@@ -2,10 +2,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from shipit.cli.app import Application, pass_app
+
+if TYPE_CHECKING:
+    from shipit.init import Detection, Finding
 
 
 @click.command()
@@ -28,7 +32,7 @@ def init(
     force: bool,
 ) -> None:
     """Detect the stack in DIRECTORY and write shipit.yaml, production Dockerfiles, .dockerignore, .env.example."""
-    from shipit.init import InitAnswers, detect, service_name
+    from shipit.init import InitAnswers, answer_findings, detect, service_name
     from shipit.initwrite import write_project
 
     root = directory.resolve()
@@ -44,15 +48,33 @@ def init(
     ask = not yes and sys.stdin.isatty()
     for svc in detection.services:
         app.console.info(f"found service {svc.name} ({svc.kind}) in {svc.context} via {detection.source}")
+    given = {name for name, value in (("app", app_name), ("project", project)) if value}
+    region_source = click.get_current_context().get_parameter_source("region")
+    given |= {"region"} if region_source is not None and region_source.name != "DEFAULT" else set()
     app_name = app_name or (click.prompt("app name", default=default_app) if ask else default_app)
     default_project = f"{app_name}-{env_name}"[:30].rstrip("-")
     project = project or (click.prompt("Google Cloud project id", default=default_project) if ask else default_project)
     if ask:
         region = click.prompt("region", default=region)
+        given |= {"app", "project", "region"}
     answers = InitAnswers(app=app_name, project=project, region=region, environment=env_name)
     for path, result in write_project(root, detection, answers, force=force):
         if result == "kept":
             app.console.warn(f"kept existing {app.display_path(path)} (pass --force to replace it)")
         else:
             app.console.success(f"{result} {app.display_path(path)}")
+    _report(app, detection, answer_findings(answers, given=given))
     app.console.info("next: `shipit validate`, then `shipit local up` or `shipit plan`")
+
+
+def _report(app: Application, detection: Detection, answers: list[Finding]) -> None:
+    from shipit.init import report_rows
+
+    findings = [*detection.findings, *answers]
+    app.console.table(("", "what", "how"), report_rows(findings), title=f"shipit init: what {detection.source} became")
+    decisions = [f for f in findings if f.status == "decide"]
+    if decisions:
+        app.console.warn(f"decide ({len(decisions)}): shipit could not tell these from the compose project")
+        for finding in decisions:
+            app.console.info(f"  decide: {finding.subject}: {finding.detail}")
+    app.console.emit({"findings": [vars(f) for f in findings]})

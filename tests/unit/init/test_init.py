@@ -45,7 +45,7 @@ def compose_repo(tmp_path: Path) -> Path:
 def test_detects_compose_services_ports_env_secrets_and_postgres(compose_repo: Path) -> None:
     detection = detect(compose_repo)
     assert detection.source == "docker-compose.yml"
-    assert detection.postgres_version == "15"
+    assert {k: d.version for k, d in detection.databases.items()} == {"db": "15"}
     by_name = {s.name: s for s in detection.services}
     assert set(by_name) == {"frontend", "backend"}
     assert by_name["frontend"].kind == "static" and by_name["frontend"].public
@@ -53,7 +53,7 @@ def test_detects_compose_services_ports_env_secrets_and_postgres(compose_repo: P
     assert (backend.kind, backend.port, backend.target) == ("python", 8000, "prod")
     assert backend.env == {"LOG_LEVEL": "debug"}
     assert backend.secrets == ["STRIPE_API_KEY"]
-    assert backend.databases == ["main"]
+    assert backend.databases == ["db"]
 
 
 def test_detects_from_manifests_without_compose(tmp_path: Path) -> None:
@@ -72,8 +72,8 @@ def test_init_writes_a_valid_config_and_production_files(compose_repo: Path) -> 
     config = loaded.base
     assert config.app == "acme-shop"
     assert config.environments["staging"].project == "acme-shop-staging"
-    assert config.services["backend"].databases == ("main",)
-    assert config.databases["main"].version == "15"
+    assert config.services["backend"].databases == ("db",)
+    assert config.databases["db"].version == "15"
     assert config.services["frontend"].cloud_run.allow_unauthenticated
     backend_dockerfile = (compose_repo / "backend/Dockerfile").read_text()
     assert "app.main:app" in backend_dockerfile and "USER" in backend_dockerfile

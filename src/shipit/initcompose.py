@@ -1,0 +1,186 @@
+"""Read a compose project as `docker compose` would see it, for `shipit init`: the file, its override file,
+`include:`d files (their relative paths rebased onto the project root) and `${VAR}` interpolation from the
+project's .env (everywhere except `environment:`, whose values shipit classifies itself, never copies blindly).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from shipit.errors import UsageError
+
+COMPOSE_FILES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
+_VAR = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+@dataclass
+class ComposeProject:
+    files: list[str]
+    services: dict[str, dict[str, Any]]
+    secrets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    dotenv: dict[str, str] = field(default_factory=dict, repr=False)  # the project's .env (interpolation)
+    notes: list[str] = field(default_factory=list)
+
+
+def interpolate(value: str, variables: dict[str, str]) -> str:
+    """Compose's `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:?error}`, `$VAR` and `$$`."""
+
+    def replace(match: re.Match[str]) -> str:
+        if match.group(0) == "$$":
+            return "$"
+        name = match.group(1) or match.group(4)
+        op, arg = match.group(2), match.group(3) or ""
+        current = variables.get(name)
+        if op in (":-", ":?") and not current:
+            return arg if op == ":-" else ""
+        if op in ("-", "?") and current is None:
+            return arg if op == "-" else ""
+        if op in (":+", "+"):
+            return arg if (current if op == ":+" else current is not None) else ""
+        return current or ""
+
+    return _VAR.sub(replace, value)
+
+
+def _interpolate_tree(node: Any, variables: dict[str, str]) -> Any:
+    if isinstance(node, str):
+        return interpolate(node, variables)
+    if isinstance(node, list):
+        return [_interpolate_tree(item, variables) for item in node]
+    if isinstance(node, dict):
+        return {key: _interpolate_tree(value, variables) for key, value in node.items()}
+    return node
+
+
+def _merge(base: Any, override: Any) -> Any:
+    """Compose's override rules, simplified: mappings merge, port-like lists add up, scalars replace."""
+    if isinstance(base, dict) and isinstance(override, dict):
+        merged = dict(base)
+        for key, value in override.items():
+            merged[key] = _merge(base[key], value) if key in base else value
+        return merged
+    if isinstance(base, list) and isinstance(override, list):
+        return base + [item for item in override if item not in base]
+    return override
+
+
+def _load_yaml(path: Path, root: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{os.path.relpath(path, root)}:{mark.line + 1}" if mark else os.path.relpath(path, root)
+        raise UsageError(
+            f"{where}: not valid YAML", hint="fix the compose file; `docker compose config` checks it"
+        ) from None
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+    if not isinstance(data, dict):
+        raise UsageError(f"{os.path.relpath(path, root)}: a compose file is a mapping with services:")
+    return data
+
+
+def _rebase(path: str, offset: str) -> str:
+    if offset in ("", ".") or os.path.isabs(path) or "://" in path:
+        return path
+    joined = os.path.normpath(os.path.join(offset, path))
+    return joined if joined.startswith("..") or joined == "." else f"./{joined}"
+
+
+def _rebase_service(svc: dict[str, Any], offset: str) -> dict[str, Any]:
+    svc = dict(svc)
+    build = svc.get("build")
+    if isinstance(build, str):
+        svc["build"] = _rebase(build, offset)
+    elif isinstance(build, dict):
+        svc["build"] = {**build, "context": _rebase(str(build.get("context", ".")), offset)}
+    env_file = svc.get("env_file")
+    if env_file is not None:
+        items = env_file if isinstance(env_file, list) else [env_file]
+        svc["env_file"] = [
+            {**item, "path": _rebase(str(item.get("path", "")), offset)}
+            if isinstance(item, dict)
+            else _rebase(item, offset)
+            for item in items
+        ]
+    return svc
+
+
+def _read_dotenv(path: Path) -> dict[str, str]:
+    if not path.is_file():
+        return {}
+    from shipit.envfile import read_env_file
+
+    return dict(read_env_file(path, path.name).values)
+
+
+def _files(root: Path, path: Path) -> list[Path]:
+    stem, suffix = path.stem, path.suffix
+    override = root / f"{stem}.override{suffix}"
+    return [path, override] if override.is_file() else [path]
+
+
+def load_compose(root: Path, path: Path) -> ComposeProject:
+    dotenv = _read_dotenv(root / ".env")
+    variables = {**dotenv, **{k: v for k, v in os.environ.items() if k in dotenv}}
+    project = ComposeProject(files=[], services={}, dotenv=dotenv)
+    _load_into(project, root, path, ".", variables, depth=0)
+    for extra in _files(root, path)[1:]:
+        project.files.append(extra.name)
+        data = _interpolate_tree(_load_yaml(extra, root), variables)
+        for name, svc in (data.get("services") or {}).items():
+            project.services[name] = _merge(project.services.get(name, {}), svc or {})
+        project.secrets.update(data.get("secrets") or {})
+    return project
+
+
+def _load_into(
+    project: ComposeProject, root: Path, path: Path, offset: str, variables: dict[str, str], depth: int
+) -> None:
+    if depth > 5:
+        raise UsageError(f"{path}: compose include: nests more than 5 levels")
+    project.files.append(os.path.relpath(path, root))
+    data = _interpolate_tree(_load_yaml(path, root), variables)
+    for entry in data.get("include") or []:
+        paths = entry.get("path") if isinstance(entry, dict) else entry
+        for included in paths if isinstance(paths, list) else [paths]:
+            target = (path.parent / str(included)).resolve()
+            if not target.is_file():
+                project.notes.append(f"include: {included} does not exist; its services are not mapped")
+                continue
+            sub_offset = os.path.relpath(target.parent, root)
+            _load_into(project, root, target, sub_offset, variables, depth + 1)
+    for name, svc in (data.get("services") or {}).items():
+        project.services[name] = _rebase_service(svc or {}, offset)
+    for name, secret in (data.get("secrets") or {}).items():
+        secret = dict(secret or {})
+        if "file" in secret:
+            secret["file"] = _rebase(str(secret["file"]), offset)
+        project.secrets[name] = secret
+
+
+def find_compose(root: Path) -> Path | None:
+    for name in COMPOSE_FILES:
+        if (root / name).is_file():
+            return root / name
+    return None
+
+
+def dockerfile_stages(path: Path) -> list[str | None] | None:
+    """The stages of a Dockerfile in order (their `AS name`, or None), or None if it cannot be read."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    stages: list[str | None] = []
+    for line in text.splitlines():
+        match = re.match(r"\s*FROM\s+(?:--\S+\s+)*\S+(?:\s+AS\s+(\S+))?\s*$", line, re.I)
+        if match:
+            stages.append(match.group(1).lower() if match.group(1) else None)
+    return stages
