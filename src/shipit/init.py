@@ -63,6 +63,7 @@ class DetectedService:
     local_command: list[str] | None = None
     local_env: dict[str, str] = field(default_factory=dict)
     local_volumes: list[str] = field(default_factory=list)
+    local_ports: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -133,7 +134,9 @@ def detect(root: Path) -> Detection:
 
 def deploy_port(svc: DetectedService) -> int:
     """Generated images listen on PORT (8080 on Cloud Run); dev-server ports like 3000 or 80 don't carry over."""
-    return 8080 if svc.kind in ("python", "node", "static") and svc.port in (80, 3000) else svc.port
+    if svc.kind == "static":
+        return 8080
+    return 8080 if svc.kind in ("python", "node") and svc.port in (80, 3000, 4173, 5173) else svc.port
 
 
 @dataclass(frozen=True)
@@ -192,6 +195,8 @@ def _service_entry(svc: DetectedService) -> dict[str, Any]:
         local["command"] = svc.local_command
     if svc.local_env:
         local["env"] = svc.local_env
+    if svc.local_ports and deploy_port(svc) == svc.port:
+        local["ports"] = svc.local_ports
     if svc.local_volumes:
         local["volumes"] = svc.local_volumes
     if local:

@@ -81,7 +81,9 @@ _LOCAL_HOSTS = re.compile(
     re.I,
 )
 _URL = re.compile(r"^(?P<scheme>https?|wss?)://(?P<host>[A-Za-z0-9_.-]+)(?::(?P<port>\d+))?(?P<rest>/.*)?$")
-_ANY_URL = re.compile(r"^[a-z][a-z0-9+.-]*://(?:(?P<cred>[^@/]*)@)?(?P<host>[A-Za-z0-9_.-]+)(?::\d+)?", re.I)
+_ANY_URL = re.compile(
+    r"^(?P<jdbc>jdbc:)?[a-z][a-z0-9+.-]*://(?:(?P<cred>[^@/]*)@)?(?P<host>[A-Za-z0-9_.-]+)(?::\d+)?", re.I
+)
 _PROJECT_VARS = {
     "GOOGLE_CLOUD_PROJECT",
     "GCLOUD_PROJECT",
@@ -462,13 +464,13 @@ class _Mapper:
         self._ports_and_kind(name, svc, out, referenced)
         self._commands(svc, out)
         self._volumes(name, svc, out)
+        self._secret_files(svc, out)
         self._environment(name, svc, out)
         self._env_files(svc, out)
         if out.name in self.plain:
             self.note(
                 "mapped", f"services.{out.name}.env", f"{', '.join(self.plain[out.name])}: plain values, as in compose"
             )
-        self._secret_files(svc, out)
         ignored = sorted(
             k
             for k in svc
@@ -528,6 +530,10 @@ class _Mapper:
             return
         out.port = port
         self.note("mapped", f"{subject}.port", f"{port} ({why})")
+        if any(host is not None and host != container for host, container in published):
+            # Keep the laptop's URLs (other services' localhost:HOST values) as they were.
+            out.local_ports = [f"{host}:{container}" for host, container in published if host is not None]
+            self.note("mapped", f"{subject}.local.ports", ", ".join(out.local_ports))
         if len({p for _, p in published}) > 1:
             others = sorted({p for _, p in published} - {port})
             self.note("dropped", f"{subject}.ports", f"{', '.join(map(str, others))}: Cloud Run serves one port")
@@ -592,7 +598,8 @@ class _Mapper:
                 self.note("dropped", f"services.{out.name}.env_file", f"{path} does not exist")
                 continue
             for key, value in parsed.values.items():
-                if key not in out.env and key not in out.secrets and key not in out.local_env:
+                known = (*out.env, *out.secrets, *out.local_env, *out.secret_files.values())
+                if key not in known:
                     self._variable(None, out, key, value, source=path, from_file=True)
 
     def _variable(
@@ -629,7 +636,8 @@ class _Mapper:
             self._topic(value, f"{out.name}'s {key}")
         if key.endswith(("SUBSCRIPTION", "SUBSCRIPTION_ID", "SUBSCRIPTION_NAME")) and self.detection.pubsub:
             self._subscription(value, None)
-        if _SECRET_WORDS.search(key) or self._has_credentials(value):
+        a_path = value.startswith("/") and " " not in value  # e.g. DB_PASSWORD_FILE: /run/secrets/db
+        if (_SECRET_WORDS.search(key) and not a_path) or self._has_credentials(value):
             self._secret(
                 out,
                 key,
@@ -685,7 +693,7 @@ class _Mapper:
             f"value from {'.env' if var in self.project.dotenv else 'the shell'} (${{{var}}}): "
             "declared as a secret, key only",
         )
-        if var != key:
+        if var != key and key not in self.project.dotenv:
             self.note(
                 "decide",
                 f"services.{out.name}.secrets.{key}",
@@ -757,7 +765,15 @@ class _Mapper:
         subject = f"services.{out.name}.env.{key}"
         if db not in out.databases:
             out.databases.append(db)
-        if _ANY_URL.match(value):
+        url = _ANY_URL.match(value)
+        if url and url.group("jdbc"):
+            name = self.detection.databases[db]
+            out.env[key] = "jdbc:postgresql://${databases." + db + ".host}:5432/${databases." + db + ".name}"
+            self.note(
+                "mapped", subject, f"a JDBC URL of the compose database -> {out.env[key]} (user {name.user or 'app'})"
+            )
+            return
+        if url:
             self.env_var_of.setdefault(db, key)
             if self.env_var_of[db] != key:
                 self.note(

@@ -1,0 +1,103 @@
+"""`shipit init` on a corpus of compose projects (tests/init_corpus/NAME): init -> validate -> plan --offline.
+
+Each project has an expected.yaml:
+  config:   a subset of the written shipit.yaml (mappings compared key by key, anything else exactly)
+  findings: rows of init's report ("STATUS SUBJECT") that must be there
+  decide:   the exact subjects init asks the user to decide
+  absent:   text that must not appear in shipit.yaml (local-only values, secret values)
+  files:    files init must write (generated Dockerfiles)
+Every compose service must be named in the report (nothing is dropped silently), and no value of the
+project's .env may reach shipit.yaml.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from cli_runner import invoke
+from shipit.initcompose import find_compose, load_compose
+
+CORPUS = Path(__file__).resolve().parents[2] / "init_corpus"
+PROJECTS = sorted(p.name for p in CORPUS.iterdir() if (p / "expected.yaml").is_file())
+
+
+def _subset(expected: Any, actual: Any, where: str) -> None:
+    if isinstance(expected, dict):
+        assert isinstance(actual, dict), f"{where}: expected a mapping, got {actual!r}"
+        for key, value in expected.items():
+            assert key in actual, f"{where}.{key} is missing (have: {sorted(actual)})"
+            _subset(value, actual[key], f"{where}.{key}")
+    else:
+        assert actual == expected, f"{where}: {actual!r} != {expected!r}"
+
+
+def _init(root: Path) -> tuple[dict[str, Any], list[dict[str, str]], str]:
+    result = invoke("--json", "init", str(root), "--yes")
+    assert result.exit_code == 0, result.output
+    findings = json.loads(result.stdout.strip().splitlines()[-1])["findings"]
+    text = (root / "shipit.yaml").read_text()
+    return yaml.safe_load(text), findings, text
+
+
+def test_the_corpus_is_varied() -> None:
+    assert len(PROJECTS) >= 15
+
+
+@pytest.mark.parametrize("name", PROJECTS)
+def test_init_validate_plan(name: str, tmp_path: Path) -> None:
+    root = tmp_path / name
+    shutil.copytree(CORPUS / name, root)
+    (root / "expected.yaml").unlink()
+    expected = yaml.safe_load((CORPUS / name / "expected.yaml").read_text())
+
+    config, findings, text = _init(root)
+    _subset(expected.get("config") or {}, config, "shipit.yaml")
+    rows = {f"{f['status']} {f['subject']}" for f in findings}
+    missing = [row for row in expected.get("findings") or [] if row not in rows]
+    assert not missing, f"missing report rows {missing} in:\n" + "\n".join(sorted(rows))
+    decisions = sorted(f["subject"] for f in findings if f["status"] == "decide")
+    assert decisions == sorted(expected.get("decide") or []), findings
+    for needle in expected.get("absent") or []:
+        assert needle not in text
+    for path in expected.get("files") or []:
+        assert (root / path).is_file(), path
+
+    compose = find_compose(root)
+    assert compose is not None
+    reported = " ".join(f"{f['subject']} {f['detail']}" for f in findings)
+    for service in load_compose(root, compose).services:
+        assert service in reported, f"compose service {service} is not in the report"
+    for line in (root / ".env").read_text().splitlines() if (root / ".env").is_file() else []:
+        value = line.partition("=")[2]
+        if len(value) >= 6:
+            assert value not in text, "a .env value was copied into shipit.yaml"
+
+    validated = invoke("-f", str(root / "shipit.yaml"), "validate")
+    assert validated.exit_code == 0, validated.output
+    planned = invoke("-f", str(root / "shipit.yaml"), "plan", "--offline", "--json")
+    assert planned.exit_code == 0, planned.output
+    assert "would stop" not in planned.output, planned.output
+    plan = json.loads(planned.stdout)
+    steps = {step["step"]: step for step in plan["steps"]}
+    assert {s for s in config["services"]} <= {c["resource"].split()[-1] for c in steps["services"]["changes"]}, steps[
+        "services"
+    ]
+
+
+def test_every_project_is_named_in_its_report(tmp_path: Path) -> None:
+    """Guesses are said out loud: project id, region and app name when not passed."""
+    root = tmp_path / "app"
+    shutil.copytree(CORPUS / "first-hour", root)
+    result = invoke("init", str(root), "--yes")
+    assert result.exit_code == 0, result.output
+    for row in ("guessed  environments.staging.project", "guessed  environments.staging.region", "guessed  app"):
+        assert row in result.output
+    given = invoke("init", str(root), "--yes", "--force", "--project", "acme-prod-1", "--region", "europe-west1")
+    assert "environments.staging.project" not in given.output
+    assert "environments.staging.region" not in given.output
