@@ -412,16 +412,27 @@ class _Mapper:
         else:
             self.note("decide", f"{subject}.dockerfile", f"{out.context}/{out.dockerfile} does not exist")
         target = build.get("target")
-        if target:
+        if target and out.kind in ("python", "node", "static"):
+            self.note(
+                "mapped",
+                f"{subject}.target",
+                f"'{target}' names a stage of a Dockerfile that does not exist: the written one builds its last stage",
+            )
+        elif target:
             self._target(str(target), dockerfile, out)
 
     def _target(self, target: str, dockerfile: Path, out: DetectedService) -> None:
         subject = f"services.{out.name}.build.target"
+        stages = dockerfile_stages(dockerfile) or []
         if not _DEV_TARGETS.match(target.lower()):
             out.target = target
-            self.note("mapped", subject, f"'{target}' kept as the production stage")
+            if stages and target.lower() not in stages:
+                self.note(
+                    "decide", subject, f"'{target}' is not a stage of {dockerfile.name}: name the production stage"
+                )
+            else:
+                self.note("mapped", subject, f"'{target}' kept as the production stage")
             return
-        stages = dockerfile_stages(dockerfile) or []
         named = [s for s in stages if s]
         prod = next((s for p in _PROD_STAGES for s in reversed(named) if s == p), None)
         if prod is None and stages and stages[-1] and stages[-1] != target.lower():
@@ -556,6 +567,10 @@ class _Mapper:
                     f"{subject}.local.command",
                     f"`{' '.join(argv)}` is a development server: local only; Cloud Run runs the image's CMD",
                 )
+                if out.kind in ("node", "static", "python") and out.local_target is None:
+                    # The written Dockerfile's last stage has no dev tooling (nginx, a slim runtime).
+                    out.local_target = "build"
+                    self.note("mapped", f"{subject}.local.target", "build: the written Dockerfile's stage with the tooling")
             else:
                 out.cloud_args = argv
                 self.note(

@@ -50,7 +50,8 @@ def test_detects_compose_services_ports_env_secrets_and_postgres(compose_repo: P
     assert set(by_name) == {"frontend", "backend"}
     assert by_name["frontend"].kind == "static" and by_name["frontend"].public
     backend = by_name["backend"]
-    assert (backend.kind, backend.port, backend.target) == ("python", 8000, "prod")
+    # No Dockerfile: init writes one, whose last stage is the production one (compose's `prod` is gone).
+    assert (backend.kind, backend.port, backend.target) == ("python", 8000, None)
     assert backend.env == {"LOG_LEVEL": "debug"}
     assert backend.secrets == ["STRIPE_API_KEY"]
     assert backend.databases == ["db"]
