@@ -48,6 +48,24 @@ def interpolate(value: str, variables: dict[str, str]) -> str:
     return _VAR.sub(replace, value)
 
 
+def _interpolate_services(data: dict[str, Any], variables: dict[str, str]) -> dict[str, Any]:
+    """Everything but `environment:` values: init decides itself what of those may leave .env."""
+    out = dict(data)
+    services = {}
+    for name, svc in (data.get("services") or {}).items():
+        svc = dict(svc or {})
+        environment = svc.pop("environment", None)
+        svc = _interpolate_tree(svc, variables)
+        if environment is not None:
+            svc["environment"] = environment
+        services[name] = svc
+    out["services"] = services
+    for key in ("include", "secrets"):
+        if key in data:
+            out[key] = _interpolate_tree(data[key], variables)
+    return out
+
+
 def _interpolate_tree(node: Any, variables: dict[str, str]) -> Any:
     if isinstance(node, str):
         return interpolate(node, variables)
@@ -133,7 +151,7 @@ def load_compose(root: Path, path: Path) -> ComposeProject:
     _load_into(project, root, path, ".", variables, depth=0)
     for extra in _files(root, path)[1:]:
         project.files.append(extra.name)
-        data = _interpolate_tree(_load_yaml(extra, root), variables)
+        data = _interpolate_services(_load_yaml(extra, root), variables)
         for name, svc in (data.get("services") or {}).items():
             project.services[name] = _merge(project.services.get(name, {}), svc or {})
         project.secrets.update(data.get("secrets") or {})
@@ -146,7 +164,7 @@ def _load_into(
     if depth > 5:
         raise UsageError(f"{path}: compose include: nests more than 5 levels")
     project.files.append(os.path.relpath(path, root))
-    data = _interpolate_tree(_load_yaml(path, root), variables)
+    data = _interpolate_services(_load_yaml(path, root), variables)
     for entry in data.get("include") or []:
         paths = entry.get("path") if isinstance(entry, dict) else entry
         for included in paths if isinstance(paths, list) else [paths]:

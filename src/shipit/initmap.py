@@ -215,7 +215,7 @@ def _health(svc: dict[str, Any]) -> tuple[str | None, int | None, str | None]:
 def _postgres_version(image: str) -> tuple[str, str | None]:
     """(Cloud SQL version, note) for a compose Postgres image like postgres:12, postgis/postgis:15-3.4."""
     tag = image.partition(":")[2]
-    match = re.match(r"(?:pg)?(\d+)", tag)
+    match = re.match(r"(?:pg)?(\d+)", tag) or re.search(r"pg(\d+)", tag)
     if not match:
         return DEFAULT_POSTGRES, f"image {image or 'postgres'} names no version: Postgres {DEFAULT_POSTGRES} (guessed)"
     major = int(match.group(1))
@@ -245,6 +245,7 @@ class _Mapper:
         self.browser_facing: set[str] = set()
         self.host_ports: dict[int, str] = {}  # published host port -> compose service
         self.plain: dict[str, list[str]] = {}  # service -> variables copied as they are
+        self.edges: dict[str, set[str]] = {}  # service -> services whose URL it gets
 
     # --------------------------------------------------------------------------------- classify
     def classify(self) -> None:
@@ -570,7 +571,9 @@ class _Mapper:
                 if out.kind in ("node", "static", "python") and out.local_target is None:
                     # The written Dockerfile's last stage has no dev tooling (nginx, a slim runtime).
                     out.local_target = "build"
-                    self.note("mapped", f"{subject}.local.target", "build: the written Dockerfile's stage with the tooling")
+                    self.note(
+                        "mapped", f"{subject}.local.target", "build: the written Dockerfile's stage with the tooling"
+                    )
             else:
                 out.cloud_args = argv
                 self.note(
@@ -638,7 +641,14 @@ class _Mapper:
             self._from_outside(out, key, value, source)
             return
         if "$" in value and not from_file:
-            value = interpolate(value, self.project.dotenv) if not _SECRET_WORDS.search(key) else value
+            names = set(re.findall(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)", value.replace("$$", "")))
+            if names & set(self.project.dotenv):
+                # Built from .env values: those stay in .env, so the whole value is a secret.
+                self._secret(out, key, f"its value uses {', '.join(sorted(names))} from .env: declared as a secret")
+                if key not in self.project.dotenv:
+                    self.note("decide", f"services.{out.name}.secrets.{key}", f"add {key} (its full value) to .env")
+                return
+            value = interpolate(value, {})  # compose defaults only
         db = self._database_of(value)
         if db is not None:
             self._database_variable(out, key, value, db)
@@ -727,9 +737,11 @@ class _Mapper:
         out.local_env[key] = value
         port = int(match.group("port")) if match.group("port") else None
         target = self.host_ports.get(port) if port is not None else None
-        if target and self.names[target] != out.name and self.roles[target].what == "app":
+        cycle = bool(target) and self._reaches(self.names[target or ""], out.name)
+        if target and self.names[target] != out.name and self.roles[target].what == "app" and not cycle:
             rest = match.group("rest") or ""
             out.env[key] = _service_url(self.names[target], rest)
+            self.edges.setdefault(out.name, set()).add(self.names[target])
             self.browser_facing.add(target)
             self.note(
                 "guessed",
@@ -759,13 +771,35 @@ class _Mapper:
             out.local_env[key] = value
             self.note("mapped", f"services.{out.name}.local.env.{key}", f"{value} names the service itself: local only")
             return
+        if self._reaches(self.names[host], out.name):
+            out.local_env[key] = value
+            self.note(
+                "decide",
+                subject,
+                f"{value}: {self.names[host]} already needs {out.name}'s URL, and Cloud Run services cannot learn "
+                "each other's URLs in a cycle: pass this one another way",
+            )
+            return
         rest = match.group("rest") or ""
         out.env[key] = _service_url(self.names[host], rest)
+        self.edges.setdefault(out.name, set()).add(self.names[host])
         self.note(
             "mapped",
             subject,
             f"{value} -> ${{services.{self.names[host]}.url}}{rest.rstrip('/') if rest != '/' else ''}",
         )
+
+    def _reaches(self, start: str, goal: str) -> bool:
+        """Whether ``start`` already depends (through ${services.X.url} values) on ``goal``'s URL."""
+        seen, stack = set(), [start]
+        while stack:
+            node = stack.pop()
+            if node == goal:
+                return True
+            if node not in seen:
+                seen.add(node)
+                stack.extend(self.edges.get(node, ()))
+        return False
 
     # ----------------------------------------------------------------------------- databases
     def _database_of(self, value: str) -> str | None:
@@ -889,7 +923,10 @@ class _Mapper:
 def _check_secrets_in_dotenv(mapper: _Mapper) -> None:
     for svc in mapper.detection.services:
         for key in svc.secrets:
-            if key not in mapper.project.dotenv:
+            decided = any(
+                f.status == "decide" and f.subject.endswith(f".secrets.{key}") for f in mapper.detection.findings
+            )
+            if key not in mapper.project.dotenv and not decided:
                 mapper.note(
                     "decide",
                     f"services.{svc.name}.secrets.{key}",

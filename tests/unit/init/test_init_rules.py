@@ -1,0 +1,173 @@
+"""The single rules behind `shipit init`'s compose mapping, each on a minimal compose project."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from shipit.errors import UsageError
+from shipit.init import Detection
+from shipit.initcompose import dockerfile_stages, interpolate, load_compose
+from shipit.initmap import _health, _ports, _postgres_version, map_compose
+
+
+def _project(tmp_path: Path, compose: str, files: dict[str, str] | None = None) -> Detection:
+    for name, text in (files or {}).items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(textwrap.dedent(text))
+    path = tmp_path / "docker-compose.yml"
+    path.write_text(textwrap.dedent(compose))
+    return map_compose(tmp_path, path)
+
+
+def _rows(detection: Detection, status: str) -> dict[str, str]:
+    return {f.subject: f.detail for f in detection.findings if f.status == status}
+
+
+@pytest.mark.parametrize(
+    ("image", "version", "noted"),
+    [
+        ("postgres:12", "13", True),
+        ("postgres:16-alpine", "16", False),
+        ("postgis/postgis:15-3.4", "15", False),
+        ("postgres:18beta1", "17", True),
+        ("postgres", "16", True),
+        ("timescale/timescaledb:latest-pg14", "14", False),
+    ],
+)
+def test_postgres_versions(image: str, version: str, noted: bool) -> None:
+    got, note = _postgres_version(image)
+    assert (got, note is not None) == (version, noted)
+
+
+def test_ports_short_long_and_loopback_forms() -> None:
+    svc = {"ports": ["8000", "3000:3000", "127.0.0.1:8080:80", "9000-9001:9000-9001", "53:53/udp", {"target": 5000}]}
+    assert _ports(svc) == [(None, 8000), (3000, 3000), (8080, 80), (9000, 9000), (53, 53), (None, 5000)]
+
+
+def test_healthcheck_paths() -> None:
+    assert _health({"healthcheck": {"test": ["CMD", "curl", "-f", "http://localhost:8000/healthz"]}})[:2] == (
+        "/healthz",
+        8000,
+    )
+    assert _health({"healthcheck": {"test": "wget -qO- http://127.0.0.1/ready || exit 1"}})[:2] == ("/ready", None)
+    assert _health({"healthcheck": {"test": ["CMD", "pg_isready"]}})[0] is None
+    assert _health({"healthcheck": {"test": ["CMD", "curl", "-f", "http://x/"], "disable": True}}) == (None, None, None)
+
+
+def test_interpolation_like_compose() -> None:
+    env = {"TAG": "1.2", "EMPTY": ""}
+    assert interpolate("app:${TAG}", env) == "app:1.2"
+    assert interpolate("${MISSING:-16}|${EMPTY:-x}|${EMPTY-y}|$TAG|$$HOME", env) == "16|x||1.2|$HOME"
+
+
+def test_dockerfile_stages(tmp_path: Path) -> None:
+    path = tmp_path / "Dockerfile"
+    path.write_text("FROM node:20 AS deps\nfrom deps as Build\nFROM --platform=$BUILDPLATFORM nginx\n")
+    assert dockerfile_stages(path) == ["deps", "build", None]
+    assert dockerfile_stages(tmp_path / "missing") is None
+
+
+def test_a_development_target_without_a_production_stage_is_a_decision(tmp_path: Path) -> None:
+    detection = _project(
+        tmp_path,
+        """
+        services:
+          api: {build: {context: ., target: dev}, ports: ["8000:8000"]}
+        """,
+        {"Dockerfile": "FROM python:3.12 AS base\nFROM base AS dev\n"},
+    )
+    assert detection.services[0].target == "dev"
+    assert "no later production stage" in _rows(detection, "decide")["services.api.build.target"]
+
+
+def test_a_kept_target_must_be_a_stage(tmp_path: Path) -> None:
+    detection = _project(
+        tmp_path,
+        """
+        services:
+          api: {build: {context: ., target: prodution}, ports: ["8000:8000"]}
+        """,
+        {"Dockerfile": "FROM python:3.12 AS production\n"},
+    )
+    assert "not a stage of Dockerfile" in _rows(detection, "decide")["services.api.build.target"]
+
+
+def test_url_cycles_are_not_guessed(tmp_path: Path) -> None:
+    """A frontend calling the API and the API allowing the frontend's origin: Cloud Run can't order that."""
+    detection = _project(
+        tmp_path,
+        """
+        services:
+          web:
+            image: ghcr.io/acme/web:1
+            ports: ["3000:8080"]
+            environment: {API_URL: "http://localhost:8000"}
+          api:
+            image: ghcr.io/acme/api:1
+            ports: ["8000:8000"]
+            environment: {CORS_ORIGIN: "http://localhost:3000"}
+        """,
+    )
+    web, api = detection.services
+    assert web.env == {"API_URL": "${services.api.url}"}
+    assert api.env == {} and api.local_env == {"CORS_ORIGIN": "http://localhost:3000"}
+    assert "services.api.env.CORS_ORIGIN" in _rows(detection, "decide")
+
+
+def test_a_secret_read_under_another_name_must_be_renamed(tmp_path: Path) -> None:
+    detection = _project(
+        tmp_path,
+        """
+        services:
+          api:
+            image: ghcr.io/acme/api:1
+            environment: {STRIPE_KEY: "${STRIPE_SECRET}", PLAIN: "${LEVEL:-info}"}
+        """,
+        {".env": "STRIPE_SECRET=sk_test_1\n"},
+    )
+    api = detection.services[0]
+    assert api.secrets == ["STRIPE_KEY"] and api.env == {"PLAIN": "info"}
+    assert (
+        "add STRIPE_KEY to .env (compose read STRIPE_SECRET)"
+        in _rows(detection, "decide")["services.api.secrets.STRIPE_KEY"]
+    )
+
+
+def test_include_rebases_paths_and_override_files_merge(tmp_path: Path) -> None:
+    (tmp_path / "svc").mkdir()
+    (tmp_path / "svc" / "compose.yaml").write_text("services:\n  api: {build: ., env_file: api.env}\n")
+    (tmp_path / "compose.yaml").write_text(
+        "include: [svc/compose.yaml, missing.yaml]\nservices:\n  web: {image: web}\n"
+    )
+    (tmp_path / "compose.override.yaml").write_text("services:\n  web: {ports: ['80:80']}\n")
+    project = load_compose(tmp_path, tmp_path / "compose.yaml")
+    assert project.services["api"] == {"build": "./svc", "env_file": ["./svc/api.env"]}
+    assert project.services["web"] == {"image": "web", "ports": ["80:80"]}
+    assert project.files == ["compose.yaml", "svc/compose.yaml", "compose.override.yaml"]
+    assert project.notes == ["include: missing.yaml does not exist; its services are not mapped"]
+
+
+def test_invalid_compose_yaml_is_a_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "compose.yaml").write_text("services:\n  api: [\n")
+    with pytest.raises(UsageError, match=r"compose.yaml:3: not valid YAML"):
+        load_compose(tmp_path, tmp_path / "compose.yaml")
+
+
+def test_values_built_from_dotenv_stay_in_dotenv(tmp_path: Path) -> None:
+    detection = _project(
+        tmp_path,
+        """
+        services:
+          api:
+            image: ghcr.io/acme/api:${TAG:-1}
+            environment: {PUBLIC_URL: "https://${DOMAIN}/app", MODE: "${MODE:-prod}"}
+        """,
+        {".env": "DOMAIN=internal.example.org\n"},
+    )
+    api = detection.services[0]
+    assert api.image == "ghcr.io/acme/api:1"
+    assert api.secrets == ["PUBLIC_URL"] and api.env == {"MODE": "prod"}
+    assert "add PUBLIC_URL (its full value) to .env" in _rows(detection, "decide")["services.api.secrets.PUBLIC_URL"]
