@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -202,3 +203,71 @@ def dockerfile_stages(path: Path) -> list[str | None] | None:
         if match:
             stages.append(match.group(1).lower() if match.group(1) else None)
     return stages
+
+
+# ------------------------------------------------------------------ the shapes of compose values
+
+
+def command_text(value: Any) -> str:
+    if isinstance(value, list):
+        return " ".join(str(v) for v in value)
+    return str(value or "")
+
+
+def to_argv(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    try:
+        return shlex.split(str(value))
+    except ValueError:
+        return str(value).split()
+
+
+def env_of(svc: dict[str, Any]) -> dict[str, str | None]:
+    raw = svc.get("environment")
+    if isinstance(raw, dict):
+        return {
+            str(k): None if v is None else (str(v).lower() if isinstance(v, bool) else str(v)) for k, v in raw.items()
+        }
+    env: dict[str, str | None] = {}
+    for item in raw or []:
+        key, sep, value = str(item).partition("=")
+        env[key] = value if sep else None
+    return env
+
+
+def ports(svc: dict[str, Any]) -> list[tuple[int | None, int]]:
+    """(host port or None, container port) of every published port."""
+    out: list[tuple[int | None, int]] = []
+    for item in svc.get("ports") or []:
+        if isinstance(item, dict):
+            target, published = item.get("target"), item.get("published")
+            if target is not None and str(target).isdigit():
+                host = int(str(published)) if published is not None and str(published).isdigit() else None
+                out.append((host, int(target)))
+            continue
+        text = str(item).split("/")[0]
+        parts = text.rsplit(":", 2) if text.count(":") <= 2 else text.split(":")
+        container = parts[-1].split("-")[0]
+        host_text = parts[-2].split("-")[0] if len(parts) >= 2 else ""
+        if container.isdigit():
+            out.append((int(host_text) if host_text.isdigit() else None, int(container)))
+    return out
+
+
+def exposed_ports(svc: dict[str, Any]) -> list[int]:
+    return [int(m.group(1)) for e in svc.get("expose") or [] if (m := re.match(r"(\d+)", str(e)))]
+
+
+def health(svc: dict[str, Any]) -> tuple[str | None, int | None, str | None]:
+    """(HTTP path, port, the command) of a healthcheck that curls or wgets a URL."""
+    check = svc.get("healthcheck") or {}
+    if not isinstance(check, dict) or check.get("disable"):
+        return None, None, None
+    test = command_text(check.get("test"))
+    if not test:
+        return None, None, None
+    match = re.search(r"https?://[^/\s:'\"]+(?::(\d+))?(/[^\s'\"|;&]*)?", test)
+    if match and re.search(r"\b(curl|wget|http)\b", test):
+        return match.group(2) or "/", int(match.group(1)) if match.group(1) else None, test
+    return None, None, test

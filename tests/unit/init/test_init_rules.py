@@ -9,8 +9,9 @@ import pytest
 
 from shipit.errors import UsageError
 from shipit.init import Detection
-from shipit.initcompose import dockerfile_stages, interpolate, load_compose
-from shipit.initmap import _health, _ports, _postgres_version, map_compose
+from shipit.initcompose import dockerfile_stages, health, interpolate, load_compose, ports
+from shipit.initmap import map_compose
+from shipit.initroles import postgres_version
 
 
 def _project(tmp_path: Path, compose: str, files: dict[str, str] | None = None) -> Detection:
@@ -38,23 +39,23 @@ def _rows(detection: Detection, status: str) -> dict[str, str]:
     ],
 )
 def test_postgres_versions(image: str, version: str, noted: bool) -> None:
-    got, note = _postgres_version(image)
+    got, note = postgres_version(image)
     assert (got, note is not None) == (version, noted)
 
 
 def test_ports_short_long_and_loopback_forms() -> None:
     svc = {"ports": ["8000", "3000:3000", "127.0.0.1:8080:80", "9000-9001:9000-9001", "53:53/udp", {"target": 5000}]}
-    assert _ports(svc) == [(None, 8000), (3000, 3000), (8080, 80), (9000, 9000), (53, 53), (None, 5000)]
+    assert ports(svc) == [(None, 8000), (3000, 3000), (8080, 80), (9000, 9000), (53, 53), (None, 5000)]
 
 
 def test_healthcheck_paths() -> None:
-    assert _health({"healthcheck": {"test": ["CMD", "curl", "-f", "http://localhost:8000/healthz"]}})[:2] == (
+    assert health({"healthcheck": {"test": ["CMD", "curl", "-f", "http://localhost:8000/healthz"]}})[:2] == (
         "/healthz",
         8000,
     )
-    assert _health({"healthcheck": {"test": "wget -qO- http://127.0.0.1/ready || exit 1"}})[:2] == ("/ready", None)
-    assert _health({"healthcheck": {"test": ["CMD", "pg_isready"]}})[0] is None
-    assert _health({"healthcheck": {"test": ["CMD", "curl", "-f", "http://x/"], "disable": True}}) == (None, None, None)
+    assert health({"healthcheck": {"test": "wget -qO- http://127.0.0.1/ready || exit 1"}})[:2] == ("/ready", None)
+    assert health({"healthcheck": {"test": ["CMD", "pg_isready"]}})[0] is None
+    assert health({"healthcheck": {"test": ["CMD", "curl", "-f", "http://x/"], "disable": True}}) == (None, None, None)
 
 
 def test_interpolation_like_compose() -> None:
