@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-_SECRET_WORDS = re.compile(r"(SECRET|TOKEN|PASSWORD|PASSWD|API_KEY|_KEY$|PRIVATE|CREDENTIALS)", re.I)
+SECRET_WORDS = re.compile(r"(SECRET|TOKEN|PASSWORD|PASSWD|API_KEY|_KEY$|PRIVATE|CREDENTIALS)", re.I)
 _STATIC_DEPS = {"react", "vue", "svelte", "vite", "@angular/core", "preact", "solid-js", "astro"}
 _NODE_SERVER_DEPS = {"express", "fastify", "koa", "@nestjs/core", "hapi", "next", "nuxt", "@remix-run/serve"}
 _SKIP_DIRS = {"node_modules", ".git", ".venv", "venv", "dist", "build", ".shipit", "infra", "__pycache__"}

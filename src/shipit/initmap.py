@@ -17,7 +17,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from shipit.init import _SECRET_WORDS, DetectedDatabase, DetectedService, Detection, detect_kind, service_name
+from shipit.init import SECRET_WORDS, DetectedDatabase, DetectedService, Detection, detect_kind, service_name
 from shipit.initcompose import (
     ComposeProject,
     command_text,
@@ -30,7 +30,7 @@ from shipit.initcompose import (
     to_argv,
 )
 from shipit.initroles import ENGINE_HINTS, Role, image_name, postgres_version, service_role
-from shipit.initvars import _LOCAL_HOSTS, _URL, VariableRules
+from shipit.initvars import HTTP_URL, LOCAL_URL, VariableRules
 
 _DEV_TARGETS = re.compile(
     r"^(dev|devel|develop|development|local|debug|test|tests|testing|build|builder|deps|dependencies|base)([-_].*)?$|.*[-_](dev|development|debug|test)$"
@@ -138,7 +138,7 @@ class _Mapper(VariableRules):
         out: dict[str, int | None] = {}
         for other, svc in self.project.services.items():
             for value in env_of(svc).values():
-                match = _URL.match(value or "")
+                match = HTTP_URL.match(value or "")
                 host = match.group("host") if match else None
                 if match and host and host in self.roles and host != other and self.roles[host].what == "app":
                     port = match.group("port")
@@ -168,13 +168,13 @@ class _Mapper(VariableRules):
             "mapped", subject, f"context {out.context}" + (f", dockerfile {out.dockerfile}" if out.dockerfile else "")
         )
         for arg, value in out.args.items():
-            if _LOCAL_HOSTS.match(value):
+            if LOCAL_URL.match(value):
                 self.note(
                     "decide",
                     f"{subject}.args.{arg}",
                     f"{value} is baked into the production image: set the deployed URL",
                 )
-            elif _SECRET_WORDS.search(arg):
+            elif SECRET_WORDS.search(arg):
                 self.note("decide", f"{subject}.args.{arg}", "a secret as a build argument: use build.secrets instead")
         context = (self.root / out.context).resolve()
         dockerfile = context / (out.dockerfile or "Dockerfile")

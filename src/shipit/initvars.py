@@ -10,15 +10,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from shipit.init import _SECRET_WORDS, DetectedService, Detection
+from shipit.init import SECRET_WORDS, DetectedService, Detection
 from shipit.initcompose import ComposeProject, env_of, interpolate
 from shipit.initroles import Role
 
-_LOCAL_HOSTS = re.compile(
+LOCAL_URL = re.compile(
     r"^(?P<scheme>[a-z][a-z0-9+.-]*)://(?:[^@/]*@)?(localhost|127\.0\.0\.1|0\.0\.0\.0|host\.docker\.internal)(?::(?P<port>\d+))?(?P<rest>/.*)?$",
     re.I,
 )
-_URL = re.compile(r"^(?P<scheme>https?|wss?)://(?P<host>[A-Za-z0-9_.-]+)(?::(?P<port>\d+))?(?P<rest>/.*)?$")
+HTTP_URL = re.compile(r"^(?P<scheme>https?|wss?)://(?P<host>[A-Za-z0-9_.-]+)(?::(?P<port>\d+))?(?P<rest>/.*)?$")
 _ANY_URL = re.compile(
     r"^(?P<jdbc>jdbc:)?[a-z][a-z0-9+.-]*://(?:(?P<cred>[^@/]*)@)?(?P<host>[A-Za-z0-9_.-]+)(?::\d+)?", re.I
 )
@@ -146,7 +146,7 @@ class VariableRules:
         if key.endswith(("SUBSCRIPTION", "SUBSCRIPTION_ID", "SUBSCRIPTION_NAME")) and self.detection.pubsub:
             self._subscription(value, None)
         a_path = value.startswith("/") and " " not in value  # e.g. DB_PASSWORD_FILE: /run/secrets/db
-        if (_SECRET_WORDS.search(key) and not a_path) or self._has_credentials(value):
+        if (SECRET_WORDS.search(key) and not a_path) or self._has_credentials(value):
             self._secret(
                 out,
                 key,
@@ -154,11 +154,11 @@ class VariableRules:
                 "(key only; the value stays out of shipit.yaml)",
             )
             return
-        local = _LOCAL_HOSTS.match(value)
+        local = LOCAL_URL.match(value)
         if local:
             self._localhost(out, key, value, local)
             return
-        url = _URL.match(value)
+        url = HTTP_URL.match(value)
         host = url.group("host") if url else None
         if url and host in self.roles:
             self._compose_url(out, key, value, url)
@@ -193,7 +193,7 @@ class VariableRules:
         match = re.search(r"[A-Za-z_][A-Za-z0-9_]*", (value or key).lstrip("${"))
         var = match.group(0) if match else key
         default = re.search(r":?-([^}]*)\}", value or "")
-        if var not in self.project.dotenv and default and not _SECRET_WORDS.search(key):
+        if var not in self.project.dotenv and default and not SECRET_WORDS.search(key):
             self._variable(None, out, key, default.group(1), source="a compose default")
             return
         self._secret(
