@@ -40,9 +40,11 @@ def init(
     if not detection.services:
         from shipit.errors import UsageError
 
+        seen = "; ".join(f"{f.subject}: {f.detail}" for f in detection.findings if "." not in f.subject)
         raise UsageError(
-            f"found nothing to deploy in {root}",
-            hint="expected a docker-compose.yml, package.json, pyproject.toml or requirements.txt",
+            f"found nothing to deploy in {root}" + (f" ({detection.source} has {seen})" if seen else ""),
+            hint="expected a service with build: or image: in a compose file, or a package.json, pyproject.toml "
+            "or requirements.txt",
         )
     default_app = service_name(root.name)[:20].rstrip("-")
     ask = not yes and sys.stdin.isatty()
