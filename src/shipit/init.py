@@ -54,6 +54,7 @@ class DetectedService:
     command: str | None = None
     image: str | None = None
     args: dict[str, str] = field(default_factory=dict)
+    build_secrets: list[str] = field(default_factory=list)
     worker: bool = False
     health_path: str | None = None  # None: shipit's default
     secret_files: dict[str, str] = field(default_factory=dict)
@@ -169,6 +170,8 @@ def _service_entry(svc: DetectedService) -> dict[str, Any]:
             build["target"] = svc.target
         if svc.args:
             build["args"] = svc.args
+        if svc.build_secrets:
+            build["secrets"] = svc.build_secrets
         entry["build"] = build
     if not svc.worker:
         entry["port"] = deploy_port(svc)
@@ -237,7 +240,7 @@ def render_config(detection: Detection, answers: InitAnswers) -> str:
 
 
 def render_env_example(detection: Detection) -> str:
-    keys = sorted({k for s in detection.services for k in (*s.secrets, *s.secret_files.values())})
+    keys = sorted({k for s in detection.services for k in (*s.secrets, *s.secret_files.values(), *s.build_secrets)})
     lines = ["# Copy to .env and fill in. Never commit .env: `shipit secrets sync` puts it in Secret Manager."]
     lines += [f"{k}=" for k in keys]
     return "\n".join(lines) + "\n"

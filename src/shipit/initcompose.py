@@ -50,15 +50,21 @@ def interpolate(value: str, variables: dict[str, str]) -> str:
 
 
 def _interpolate_services(data: dict[str, Any], variables: dict[str, str]) -> dict[str, Any]:
-    """Everything but `environment:` values: init decides itself what of those may leave .env."""
+    """Everything but `environment:` and `build.args` values: init decides itself what of those may leave .env."""
     out = dict(data)
     services = {}
     for name, svc in (data.get("services") or {}).items():
         svc = dict(svc or {})
+        if isinstance(svc.get("build"), dict):
+            svc["build"] = dict(svc["build"])
         environment = svc.pop("environment", None)
+        build = svc.get("build")
+        args = build.pop("args", None) if isinstance(build, dict) else None
         svc = _interpolate_tree(svc, variables)
         if environment is not None:
             svc["environment"] = environment
+        if args is not None:
+            svc["build"]["args"] = args
         services[name] = svc
     out["services"] = services
     for key in ("include", "secrets"):

@@ -25,6 +25,7 @@ from shipit.initcompose import (
     env_of,
     exposed_ports,
     health,
+    interpolate,
     load_compose,
     ports,
     to_argv,
@@ -159,23 +160,11 @@ class _Mapper(VariableRules):
         if out.context != "." and not out.context.startswith(("./", "../", "/")):
             out.context = f"./{out.context}"
         out.dockerfile = build.get("dockerfile")
-        args = build.get("args") or {}
-        if isinstance(args, list):
-            args = dict(str(a).partition("=")[::2] for a in args)
-        out.args = {str(k): "" if v is None else str(v) for k, v in args.items()}
         subject = f"services.{out.name}.build"
         self.note(
             "mapped", subject, f"context {out.context}" + (f", dockerfile {out.dockerfile}" if out.dockerfile else "")
         )
-        for arg, value in out.args.items():
-            if LOCAL_URL.match(value):
-                self.note(
-                    "decide",
-                    f"{subject}.args.{arg}",
-                    f"{value} is baked into the production image: set the deployed URL",
-                )
-            elif SECRET_WORDS.search(arg):
-                self.note("decide", f"{subject}.args.{arg}", "a secret as a build argument: use build.secrets instead")
+        self._build_args(build.get("args") or {}, out)
         context = (self.root / out.context).resolve()
         dockerfile = context / (out.dockerfile or "Dockerfile")
         if dockerfile.is_file():
@@ -207,6 +196,37 @@ class _Mapper(VariableRules):
             )
         elif target:
             self._target(str(target), dockerfile, out)
+
+    def _build_args(self, raw: Any, out: DetectedService) -> None:
+        """Build arguments are written into shipit.yaml: never a secret, never a value from .env."""
+        subject = f"services.{out.name}.build"
+        if isinstance(raw, list):
+            raw = dict(str(a).partition("=")[::2] for a in raw)
+        for arg, given in raw.items():
+            value = "" if given is None else str(given)
+            names = set(re.findall(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)", value.replace("$$", "")))
+            if SECRET_WORDS.search(str(arg)) or names & set(self.project.dotenv) or given is None:
+                out.build_secrets.append(str(arg))
+                self.note(
+                    "mapped",
+                    f"{subject}.secrets.{arg}",
+                    "a build argument whose value is secret or in .env: a BuildKit build secret, key only",
+                )
+                self.note(
+                    "decide",
+                    f"{subject}.secrets.{arg}",
+                    f"read it in the Dockerfile with RUN --mount=type=secret,id={arg} (it is no longer an ARG)"
+                    + ("" if arg in self.project.dotenv else f", and add {arg} to .env"),
+                )
+                continue
+            value = interpolate(value, {})
+            out.args[str(arg)] = value
+            if LOCAL_URL.match(value):
+                self.note(
+                    "decide",
+                    f"{subject}.args.{arg}",
+                    f"{value} is baked into the production image: set the deployed URL",
+                )
 
     def _target(self, target: str, dockerfile: Path, out: DetectedService) -> None:
         subject = f"services.{out.name}.build.target"

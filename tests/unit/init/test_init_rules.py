@@ -172,3 +172,24 @@ def test_values_built_from_dotenv_stay_in_dotenv(tmp_path: Path) -> None:
     assert api.image == "ghcr.io/acme/api:1"
     assert api.secrets == ["PUBLIC_URL"] and api.env == {"MODE": "prod"}
     assert "add PUBLIC_URL (its full value) to .env" in _rows(detection, "decide")["services.api.secrets.PUBLIC_URL"]
+
+
+def test_build_args_never_carry_secrets_or_dotenv_values(tmp_path: Path) -> None:
+    detection = _project(
+        tmp_path,
+        """
+        services:
+          web:
+            build:
+              context: .
+              args: {NPM_TOKEN: npm_literal_token, SENTRY_RELEASE: "${RELEASE}", NODE_VERSION: "${NODE_VERSION:-20}"}
+            ports: ["3000:3000"]
+        """,
+        {"Dockerfile": "FROM node:20\n", ".env": "RELEASE=r-2024-11-01\n"},
+    )
+    web = detection.services[0]
+    assert web.args == {"NODE_VERSION": "20"}
+    assert web.build_secrets == ["NPM_TOKEN", "SENTRY_RELEASE"]
+    decide = _rows(detection, "decide")
+    assert decide["services.web.build.secrets.NPM_TOKEN"].endswith("and add NPM_TOKEN to .env")
+    assert "RUN --mount=type=secret,id=SENTRY_RELEASE" in decide["services.web.build.secrets.SENTRY_RELEASE"]
