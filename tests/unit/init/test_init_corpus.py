@@ -45,6 +45,10 @@ def _init(root: Path) -> tuple[dict[str, Any], list[dict[str, str]], str]:
     return yaml.safe_load(text), findings, text
 
 
+def _lines(path: Path) -> list[str]:
+    return path.read_text().splitlines() if path.is_file() else []
+
+
 def test_the_corpus_is_varied() -> None:
     assert len(PROJECTS) >= 15
 
@@ -73,10 +77,19 @@ def test_init_validate_plan(name: str, tmp_path: Path) -> None:
     reported = " ".join(f"{f['subject']} {f['detail']}" for f in findings)
     for service in load_compose(root, compose).services:
         assert service in reported, f"compose service {service} is not in the report"
-    for line in (root / ".env").read_text().splitlines() if (root / ".env").is_file() else []:
+    for line in _lines(root / ".env"):
         value = line.partition("=")[2]
         if len(value) >= 6:
             assert value not in text, "a .env value was copied into shipit.yaml"
+
+    # What validate checks once secrets must be in .env: every declared key is there, or init asked for it.
+    dotenv = {line.partition("=")[0] for line in _lines(root / ".env")}
+    for name, svc in config["services"].items():
+        declared = [*svc.get("secrets", []), *svc.get("secret_files", {}).values()]
+        declared += (svc.get("build") or {}).get("secrets", [])
+        for key in declared:
+            asked = any(d.startswith(f"services.{name}.") and d.endswith(f".{key}") for d in decisions)
+            assert key in dotenv or asked, f"services.{name}: {key} is neither in .env nor asked for"
 
     validated = invoke("-f", str(root / "shipit.yaml"), "validate")
     assert validated.exit_code == 0, validated.output
