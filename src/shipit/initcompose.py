@@ -162,7 +162,30 @@ def load_compose(root: Path, path: Path) -> ComposeProject:
         for name, svc in (data.get("services") or {}).items():
             project.services[name] = _merge(project.services.get(name, {}), svc or {})
         project.secrets.update(data.get("secrets") or {})
+    _resolve_extends(project)
     return project
+
+
+def _resolve_extends(project: ComposeProject) -> None:
+    """`extends: {service: base}` within the project: the base's settings under the service's own."""
+
+    def resolved(name: str, trail: tuple[str, ...]) -> dict[str, Any]:
+        svc = project.services[name]
+        ref = svc.get("extends")
+        base = ref.get("service") if isinstance(ref, dict) else ref
+        if not base:
+            return svc
+        if isinstance(ref, dict) and ref.get("file"):
+            project.notes.append(f"{name}: extends a service of {ref['file']}, which init does not read")
+            return {k: v for k, v in svc.items() if k != "extends"}
+        if base not in project.services or base in trail:
+            project.notes.append(f"{name}: extends '{base}', which is not a service here")
+            return {k: v for k, v in svc.items() if k != "extends"}
+        merged: dict[str, Any] = _merge(resolved(str(base), (*trail, name)), svc)
+        merged.pop("extends", None)
+        return merged
+
+    project.services = {name: resolved(name, ()) for name in project.services}
 
 
 def _load_into(

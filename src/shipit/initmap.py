@@ -303,7 +303,6 @@ class _Mapper(VariableRules):
                 "deploy",
                 "ulimits",
                 "sysctls",
-                "extends",
             }
         )
         if ignored:

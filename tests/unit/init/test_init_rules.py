@@ -193,3 +193,16 @@ def test_build_args_never_carry_secrets_or_dotenv_values(tmp_path: Path) -> None
     decide = _rows(detection, "decide")
     assert decide["services.web.build.secrets.NPM_TOKEN"].endswith("and add NPM_TOKEN to .env")
     assert "RUN --mount=type=secret,id=SENTRY_RELEASE" in decide["services.web.build.secrets.SENTRY_RELEASE"]
+
+
+def test_extends_within_the_project(tmp_path: Path) -> None:
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n"
+        "  base: {build: ., environment: {LOG_LEVEL: info}}\n"
+        "  worker: {extends: base, command: run-worker}\n"
+        "  other: {extends: {service: base, file: common.yaml}, image: x}\n"
+    )
+    project = load_compose(tmp_path, tmp_path / "compose.yaml")
+    assert project.services["worker"] == {"build": ".", "environment": {"LOG_LEVEL": "info"}, "command": "run-worker"}
+    assert project.services["other"] == {"image": "x"}
+    assert project.notes == ["other: extends a service of common.yaml, which init does not read"]
