@@ -76,6 +76,7 @@ class Detection:
     subscriptions: dict[str, str] = field(default_factory=dict)  # subscription -> topic
     findings: list[Finding] = field(default_factory=list)
     source: str = ""
+    app_name: str | None = None  # compose's top-level name:
 
     def note(self, status: str, subject: str, detail: str) -> None:
         self.findings.append(Finding(status, subject, detail))
@@ -246,11 +247,12 @@ def render_env_example(detection: Detection) -> str:
     return "\n".join(lines) + "\n"
 
 
-def answer_findings(answers: InitAnswers, *, given: set[str]) -> list[Finding]:
+def answer_findings(answers: InitAnswers, *, given: set[str], from_compose: bool = False) -> list[Finding]:
     """Rows for the answers init made up itself (``given`` names those the user passed or typed)."""
     rows = []
     if "app" not in given:
-        rows.append(Finding("guessed", "app", f"{answers.app} (the directory's name): pass --app to choose"))
+        where = "the compose project's name" if from_compose else "the directory's name"
+        rows.append(Finding("guessed", "app", f"{answers.app} ({where}): pass --app to choose"))
     if "project" not in given:
         rows.append(
             Finding(

@@ -25,6 +25,7 @@ class ComposeProject:
     files: list[str]
     services: dict[str, dict[str, Any]]
     secrets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    name: str | None = None  # the top-level name: of the compose project
     dotenv: dict[str, str] = field(default_factory=dict, repr=False)  # the project's .env (interpolation)
     notes: list[str] = field(default_factory=list)
 
@@ -156,6 +157,8 @@ def load_compose(root: Path, path: Path) -> ComposeProject:
     variables = {**dotenv, **{k: v for k, v in os.environ.items() if k in dotenv}}
     project = ComposeProject(files=[], services={}, dotenv=dotenv)
     _load_into(project, root, path, ".", variables, depth=0)
+    name = _load_yaml(path, root).get("name")
+    project.name = interpolate(str(name), variables) if name else None
     for extra in _files(root, path)[1:]:
         project.files.append(extra.name)
         data = _interpolate_services(_load_yaml(extra, root), variables)

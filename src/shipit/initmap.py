@@ -499,6 +499,7 @@ def _check_secrets_in_dotenv(mapper: _Mapper) -> None:
 def map_compose(root: Path, path: Path) -> Detection:
     project = load_compose(root, path)
     mapper = _Mapper(root, project, " + ".join(project.files))
+    mapper.detection.app_name = project.name
     for note in project.notes:
         mapper.note("dropped", "include", note)
     mapper.classify()

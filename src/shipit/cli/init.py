@@ -46,7 +46,7 @@ def init(
             hint="expected a service with build: or image: in a compose file, or a package.json, pyproject.toml "
             "or requirements.txt",
         )
-    default_app = service_name(root.name)[:20].rstrip("-")
+    default_app = service_name(detection.app_name or root.name)[:20].rstrip("-")
     ask = not yes and sys.stdin.isatty()
     for svc in detection.services:
         app.console.info(f"found service {svc.name} ({svc.kind}) in {svc.context} via {detection.source}")
@@ -65,7 +65,7 @@ def init(
             app.console.warn(f"kept existing {app.display_path(path)} (pass --force to replace it)")
         else:
             app.console.success(f"{result} {app.display_path(path)}")
-    _report(app, detection, answer_findings(answers, given=given))
+    _report(app, detection, answer_findings(answers, given=given, from_compose=bool(detection.app_name)))
     app.console.info("next: `shipit validate`, then `shipit local up` or `shipit plan`")
 
 
