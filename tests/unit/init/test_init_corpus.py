@@ -103,7 +103,7 @@ def test_init_validate_plan(name: str, tmp_path: Path) -> None:
     ]
 
 
-def test_every_project_is_named_in_its_report(tmp_path: Path) -> None:
+def test_guessed_answers_are_said_and_given_ones_are_not(tmp_path: Path) -> None:
     """Guesses are said out loud: project id, region and app name when not passed."""
     root = tmp_path / "app"
     shutil.copytree(CORPUS / "first-hour", root)
