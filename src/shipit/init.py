@@ -51,7 +51,6 @@ class DetectedService:
     secrets: list[str] = field(default_factory=list)
     databases: list[str] = field(default_factory=list)
     public: bool = False
-    command: str | None = None
     image: str | None = None
     args: dict[str, str] = field(default_factory=dict)
     build_secrets: list[str] = field(default_factory=list)
@@ -80,10 +79,6 @@ class Detection:
 
     def note(self, status: str, subject: str, detail: str) -> None:
         self.findings.append(Finding(status, subject, detail))
-
-    @property
-    def decisions(self) -> list[Finding]:
-        return [f for f in self.findings if f.status == "decide"]
 
 
 def service_name(text: str) -> str:
