@@ -96,6 +96,24 @@ def _merge(base: Any, override: Any) -> Any:
     return override
 
 
+# The compose keys init reads, and the shapes the compose specification allows for them.
+_SHAPES: tuple[tuple[str, type | tuple[type, ...], str], ...] = (
+    ("build", (str, dict), "a path or a mapping"),
+    ("environment", (dict, list), "a mapping or a list"),
+    ("env_file", (str, list), "a path or a list"),
+    ("ports", list, "a list"),
+    ("expose", list, "a list"),
+    ("volumes", list, "a list"),
+    ("secrets", list, "a list"),
+    ("profiles", list, "a list"),
+    ("healthcheck", dict, "a mapping"),
+    ("depends_on", (list, dict), "a list or a mapping"),
+    ("command", (str, list), "a string or a list"),
+    ("entrypoint", (str, list), "a string or a list"),
+    ("image", str, "a string"),
+)
+
+
 def _load_yaml(path: Path, root: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -107,8 +125,19 @@ def _load_yaml(path: Path, root: Path) -> dict[str, Any]:
         ) from None
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror}") from None
-    if not isinstance(data, dict):
-        raise UsageError(f"{os.path.relpath(path, root)}: a compose file is a mapping with services:")
+    where = os.path.relpath(path, root)
+    if not isinstance(data, dict) or not isinstance(data.get("services") or {}, dict):
+        raise UsageError(f"{where}: a compose file is a mapping with services: NAME: {{...}}")
+    for name, svc in (data.get("services") or {}).items():
+        if not isinstance(svc or {}, dict):
+            raise UsageError(f"{where}: services.{name} must be a mapping")
+        for key, shapes, what in _SHAPES:
+            if key in (svc or {}) and svc[key] is not None and not isinstance(svc[key], shapes):
+                raise UsageError(f"{where}: services.{name}.{key} must be {what}")
+    if not isinstance(data.get("secrets") or {}, dict):
+        raise UsageError(f"{where}: secrets must be a mapping")
+    if not isinstance(data.get("include") or [], list):
+        raise UsageError(f"{where}: include must be a list")
     return data
 
 
@@ -210,7 +239,7 @@ def _load_into(
     for name, svc in (data.get("services") or {}).items():
         project.services[name] = _rebase_service(svc or {}, offset)
     for name, secret in (data.get("secrets") or {}).items():
-        secret = dict(secret or {})
+        secret = dict(secret) if isinstance(secret, dict) else {}
         if "file" in secret:
             secret["file"] = _rebase(str(secret["file"]), offset)
         project.secrets[name] = secret

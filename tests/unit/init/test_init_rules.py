@@ -206,3 +206,29 @@ def test_extends_within_the_project(tmp_path: Path) -> None:
     assert project.services["worker"] == {"build": ".", "environment": {"LOG_LEVEL": "info"}, "command": "run-worker"}
     assert project.services["other"] == {"image": "x"}
     assert project.notes == ["other: extends a service of common.yaml, which init does not read"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("- a\n", "a compose file is a mapping"),
+        ("services: [api]\n", "a compose file is a mapping"),
+        ("services:\n  api: [x]\n", "services.api must be a mapping"),
+        ("services: {}\nsecrets: [a]\n", "secrets must be a mapping"),
+    ],
+)
+def test_compose_shapes_init_cannot_read_are_usage_errors(tmp_path: Path, text: str, message: str) -> None:
+    (tmp_path / "compose.yaml").write_text(text)
+    with pytest.raises(UsageError, match=message):
+        load_compose(tmp_path, tmp_path / "compose.yaml")
+
+
+def test_wrong_shapes_of_service_keys_are_usage_errors(tmp_path: Path) -> None:
+    for text, message in (
+        ("services:\n  api: {build: 5}\n", "services.api.build must be a path or a mapping"),
+        ("services:\n  api: {image: x, expose: 8000}\n", "services.api.expose must be a list"),
+        ("services:\n  api: {image: x, ports: '8000:8000'}\n", "services.api.ports must be a list"),
+    ):
+        (tmp_path / "compose.yaml").write_text(text)
+        with pytest.raises(UsageError, match=message):
+            load_compose(tmp_path, tmp_path / "compose.yaml")
