@@ -256,6 +256,12 @@ def answer_findings(answers: InitAnswers, *, given: set[str], from_compose: bool
                 f"{answers.project} (made up from the app name): pass --project with your Google Cloud project id",
             )
         )
+    if "environment" not in given:
+        rows.append(
+            Finding(
+                "guessed", f"environments.{answers.environment}", "the first environment's name: pass --env to choose"
+            )
+        )
     if "region" not in given:
         rows.append(Finding("guessed", f"environments.{answers.environment}.region", f"{answers.region} (the default)"))
     return rows

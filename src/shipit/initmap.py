@@ -17,7 +17,15 @@ import re
 from pathlib import Path
 from typing import Any
 
-from shipit.init import SECRET_WORDS, DetectedDatabase, DetectedService, Detection, detect_kind, service_name
+from shipit.init import (
+    SECRET_WORDS,
+    DetectedDatabase,
+    DetectedService,
+    Detection,
+    deploy_port,
+    detect_kind,
+    service_name,
+)
 from shipit.initcompose import (
     ComposeProject,
     command_text,
@@ -346,7 +354,15 @@ class _Mapper(VariableRules):
                 self.note("dropped", f"{subject}.healthcheck", f"`{health_test}`: a worker has no HTTP health check")
             return
         out.port = port
-        self.note("mapped", f"{subject}.port", f"{port} ({why})")
+        written = deploy_port(out)
+        if written != port:
+            self.note(
+                "mapped",
+                f"{subject}.port",
+                f"{written}: the Dockerfile init writes listens on $PORT ({port} was {why})",
+            )
+        else:
+            self.note("mapped", f"{subject}.port", f"{port} ({why})")
         if any(host is not None and host != container for host, container in published):
             # Keep the laptop's URLs (other services' localhost:HOST values) as they were.
             out.local_ports = [f"{host}:{container}" for host, container in published if host is not None]

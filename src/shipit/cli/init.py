@@ -51,8 +51,9 @@ def init(
     for svc in detection.services:
         app.console.info(f"found service {svc.name} ({svc.kind}) in {svc.context} via {detection.source}")
     given = {name for name, value in (("app", app_name), ("project", project)) if value}
-    region_source = click.get_current_context().get_parameter_source("region")
-    given |= {"region"} if region_source is not None and region_source.name != "DEFAULT" else set()
+    for option, answer in (("region", "region"), ("env_name", "environment")):
+        source = click.get_current_context().get_parameter_source(option)
+        given |= {answer} if source is not None and source.name != "DEFAULT" else set()
     app_name = app_name or (click.prompt("app name", default=default_app) if ask else default_app)
     default_project = f"{app_name}-{env_name}"[:30].rstrip("-")
     project = project or (click.prompt("Google Cloud project id", default=default_project) if ask else default_project)

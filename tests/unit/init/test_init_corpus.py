@@ -111,6 +111,10 @@ def test_guessed_answers_are_said_and_given_ones_are_not(tmp_path: Path) -> None
     assert result.exit_code == 0, result.output
     for row in ("guessed  environments.staging.project", "guessed  environments.staging.region", "guessed  app"):
         assert row in result.output
-    given = invoke("init", str(root), "--yes", "--force", "--project", "acme-prod-1", "--region", "europe-west1")
-    assert "environments.staging.project" not in given.output
-    assert "environments.staging.region" not in given.output
+    assert "the first environment's name: pass --env to choose" in result.output
+    given = invoke(
+        "init", str(root), "--yes", "--force", "--project", "acme-prod-1", "--region", "europe-west1", "--env", "prod"
+    )
+    assert given.exit_code == 0, given.output
+    assert "environments.prod.project" not in given.output and "environments.prod.region" not in given.output
+    assert "pass --env" not in given.output
