@@ -1,8 +1,8 @@
 """`shipit init`: look at an existing repository and write a shipit.yaml that describes it.
 
-Detection, in order of trust: an existing docker-compose file (services, ports, env, Postgres), then
-each directory's own manifest (package.json -> Node server or static frontend, pyproject.toml or
-requirements.txt -> Python backend).
+Detection, in order of trust: an existing compose project (mapped by shipit.initmap, every decision a
+Finding in the report init prints), then each directory's own manifest (package.json -> Node server or
+static frontend, pyproject.toml or requirements.txt -> Python backend).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ _NODE_SERVER_DEPS = {"express", "fastify", "koa", "@nestjs/core", "hapi", "next"
 _SKIP_DIRS = {"node_modules", ".git", ".venv", "venv", "dist", "build", ".shipit", "infra", "__pycache__"}
 
 
-@dataclass
+@dataclass(frozen=True)
 class Finding:
     """One row of init's report: how one thing in the source project was handled, and why."""
 
