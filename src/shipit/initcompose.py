@@ -126,14 +126,16 @@ def _load_yaml(path: Path, root: Path) -> dict[str, Any]:
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror}") from None
     where = os.path.relpath(path, root)
-    if not isinstance(data, dict) or not isinstance(data.get("services") or {}, dict):
-        raise UsageError(f"{where}: a compose file is a mapping with services: NAME: {{...}}")
+    if not isinstance(data, dict):
+        raise UsageError(f"{where}: the top level must be a mapping")
+    if not isinstance(data.get("services") or {}, dict):
+        raise UsageError(f"{where}: services must be a mapping")
     for name, svc in (data.get("services") or {}).items():
         if not isinstance(svc or {}, dict):
-            raise UsageError(f"{where}: services.{name} must be a mapping")
+            raise UsageError(f"{where}: services.{name}: must be a mapping")
         for key, shapes, what in _SHAPES:
             if key in (svc or {}) and svc[key] is not None and not isinstance(svc[key], shapes):
-                raise UsageError(f"{where}: services.{name}.{key} must be {what}")
+                raise UsageError(f"{where}: services.{name}.{key}: must be {what}")
     if not isinstance(data.get("secrets") or {}, dict):
         raise UsageError(f"{where}: secrets must be a mapping")
     if not isinstance(data.get("include") or [], list):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from shipit.errors import UsageError
+from cli_runner import invoke
 from shipit.init import Detection
 from shipit.initcompose import dockerfile_stages, health, interpolate, load_compose, ports
 from shipit.initmap import map_compose
@@ -151,10 +151,18 @@ def test_include_rebases_paths_and_override_files_merge(tmp_path: Path) -> None:
     assert project.notes == ["include: missing.yaml does not exist; its services are not mapped"]
 
 
+def _init_fails(tmp_path: Path, text: str) -> str:
+    """init on a compose.yaml it cannot read: exit 2, one line naming the file, nothing written."""
+    (tmp_path / "compose.yaml").write_text(text)
+    result = invoke("init", str(tmp_path), "--yes")
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and not (tmp_path / "shipit.yaml").exists()
+    return result.output
+
+
 def test_invalid_compose_yaml_is_a_usage_error(tmp_path: Path) -> None:
-    (tmp_path / "compose.yaml").write_text("services:\n  api: [\n")
-    with pytest.raises(UsageError, match=r"compose.yaml:3: not valid YAML"):
-        load_compose(tmp_path, tmp_path / "compose.yaml")
+    output = _init_fails(tmp_path, "services:\n  api: [\n")
+    assert "compose.yaml:3" in output and "YAML" in output
 
 
 def test_values_built_from_dotenv_stay_in_dotenv(tmp_path: Path) -> None:
@@ -211,24 +219,14 @@ def test_extends_within_the_project(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("- a\n", "a compose file is a mapping"),
-        ("services: [api]\n", "a compose file is a mapping"),
-        ("services:\n  api: [x]\n", "services.api must be a mapping"),
+        ("- a\n", "the top level must be a mapping"),
+        ("services: [api]\n", "services must be a mapping"),
+        ("services:\n  api: [x]\n", "services.api: must be a mapping"),
         ("services: {}\nsecrets: [a]\n", "secrets must be a mapping"),
+        ("services:\n  api: {build: 5}\n", "services.api.build: must be a path or a mapping"),
+        ("services:\n  api: {image: x, expose: 8000}\n", "services.api.expose: must be a list"),
+        ("services:\n  api: {image: x, ports: '8000:8000'}\n", "services.api.ports: must be a list"),
     ],
 )
 def test_compose_shapes_init_cannot_read_are_usage_errors(tmp_path: Path, text: str, message: str) -> None:
-    (tmp_path / "compose.yaml").write_text(text)
-    with pytest.raises(UsageError, match=message):
-        load_compose(tmp_path, tmp_path / "compose.yaml")
-
-
-def test_wrong_shapes_of_service_keys_are_usage_errors(tmp_path: Path) -> None:
-    for text, message in (
-        ("services:\n  api: {build: 5}\n", "services.api.build must be a path or a mapping"),
-        ("services:\n  api: {image: x, expose: 8000}\n", "services.api.expose must be a list"),
-        ("services:\n  api: {image: x, ports: '8000:8000'}\n", "services.api.ports must be a list"),
-    ):
-        (tmp_path / "compose.yaml").write_text(text)
-        with pytest.raises(UsageError, match=message):
-            load_compose(tmp_path, tmp_path / "compose.yaml")
+    assert message in _init_fails(tmp_path, text)
