@@ -66,18 +66,19 @@ def init(
             app.console.warn(f"kept existing {app.display_path(path)} (pass --force to replace it)")
         else:
             app.console.success(f"{result} {app.display_path(path)}")
-    _report(app, detection, answer_findings(answers, given=given, from_compose=bool(detection.app_name)))
+    findings = [*detection.findings, *answer_findings(answers, given=given, from_compose=bool(detection.app_name))]
+    _report(app, detection, findings)
+    app.console.emit({"findings": [vars(f) for f in findings]})
     app.console.info("next: `shipit validate`, then `shipit local up` or `shipit plan`")
 
 
-def _report(app: Application, detection: Detection, answers: list[Finding]) -> None:
+def _report(app: Application, detection: Detection, findings: list[Finding]) -> None:
+    """The table of what init mapped, guessed and dropped, then what the user must decide."""
     from shipit.init import report_rows
 
-    findings = [*detection.findings, *answers]
     app.console.table(("", "what", "how"), report_rows(findings), title=f"shipit init: what {detection.source} became")
     decisions = [f for f in findings if f.status == "decide"]
     if decisions:
         app.console.warn(f"decide ({len(decisions)}): shipit could not tell these from the compose project")
         for finding in decisions:
             app.console.info(f"  decide: {finding.subject}: {finding.detail}")
-    app.console.emit({"findings": [vars(f) for f in findings]})
