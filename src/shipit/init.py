@@ -1,8 +1,8 @@
 """`shipit init`: look at an existing repository and write a shipit.yaml that describes it.
 
-Detection, in order of trust: an existing docker-compose file (services, ports, env, Postgres), then
-each directory's own manifest (package.json -> Node server or static frontend, pyproject.toml or
-requirements.txt -> Python backend).
+Detection, in order of trust: an existing compose project (mapped by shipit.initmap, every decision a
+Finding in the report init prints), then each directory's own manifest (package.json -> Node server or
+static frontend, pyproject.toml or requirements.txt -> Python backend).
 """
 
 from __future__ import annotations
@@ -15,18 +15,35 @@ from typing import Any
 
 import yaml
 
-COMPOSE_FILES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
-_SECRET_WORDS = re.compile(r"(SECRET|TOKEN|PASSWORD|PASSWD|API_KEY|_KEY$|PRIVATE|CREDENTIALS)", re.I)
+SECRET_WORDS = re.compile(r"(SECRET|TOKEN|PASSWORD|PASSWD|API_KEY|_KEY$|PRIVATE|CREDENTIALS)", re.I)
 _STATIC_DEPS = {"react", "vue", "svelte", "vite", "@angular/core", "preact", "solid-js", "astro"}
 _NODE_SERVER_DEPS = {"express", "fastify", "koa", "@nestjs/core", "hapi", "next", "nuxt", "@remix-run/serve"}
 _SKIP_DIRS = {"node_modules", ".git", ".venv", "venv", "dist", "build", ".shipit", "infra", "__pycache__"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One row of init's report: how one thing in the source project was handled, and why."""
+
+    status: str  # mapped | guessed | dropped | decide
+    subject: str
+    detail: str
+
+
+@dataclass
+class DetectedDatabase:
+    key: str
+    version: str = "16"
+    name: str | None = None
+    user: str | None = None
+    env_var: str = "DATABASE_URL"
 
 
 @dataclass
 class DetectedService:
     name: str
     context: str
-    kind: str  # python, node, static, docker (has its own Dockerfile)
+    kind: str  # python, node, static, docker (has its own Dockerfile), image (prebuilt)
     port: int = 8080
     dockerfile: str | None = None
     target: str | None = None
@@ -34,14 +51,34 @@ class DetectedService:
     secrets: list[str] = field(default_factory=list)
     databases: list[str] = field(default_factory=list)
     public: bool = False
-    command: str | None = None
+    image: str | None = None
+    args: dict[str, str] = field(default_factory=dict)
+    build_secrets: list[str] = field(default_factory=list)
+    worker: bool = False
+    health_path: str | None = None  # None: shipit's default
+    secret_files: dict[str, str] = field(default_factory=dict)
+    cloud_command: list[str] | None = None
+    cloud_args: list[str] | None = None
+    local_target: str | None = None
+    local_command: list[str] | None = None
+    local_env: dict[str, str] = field(default_factory=dict)
+    local_volumes: list[str] = field(default_factory=list)
+    local_ports: list[str] = field(default_factory=list)
 
 
 @dataclass
 class Detection:
     services: list[DetectedService] = field(default_factory=list)
-    postgres_version: str | None = None
+    databases: dict[str, DetectedDatabase] = field(default_factory=dict)
+    pubsub: bool = False
+    topics: list[str] = field(default_factory=list)
+    subscriptions: dict[str, str] = field(default_factory=dict)  # subscription -> topic
+    findings: list[Finding] = field(default_factory=list)
     source: str = ""
+    app_name: str | None = None  # compose's top-level name:
+
+    def note(self, status: str, subject: str, detail: str) -> None:
+        self.findings.append(Finding(status, subject, detail))
 
 
 def service_name(text: str) -> str:
@@ -49,25 +86,6 @@ def service_name(text: str) -> str:
     if not name or not name[0].isalpha():
         name = "svc-" + name
     return name[:49].rstrip("-")
-
-
-def _compose_env(raw: Any) -> dict[str, str]:
-    if isinstance(raw, dict):
-        return {str(k): "" if v is None else str(v) for k, v in raw.items()}
-    env: dict[str, str] = {}
-    for item in raw or []:
-        key, _, value = str(item).partition("=")
-        env[key] = value
-    return env
-
-
-def _container_port(ports: Any) -> int | None:
-    for item in ports or []:
-        text = str(item.get("target", "")) if isinstance(item, dict) else str(item)
-        match = re.search(r"(\d+)(?:/\w+)?$", text)
-        if match:
-            return int(match.group(1))
-    return None
 
 
 def detect_kind(directory: Path) -> str | None:
@@ -89,50 +107,14 @@ def detect_kind(directory: Path) -> str | None:
     return None
 
 
-def _from_compose(root: Path, path: Path) -> Detection:
-    data = yaml.safe_load(path.read_text()) or {}
-    detection = Detection(source=path.name)
-    postgres_names: set[str] = set()
-    for name, svc in (data.get("services") or {}).items():
-        image = str(svc.get("image", ""))
-        if image.startswith("postgres") and "build" not in svc:
-            postgres_names.add(name)
-            tag = image.partition(":")[2]
-            detection.postgres_version = tag.split(".")[0].split("-")[0] if tag[:2].isdigit() else "16"
-    for name, svc in (data.get("services") or {}).items():
-        if name in postgres_names or "build" not in svc:
-            continue
-        build = svc["build"]
-        build = {"context": build} if isinstance(build, str) else dict(build)
-        context = str(build.get("context", "."))
-        env = _compose_env(svc.get("environment"))
-        uses_db = bool(postgres_names & set(svc.get("depends_on") or [])) or "DATABASE_URL" in env
-        env.pop("DATABASE_URL", None)
-        secrets = sorted(k for k in env if _SECRET_WORDS.search(k))
-        plain = {k: v for k, v in env.items() if k not in secrets and "${" not in v}
-        kind = detect_kind(root / context) or "docker"
-        port = _container_port(svc.get("ports")) or (80 if kind == "static" else 8080)
-        detection.services.append(
-            DetectedService(
-                name=service_name(name),
-                context=context,
-                kind=kind,
-                port=port,
-                dockerfile=build.get("dockerfile"),
-                target=build.get("target"),
-                env=plain,
-                secrets=secrets,
-                databases=["main"] if uses_db and postgres_names else [],
-                public=kind == "static" or port in (80, 3000),
-            )
-        )
-    return detection
-
-
 def detect(root: Path) -> Detection:
-    for name in COMPOSE_FILES:
-        if (root / name).is_file():
-            return _from_compose(root, root / name)
+    from shipit.initcompose import find_compose
+
+    compose = find_compose(root)
+    if compose is not None:
+        from shipit.initmap import map_compose
+
+        return map_compose(root, compose)
     detection = Detection(source="project files")
     candidates = [root, *sorted(p for p in root.iterdir() if p.is_dir() and p.name not in _SKIP_DIRS)]
     for directory in candidates:
@@ -149,7 +131,9 @@ def detect(root: Path) -> Detection:
 
 def deploy_port(svc: DetectedService) -> int:
     """Generated images listen on PORT (8080 on Cloud Run); dev-server ports like 3000 or 80 don't carry over."""
-    return 8080 if svc.kind in ("python", "node", "static") and svc.port in (80, 3000) else svc.port
+    if svc.kind == "static":
+        return 8080
+    return 8080 if svc.kind in ("python", "node") and svc.port in (80, 3000, 4173, 5173) else svc.port
 
 
 @dataclass(frozen=True)
@@ -160,42 +144,133 @@ class InitAnswers:
     environment: str = "staging"
 
 
-def render_config(detection: Detection, answers: InitAnswers) -> str:
-    services: dict[str, Any] = {}
-    for svc in detection.services:
-        entry: dict[str, Any] = {"build": {"context": svc.context}}
+class _NoAliases(yaml.SafeDumper):
+    """The same list in cloud_run.args and local.command is written twice, not as a YAML alias."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def _service_entry(svc: DetectedService) -> dict[str, Any]:
+    entry: dict[str, Any] = {}
+    if svc.worker:
+        entry["kind"] = "worker"
+    if svc.image:
+        entry["image"] = svc.image
+        entry["build"] = None
+    else:
+        build: dict[str, Any] = {"context": svc.context}
         if svc.dockerfile:
-            entry["build"]["dockerfile"] = svc.dockerfile
+            build["dockerfile"] = svc.dockerfile
         if svc.target:
-            entry["build"]["target"] = svc.target
+            build["target"] = svc.target
+        if svc.args:
+            build["args"] = svc.args
+        if svc.build_secrets:
+            build["secrets"] = svc.build_secrets
+        entry["build"] = build
+    if not svc.worker:
         entry["port"] = deploy_port(svc)
-        if svc.env:
-            entry["env"] = svc.env
-        if svc.secrets:
-            entry["secrets"] = svc.secrets
-        if svc.databases:
-            entry["databases"] = svc.databases
-        if svc.public:
-            entry["cloud_run"] = {"allow_unauthenticated": True}
-        services[svc.name] = entry
+    for key, value in (("env", svc.env), ("secrets", svc.secrets), ("secret_files", svc.secret_files)):
+        if value:
+            entry[key] = value
+    if svc.databases:
+        entry["databases"] = svc.databases
+    if svc.health_path and not svc.worker:
+        entry["health"] = {"path": svc.health_path}
+    cloud_run: dict[str, Any] = {}
+    if svc.public:
+        cloud_run["allow_unauthenticated"] = True
+    if svc.cloud_command:
+        cloud_run["command"] = svc.cloud_command
+    if svc.cloud_args:
+        cloud_run["args"] = svc.cloud_args
+    if cloud_run:
+        entry["cloud_run"] = cloud_run
+    local: dict[str, Any] = {}
+    if svc.local_target:
+        local["target"] = svc.local_target
+    if svc.local_command:
+        local["command"] = svc.local_command
+    if svc.local_env:
+        local["env"] = svc.local_env
+    if svc.local_ports and deploy_port(svc) == svc.port:
+        local["ports"] = svc.local_ports
+    if svc.local_volumes:
+        local["volumes"] = svc.local_volumes
+    if local:
+        entry["local"] = local
+    return entry
+
+
+def render_config(detection: Detection, answers: InitAnswers) -> str:
     document: dict[str, Any] = {
         "version": 1,
         "app": answers.app,
         "environments": {answers.environment: {"project": answers.project, "region": answers.region}},
     }
-    if any(s.databases for s in detection.services):
-        document["databases"] = {"main": {"engine": "postgres", "version": detection.postgres_version or "16"}}
-    document["services"] = services
+    if detection.databases:
+        databases: dict[str, Any] = {}
+        for key, db in detection.databases.items():
+            entry: dict[str, Any] = {"engine": "postgres", "version": db.version}
+            if db.name:
+                entry["name"] = db.name
+            if db.user:
+                entry["user"] = db.user
+            if db.env_var != "DATABASE_URL":
+                entry["env_var"] = db.env_var
+            databases[key] = entry
+        document["databases"] = databases
+    document["services"] = {svc.name: _service_entry(svc) for svc in detection.services}
+    if detection.pubsub:
+        pubsub: dict[str, Any] = {"topics": {topic: {} for topic in detection.topics}}
+        if detection.subscriptions:
+            pubsub["subscriptions"] = {sub: {"topic": topic} for sub, topic in detection.subscriptions.items()}
+        document["pubsub"] = pubsub
     header = (
         "# yaml-language-server: $schema=https://shipit.dev/schema/shipit.schema.json\n"
         f"# Written by `shipit init` from {detection.source}. Check it with `shipit validate`,\n"
         "# then `shipit local up` to run it here and `shipit deploy` to ship it.\n"
     )
-    return header + yaml.safe_dump(document, sort_keys=False, default_flow_style=False)
+    return header + yaml.dump(document, Dumper=_NoAliases, sort_keys=False, default_flow_style=False)
 
 
 def render_env_example(detection: Detection) -> str:
-    keys = sorted({k for s in detection.services for k in s.secrets})
+    keys = sorted({k for s in detection.services for k in (*s.secrets, *s.secret_files.values(), *s.build_secrets)})
     lines = ["# Copy to .env and fill in. Never commit .env: `shipit secrets sync` puts it in Secret Manager."]
     lines += [f"{k}=" for k in keys]
     return "\n".join(lines) + "\n"
+
+
+def answer_findings(answers: InitAnswers, *, given: set[str], from_compose: bool = False) -> list[Finding]:
+    """Rows for the answers init made up itself (``given`` names those the user passed or typed)."""
+    rows = []
+    if "app" not in given:
+        where = "the compose project's name" if from_compose else "the directory's name"
+        rows.append(Finding("guessed", "app", f"{answers.app} ({where}): pass --app to choose"))
+    if "project" not in given:
+        rows.append(
+            Finding(
+                "guessed",
+                f"environments.{answers.environment}.project",
+                f"{answers.project} (made up from the app name): pass --project with your Google Cloud project id",
+            )
+        )
+    if "environment" not in given:
+        rows.append(
+            Finding(
+                "guessed", f"environments.{answers.environment}", "the first environment's name: pass --env to choose"
+            )
+        )
+    if "region" not in given:
+        rows.append(Finding("guessed", f"environments.{answers.environment}.region", f"{answers.region} (the default)"))
+    return rows
+
+
+_ORDER = {"mapped": 0, "guessed": 1, "dropped": 2, "decide": 3}
+
+
+def report_rows(findings: list[Finding]) -> list[tuple[str, str, str]]:
+    """The report table, mapped first and what the user must decide last."""
+    ordered = sorted(enumerate(findings), key=lambda item: (_ORDER.get(item[1].status, 9), item[0]))
+    return [(f.status, f.subject, f.detail) for _, f in ordered]

@@ -30,9 +30,12 @@ def _check(text: str) -> None:
             load_config(path, "shipit.yaml")
         except ConfigError as exc:
             problems = "; ".join(f"{i.path}: {i.message}" for i in exc.issues)
+            answers = all(str(i.path).startswith(("app", "environments")) for i in exc.issues)
             raise UsageError(
-                f"the answers give an invalid shipit.yaml: {problems}",
-                hint="pass --app/--project/--region with valid values",
+                f"the {'answers give' if answers else 'compose project maps to'} an invalid shipit.yaml: {problems}",
+                hint="pass --app/--project/--region with valid values"
+                if answers
+                else "change that in the compose file, or write shipit.yaml by hand from `shipit.yaml.example`",
             ) from None
 
 

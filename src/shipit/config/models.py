@@ -115,6 +115,10 @@ class Health(Model):
 class Service(Model):
     """A frontend, backend or worker: one Cloud Run service and one compose service."""
 
+    kind: Literal["service", "worker"] = Field(
+        "service",
+        description="service: an HTTP service on Cloud Run; worker: a background process with no port (a Cloud Run worker pool).",  # noqa: E501
+    )
     build: Build | None = Field(default_factory=Build)
     image: str | None = Field(None, description="A prebuilt image instead of build.")
     port: int = Field(8080, ge=1, le=65535)

@@ -315,3 +315,14 @@ def test_regional_database_needs_point_in_time_recovery(errors: Errors) -> None:
         "shipit.yaml:6:24: databases.main.availability: regional (high-availability) Postgres needs backups and "
         "point-in-time recovery (set backups: true and point_in_time_recovery: true, or availability: zonal)"
     ]
+
+
+def test_worker_has_no_port_or_health_path(errors: Errors, load: Load) -> None:
+    text = HEAD + "services:\n  jobs: {kind: worker, port: 9000, health: {path: /healthz}}\n"
+    assert errors(text) == [
+        "shipit.yaml:6:30: services.jobs.port: a worker has no port (remove port, or set kind: service)",
+        "shipit.yaml:6:51: services.jobs.health.path: a worker has no health path (remove health.path)",
+    ]
+    worker = load(HEAD + "services:\n  jobs: {kind: worker, health: {path: null}}\n").base.services["jobs"]
+    assert worker.kind == "worker"
+    assert load(HEAD + "services:\n  api: {}\n").base.services["api"].kind == "service"

@@ -45,15 +45,16 @@ def compose_repo(tmp_path: Path) -> Path:
 def test_detects_compose_services_ports_env_secrets_and_postgres(compose_repo: Path) -> None:
     detection = detect(compose_repo)
     assert detection.source == "docker-compose.yml"
-    assert detection.postgres_version == "15"
+    assert {k: d.version for k, d in detection.databases.items()} == {"db": "15"}
     by_name = {s.name: s for s in detection.services}
     assert set(by_name) == {"frontend", "backend"}
     assert by_name["frontend"].kind == "static" and by_name["frontend"].public
     backend = by_name["backend"]
-    assert (backend.kind, backend.port, backend.target) == ("python", 8000, "prod")
+    # No Dockerfile: init writes one, whose last stage is the production one (compose's `prod` is gone).
+    assert (backend.kind, backend.port, backend.target) == ("python", 8000, None)
     assert backend.env == {"LOG_LEVEL": "debug"}
     assert backend.secrets == ["STRIPE_API_KEY"]
-    assert backend.databases == ["main"]
+    assert backend.databases == ["db"]
 
 
 def test_detects_from_manifests_without_compose(tmp_path: Path) -> None:
@@ -72,8 +73,8 @@ def test_init_writes_a_valid_config_and_production_files(compose_repo: Path) -> 
     config = loaded.base
     assert config.app == "acme-shop"
     assert config.environments["staging"].project == "acme-shop-staging"
-    assert config.services["backend"].databases == ("main",)
-    assert config.databases["main"].version == "15"
+    assert config.services["backend"].databases == ("db",)
+    assert config.databases["db"].version == "15"
     assert config.services["frontend"].cloud_run.allow_unauthenticated
     backend_dockerfile = (compose_repo / "backend/Dockerfile").read_text()
     assert "app.main:app" in backend_dockerfile and "USER" in backend_dockerfile
@@ -109,3 +110,35 @@ def test_nothing_to_deploy(tmp_path: Path) -> None:
     result = invoke("init", str(tmp_path), "--yes")
     assert result.exit_code == 2
     assert "found nothing to deploy" in result.output
+
+
+def test_a_compose_file_with_only_backing_services_says_what_it_saw(tmp_path: Path) -> None:
+    (tmp_path / "compose.yaml").write_text("services:\n  cache: {image: 'redis:7'}\n  search: {image: 'nginx'}\n")
+    result = invoke("init", str(tmp_path), "--yes")
+    assert result.exit_code == 2
+    assert "found nothing to deploy" in result.output
+    assert "cache: Redis (redis:7)" in result.output and "search: nginx without a build" in result.output
+    assert not (tmp_path / "shipit.yaml").exists()
+
+
+def test_service_url_cycles_stay_local_and_are_asked(tmp_path: Path) -> None:
+    """Two services calling each other by compose host name: Cloud Run cannot deploy that cycle, so init
+    keeps one URL local and asks; the written file still validates."""
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n"
+        "  a: {image: 'x/a:1', ports: ['8000:8000'], environment: {B_URL: 'http://b:8000'}}\n"
+        "  b: {image: 'x/b:1', ports: ['8001:8000'], environment: {A_URL: 'http://a:8000'}}\n"
+    )
+    result = invoke("init", str(tmp_path), "--yes")
+    assert result.exit_code == 0, result.output
+    assert "decide: services.b.env.A_URL" in result.output
+    assert load_config(tmp_path / "shipit.yaml").base.services["b"].local.env == {"A_URL": "http://a:8000"}
+
+
+def test_a_mapping_the_config_rejects_is_an_exit_2_naming_the_problem(tmp_path: Path) -> None:
+    (tmp_path / "compose.yaml").write_text("services:\n  api: {image: 'x/api:1', ports: ['70000:70000']}\n")
+    result = invoke("init", str(tmp_path), "--yes")
+    assert result.exit_code == 2
+    assert "the compose project maps to an invalid shipit.yaml: services.api.port:" in result.output
+    assert "change that in the compose file" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "shipit.yaml").exists()
