@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from shipit.config.models import CloudRun, ShipitConfig
 from shipit.config.refs import ReferenceError_, parse_refs
 from shipit.config.types import cpu_count, memory_mib
+from shipit.config.workload_checks import workload_problems
 
 Path_ = tuple[str | int, ...]
 
@@ -174,6 +175,7 @@ def check(config: ShipitConfig) -> list[Problem]:
                         message, hint = _undefined("databases", ref.name, databases)
                         problems.append(Problem(path, f"{ref}: {message}", hint))
     problems.extend(_cycle_problems(url_edges))
+    problems.extend(Problem(path, message, hint) for path, message, hint in workload_problems(config))
 
     for key in config.secrets.extra:
         if any(key == d.env_var for d in databases.values()):
