@@ -26,7 +26,6 @@ from fakegcp.model import (
     uuid_for,
 )
 from fakegcp.run_jobs import Jobs
-from fakegcp.run_workerpools import WorkerPools
 from fakegcp.run_shapes import (
     DEFAULT_FAILURE,
     FAILED,
@@ -44,6 +43,7 @@ from fakegcp.run_shapes import (
     service_urls,
     split_name,
 )
+from fakegcp.run_workerpools import WorkerPools
 
 SERVICE_TYPE = "google.cloud.run.v2.Service"
 REVISION_TYPE = "google.cloud.run.v2.Revision"

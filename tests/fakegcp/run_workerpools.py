@@ -29,8 +29,16 @@ from fakegcp.model import (
     project_number,
     uuid_for,
 )
-from fakegcp.run_shapes import DEFAULT_FAILURE, FAILED, OUTPUT_ONLY, SUCCEEDED, check_resource_id, condition, not_found
-from fakegcp.run_shapes import split_name
+from fakegcp.run_shapes import (
+    DEFAULT_FAILURE,
+    FAILED,
+    OUTPUT_ONLY,
+    SUCCEEDED,
+    check_resource_id,
+    condition,
+    not_found,
+    split_name,
+)
 
 WORKER_POOL_TYPE = "google.cloud.run.v2.WorkerPool"
 REVISION_TYPE = "google.cloud.run.v2.Revision"

@@ -121,7 +121,7 @@ class Service(Model):
 
     kind: Literal["service", "worker"] = Field(
         "service",
-        description="service: an HTTP service on Cloud Run; worker: a background process with no port (a Cloud Run worker pool).",
+        description="service: an HTTP service on Cloud Run; worker: a background process with no port (a Cloud Run worker pool).",  # noqa: E501
     )
     build: Build | None = Field(default_factory=Build)
     image: str | None = Field(None, description="A prebuilt image instead of build.")

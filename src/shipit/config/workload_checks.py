@@ -23,7 +23,7 @@ _HTTP_ONLY = (
 
 def workload_problems(config: ShipitConfig) -> Iterator[tuple[Path_, str, str | None]]:
     """(path, message, hint) for every worker and job setting Cloud Run would reject or ignore."""
-    from shipit.config.checks import _undefined  # noqa: PLC0415 - checks imports this module
+    from shipit.config.checks import _undefined
 
     services = config.services
     workers = {n for n, s in services.items() if s.kind == "worker"}
