@@ -1,0 +1,150 @@
+"""Step "jobs": every ``jobs:`` entry as a Cloud Run job, created or updated (never run) by the deploy.
+
+plan() resolves each job's inputs the way a service's are resolved (:mod:`shipit.steps.services.inputs`:
+the image its ``service`` builds in this release, else the deployed one; secrets pinned to the synced
+versions; Terraform outputs) and diffs the desired job against the live one: an unchanged job makes no
+write. apply() writes with the etag read while planning. Running a job is `shipit jobs run`; a
+``schedule`` is a Cloud Scheduler job in the generated Terraform, which calls the job's ``:run``.
+
+Output: apply() returns {job: {"action", "job", "ok"}}.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from shipit.errors import RemoteError, ShipitError, UsageError
+from shipit.plan import Action, Change, Plan
+from shipit.render.cloudrun import RenderError
+from shipit.render.job import job_as_service, render_app_job
+from shipit.steps.migrate import JobsApi, job_diff
+from shipit.steps.services import DeployOptions, OfflineRun
+from shipit.steps.services.inputs import Resolver
+from shipit.steps.services.shared import SharedRun, location_parent
+
+if TYPE_CHECKING:
+    from shipit.adapters.gcp.jobs import JobState
+    from shipit.config import Target
+    from shipit.steps.context import StepContext
+
+STEP = "jobs"
+Json = dict[str, Any]
+
+
+class JobFailed(ShipitError):
+    """A job could not be deployed, or an execution failed."""
+
+
+@dataclass(frozen=True)
+class JobPlan:
+    name: str
+    full_name: str
+    live: JobState | None
+    desired: Json
+    api: JobsApi
+
+
+def job_name(target: Target, name: str) -> str:
+    return f"{location_parent(target)}/jobs/{name}"
+
+
+def jobs_api_for(ctx: StepContext) -> JobsApi:
+    from shipit.adapters.gcp.jobs import CloudRunJobs
+
+    return CloudRunJobs(ctx.clients)
+
+
+def _image_of(spec: Json | None) -> str | None:
+    containers = (((spec or {}).get("template") or {}).get("template") or {}).get("containers") or []
+    return str(containers[0].get("image")) if containers and containers[0].get("image") else None
+
+
+def _source_image(ctx: StepContext, service: str) -> str | None:
+    """The image the job's service runs now: its service or worker pool as deployed."""
+    if ctx.options.offline:
+        return None
+    parent = location_parent(ctx.target)
+    if ctx.target.config.services[service].kind == "worker":
+        from shipit.adapters.gcp.workerpools import WorkerPoolClient
+
+        live = WorkerPoolClient(ctx.clients).get_worker_pool(f"{parent}/workerPools/{service}")
+    else:
+        from shipit.adapters.gcp.run import CloudRunClient
+
+        live = CloudRunClient(ctx.clients).get_service(f"{parent}/services/{service}")
+    containers = ((live or {}).get("template") or {}).get("containers") or []
+    return str(containers[0]["image"]) if containers and containers[0].get("image") else None
+
+
+def _plan_one(ctx: StepContext, resolver: Resolver, api: JobsApi, name: str) -> Change:
+    target = ctx.target
+    job = target.config.jobs[name]
+    live = None if ctx.options.offline else api.get_job(job_name(target, name))
+    key = job.service or name
+    image = job.image or resolver.images.get(key) or _image_of(live.spec if live else None)
+    if image is None and job.service:
+        image = _source_image(ctx, job.service)
+    if image is None:
+        raise UsageError(
+            f"jobs.{name}: no image known (service {job.service} is not built in this run nor deployed)",
+            hint=f"deploy {job.service} first, or pass --image {job.service}=IMAGE",
+        )
+    resolver.images[key] = image
+    # The live job's task template has a service template's shape: pinned secret versions are read from it.
+    live_template = {"template": ((live.spec if live else {}).get("template") or {}).get("template") or {}}
+    inputs, _ = resolver.inputs(key, job_as_service(job), live_template if live else None)
+    if job.service is None:
+        inputs = replace(inputs, service_account=None)
+    try:
+        desired = api.normalize(render_app_job(job, inputs))
+    except RenderError as exc:
+        raise UsageError(f"jobs.{name}.{exc}", hint=f"edit {target.config_file}") from None
+    payload = JobPlan(name, job_name(target, name), live, desired, api)
+    where = f", scheduled '{job.schedule}' {job.time_zone}" if job.schedule else ""
+    if live is None:
+        return Change(STEP, Action.CREATE, f"job {name}", f"new Cloud Run job{where}", (), payload)
+    diffs = job_diff(desired, live.spec)
+    if not diffs:
+        return Change(STEP, Action.NOOP, f"job {name}", "", (), payload)
+    return Change(STEP, Action.UPDATE, f"job {name}", "job definition", tuple(diffs), payload)
+
+
+def plan(ctx: StepContext, *, api: JobsApi | None = None) -> Plan:
+    """Read every job, render the desired ones, diff. No writes."""
+    names = list(ctx.target.config.jobs)
+    if not names:
+        return Plan.of(STEP, ())
+    jobs = api or jobs_api_for(ctx)
+    shared = SharedRun(ctx=ctx, api=OfflineRun(), options=DeployOptions(), release_id="", git_sha="", waves=[], urls={})
+    notes: set[str] = set()
+    resolver = Resolver(shared, notes)
+    changes = [_plan_one(ctx, resolver, jobs, n) for n in names]
+    return Plan.of(STEP, changes, sorted(notes))
+
+
+def apply(ctx: StepContext, plan: Plan) -> dict[str, dict[str, Any]]:
+    results: dict[str, dict[str, Any]] = {}
+    for change in plan.changes:
+        if not isinstance(change.payload, JobPlan):
+            continue
+        p: JobPlan = change.payload
+        result: dict[str, Any] = {"name": p.name, "job": p.full_name, "action": change.action.value, "ok": True}
+        try:
+            if change.action is Action.CREATE:
+                p.api.create_job(location_parent(ctx.target), p.name, p.desired)
+            elif change.action is Action.UPDATE and p.live is not None:
+                p.api.update_job(p.full_name, p.desired, p.live.etag)
+        except (RemoteError, UsageError) as exc:
+            result.update(ok=False, message=exc.render())
+        results[p.name] = result
+        ctx.console.event("job", **result)
+        if not result["ok"]:
+            ctx.console.error(f"job {p.name}: {result['message']}")
+        elif not change.is_noop:
+            ctx.console.success(f"job {p.name}: {change.action.value}d")
+    ctx.results[STEP] = results
+    failed = sorted(n for n, r in results.items() if not r["ok"])
+    if failed:
+        raise JobFailed(f"jobs failed to deploy: {', '.join(failed)}")
+    return results
