@@ -28,7 +28,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "dockerfile": ("shipit.cli.dockerfile:dockerfile", "Write a production multi-stage Dockerfile + .dockerignore."),
     "ci": ("shipit.cli.ci:ci", "Generate cloudbuild.yaml or a GitHub Actions workflow."),
     "services": ("shipit.cli.services:services", "Deploy the Cloud Run services (plan, diff, safe rollout)."),
-    "status": ("shipit.cli.status:status", "URL, revision, traffic, image and drift of each service."),
+    "status": ("shipit.cli.status:status", "URL, revision, traffic, image and drift of each service and worker."),
+    "jobs": ("shipit.cli.jobs:jobs", "List the Cloud Run jobs of shipit.yaml, or run one (--wait for its result)."),
     "rollback": ("shipit.cli.rollback:rollback", "Move traffic back to the previous ready revision."),
     "promote": ("shipit.cli.promote:promote", "Send all traffic to the latest revision (after --canary)."),
 }

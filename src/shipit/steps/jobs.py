@@ -148,3 +148,70 @@ def apply(ctx: StepContext, plan: Plan) -> dict[str, dict[str, Any]]:
     if failed:
         raise JobFailed(f"jobs failed to deploy: {', '.join(failed)}")
     return results
+
+
+# -- on demand: `shipit jobs list` and `shipit jobs run` ----------------------------------------------
+
+
+def _known(target: Target, name: str) -> None:
+    known = list(target.config.jobs)
+    if name not in known:
+        from shipit.config.checks import did_you_mean
+
+        raise UsageError(
+            f"job '{name}' is not defined in {target.config_file}",
+            hint=did_you_mean(name, known) or (f"defined: {', '.join(known)}" if known else "add it under jobs:"),
+        )
+
+
+def list_jobs(ctx: StepContext, *, api: JobsApi | None = None) -> list[dict[str, Any]]:
+    """Each configured job: its schedule and, when deployed, its latest execution (read-only)."""
+    jobs = api or jobs_api_for(ctx)
+    rows = []
+    for name, job in ctx.target.config.jobs.items():
+        live = jobs.get_job(job_name(ctx.target, name))
+        row: dict[str, Any] = {
+            "name": name,
+            "deployed": live is not None,
+            "schedule": f"{job.schedule} ({job.time_zone})" if job.schedule else None,
+            "tasks": job.tasks,
+        }
+        if live is not None and live.latest_execution:
+            execution = jobs.get_execution(live.latest_execution)
+            if execution is not None:
+                row["last_execution"] = execution.execution_id
+                row["last_status"] = (
+                    "running" if not execution.done else ("succeeded" if execution.succeeded else "failed")
+                )
+        rows.append(row)
+    return rows
+
+
+def run(ctx: StepContext, name: str, *, wait: bool, api: JobsApi | None = None) -> dict[str, Any]:
+    """Start an execution of a deployed job; with ``wait``, until it finishes. Raises JobFailed (exit 1)."""
+    from shipit.steps.migrate import WAIT_MARGIN
+
+    _known(ctx.target, name)
+    jobs = api or jobs_api_for(ctx)
+    full = job_name(ctx.target, name)
+    live = jobs.get_job(full)
+    if live is None:
+        raise UsageError(f"job '{name}' is not deployed", hint="run `shipit deploy` first")
+    execution = jobs.run_job(full)
+    ctx.console.info(f"{name}: started execution {execution.execution_id}")
+    if wait and not execution.done:
+        timeout = ctx.target.config.jobs[name].timeout * max(1, ctx.target.config.jobs[name].max_retries + 1)
+        execution = jobs.wait(execution.name, float(timeout + WAIT_MARGIN))
+    result: dict[str, Any] = {
+        "name": name,
+        "execution": execution.execution_id,
+        "status": "running" if not execution.done else ("succeeded" if execution.succeeded else "failed"),
+    }
+    if execution.log_uri:
+        result["logs"] = execution.log_uri
+    if execution.done and not execution.succeeded:
+        result["message"] = "; ".join(execution.messages) or "the execution failed"
+    ctx.console.event("job_execution", **result)
+    if result["status"] == "failed":
+        raise JobFailed(f"job {name}: execution {execution.execution_id} failed: {result['message']}")
+    return result
