@@ -50,6 +50,7 @@ class WorkerPlan:
     split: tuple[Json, ...]  # the instance splits to write
     spec_changed: bool
     api: WorkerPoolApi
+    pending: tuple[str, ...] = ()
 
 
 def worker_names(target: Target) -> list[str]:
@@ -116,12 +117,9 @@ def _desired_split(live: Json | None, spec_changed: bool, canary: int | None) ->
 def _plan_one(shared: SharedRun, resolver: Resolver, api: WorkerPoolApi, name: str, live: Json | None) -> Change:
     target = shared.ctx.target
     service = target.config.services[name]
+    # A URL not known yet (a service this release creates): planned with a placeholder; the pipeline
+    # re-plans this step after the services step, and apply() refuses a plan that still lacks it.
     inputs, pending = resolver.inputs(name, service, live)
-    if pending:
-        raise UsageError(
-            f"services.{name}.env: needs the URL of {', '.join(pending)}, which is not deployed",
-            hint="deploy the services first (shipit deploy --only services)",
-        )
     try:
         spec = render_worker_pool(service, inputs)
     except RenderError as exc:
@@ -146,13 +144,16 @@ def _plan_one(shared: SharedRun, resolver: Resolver, api: WorkerPoolApi, name: s
         diffs.append(
             FieldDiff("revision", short_revision(live.get("latestCreatedRevision")) + " (failed)", "a new one")
         )
-    payload = WorkerPlan(name, pool_name(target, name), live, desired, tuple(split), spec_changed, api)
+    payload = WorkerPlan(name, pool_name(target, name), live, desired, tuple(split), spec_changed, api, tuple(pending))
+    after = f", after {', '.join(pending)}" if pending else ""
     count = (desired.get("scaling") or {}).get("manualInstanceCount", 0)
     if live is None:
-        return Change(STEP, Action.CREATE, f"worker {name}", f"new worker pool, {count} instance(s)", (), payload)
+        return Change(
+            STEP, Action.CREATE, f"worker {name}", f"new worker pool, {count} instance(s){after}", (), payload
+        )
     if not diffs:
         return Change(STEP, Action.NOOP, f"worker {name}", "", (), payload)
-    summary = "new revision" if spec_changed else "no new revision"
+    summary = ("new revision" if spec_changed else "no new revision") + after
     return Change(STEP, Action.UPDATE, f"worker {name}", summary, tuple(diffs), payload)
 
 
@@ -221,6 +222,9 @@ def _apply_one(ctx: StepContext, change: Change) -> dict[str, Any]:
     p: WorkerPlan = change.payload
     if change.is_noop:
         return _result(p.name, p.live or {}, "no-op")
+    if p.pending:
+        missing = ", ".join(p.pending)
+        return _result(p.name, p.live or {}, "skip", ok=False, message=f"needs the URL of {missing}, not deployed")
     body = {**p.desired, "instanceSplits": list(p.split)}
     if p.live is None:
         ctx.console.info(f"{p.name}: creating the worker pool")
