@@ -69,7 +69,10 @@ def vpc_mode(service: Service) -> str | None:
     """Returns "connector", "direct" or None: how the service reaches private IPs."""
     if service.cloud_run.vpc is not None:
         return service.cloud_run.vpc.mode
-    return "connector" if service.databases else None
+    if not service.databases:
+        return None
+    # Worker pools support Direct VPC egress only.
+    return "direct" if service.kind == "worker" else "connector"
 
 
 def service_secret_keys(service: Service) -> list[str]:
@@ -87,6 +90,7 @@ class Features:
     connector: bool = False
     databases: bool = False
     pubsub: bool = False
+    scheduler: bool = False
 
     @classmethod
     def of(cls, targets: Sequence[Target]) -> Features:
@@ -97,6 +101,7 @@ class Features:
             connector="connector" in modes,
             databases=databases,
             pubsub=any(t.config.pubsub and (t.config.pubsub.topics or t.config.pubsub.subscriptions) for t in targets),
+            scheduler=any(job.schedule for t in targets for job in t.config.jobs.values()),
         )
 
 
@@ -176,10 +181,17 @@ def module_inputs(target: Target, features: Features) -> dict[str, Any]:
                 "topic": sub.topic,
                 "ack_deadline": sub.ack_deadline,
                 **({"push_service": sub.push.service, "push_path": sub.push.path} if sub.push else {}),
+                **({"pull_service": sub.pull.service} if sub.pull else {}),
             }
             for name, sub in subs.items()
         }
         inputs["pubsub"] = data
+    if features.scheduler:
+        inputs["scheduled_jobs"] = {
+            name: {"schedule": job.schedule, "time_zone": job.time_zone, "account_id": account_id(target, f"{name}-cron")}
+            for name, job in config.jobs.items()
+            if job.schedule
+        }
     return inputs
 
 
@@ -240,6 +252,8 @@ def output_names(features: Features) -> list[str]:
         names.append("databases")
     if features.pubsub:
         names.append("pubsub_push_service_account")
+    if features.scheduler:
+        names.append("scheduler_service_accounts")
     return names
 
 
@@ -271,6 +285,8 @@ def _locals(features: Features) -> str:
         conditional.append(f"length(var.databases) > 0 ? {apis} : []")
     if features.pubsub:
         conditional.append('length(var.pubsub.topics) > 0 ? ["pubsub.googleapis.com"] : []')
+    if features.scheduler:
+        conditional.append('length(var.scheduled_jobs) > 0 ? ["cloudscheduler.googleapis.com"] : []')
     text += "".join(f"    {expr},\n" for expr in conditional)
     return text + "  ))\n}\n"
 
@@ -294,6 +310,10 @@ def module_files(features: Features) -> dict[str, str]:
         variables += module.VARIABLES_PUBSUB
         outputs += module.OUTPUTS_PUBSUB
         files["pubsub.tf"] = module.PUBSUB
+    if features.scheduler:
+        variables += module.VARIABLES_SCHEDULER
+        outputs += module.OUTPUTS_SCHEDULER
+        files["scheduler.tf"] = module.SCHEDULER
     files["variables.tf"] = variables
     files["locals.tf"] = _locals(features)
     files["service_accounts.tf"] = module.SERVICE_ACCOUNTS
