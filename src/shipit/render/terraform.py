@@ -188,7 +188,11 @@ def module_inputs(target: Target, features: Features) -> dict[str, Any]:
         inputs["pubsub"] = data
     if features.scheduler:
         inputs["scheduled_jobs"] = {
-            name: {"schedule": job.schedule, "time_zone": job.time_zone, "account_id": account_id(target, f"{name}-cron")}
+            name: {
+                "schedule": job.schedule,
+                "time_zone": job.time_zone,
+                "account_id": account_id(target, f"{name}-cron"),
+            }
             for name, job in config.jobs.items()
             if job.schedule
         }

@@ -12,10 +12,10 @@ Output: apply() returns {job: {"action", "job", "ok"}}.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from shipit.errors import RemoteError, ShipitError, UsageError
-from shipit.plan import Action, Change, Plan
+from shipit.plan import Action, Change, FieldDiff, Plan
 from shipit.render.cloudrun import RenderError
 from shipit.render.job import job_as_service, render_app_job
 from shipit.steps.migrate import JobsApi, job_diff
@@ -30,6 +30,14 @@ if TYPE_CHECKING:
 
 STEP = "jobs"
 Json = dict[str, Any]
+INVOKER = "roles/run.invoker"
+
+
+class JobsIamApi(JobsApi, Protocol):
+    """The jobs API plus the job IAM policy (the scheduler's account may run its job, and only that)."""
+
+    def get_iam_policy(self, resource: str) -> Json: ...
+    def set_iam_policy(self, resource: str, policy: Json) -> Json: ...
 
 
 class JobFailed(ShipitError):
@@ -42,14 +50,15 @@ class JobPlan:
     full_name: str
     live: JobState | None
     desired: Json
-    api: JobsApi
+    api: JobsIamApi
+    invoker: str | None = None  # the scheduler account's member to grant roles/run.invoker on this job
 
 
 def job_name(target: Target, name: str) -> str:
     return f"{location_parent(target)}/jobs/{name}"
 
 
-def jobs_api_for(ctx: StepContext) -> JobsApi:
+def jobs_api_for(ctx: StepContext) -> JobsIamApi:
     from shipit.adapters.gcp.jobs import CloudRunJobs
 
     return CloudRunJobs(ctx.clients)
@@ -77,7 +86,29 @@ def _source_image(ctx: StepContext, service: str) -> str | None:
     return str(containers[0]["image"]) if containers and containers[0].get("image") else None
 
 
-def _plan_one(ctx: StepContext, resolver: Resolver, api: JobsApi, name: str) -> Change:
+def _has_invoker(policy: Json, member: str) -> bool:
+    return any(
+        b.get("role") == INVOKER and member in (b.get("members") or []) and not b.get("condition")
+        for b in policy.get("bindings") or []
+    )
+
+
+def _scheduler_member(ctx: StepContext, name: str, resolver: Resolver) -> str | None:
+    """The account Cloud Scheduler runs the job as (Terraform output scheduler_service_accounts)."""
+    job = ctx.target.config.jobs[name]
+    if not job.schedule:
+        return None
+    email = (resolver.infra.get("scheduler_service_accounts") or {}).get(name)
+    if not email:
+        resolver.notes.add(
+            f"{name}: no scheduler account known (infra output scheduler_service_accounts); "
+            "run `shipit infra generate` and apply it for the schedule to run the job"
+        )
+        return None
+    return f"serviceAccount:{email}"
+
+
+def _plan_one(ctx: StepContext, resolver: Resolver, api: JobsIamApi, name: str) -> Change:
     target = ctx.target
     job = target.config.jobs[name]
     live = None if ctx.options.offline else api.get_job(job_name(target, name))
@@ -100,17 +131,22 @@ def _plan_one(ctx: StepContext, resolver: Resolver, api: JobsApi, name: str) -> 
         desired = api.normalize(render_app_job(job, inputs))
     except RenderError as exc:
         raise UsageError(f"jobs.{name}.{exc}", hint=f"edit {target.config_file}") from None
-    payload = JobPlan(name, job_name(target, name), live, desired, api)
+    member = _scheduler_member(ctx, name, resolver)
+    if member is not None and live is not None and _has_invoker(api.get_iam_policy(job_name(target, name)), member):
+        member = None  # already granted: nothing to write
+    payload = JobPlan(name, job_name(target, name), live, desired, api, member)
     where = f", scheduled '{job.schedule}' {job.time_zone}" if job.schedule else ""
     if live is None:
         return Change(STEP, Action.CREATE, f"job {name}", f"new Cloud Run job{where}", (), payload)
     diffs = job_diff(desired, live.spec)
+    if member is not None:
+        diffs.append(FieldDiff(f"iam.{member.split(':', 1)[1]}", "(none)", INVOKER))
     if not diffs:
         return Change(STEP, Action.NOOP, f"job {name}", "", (), payload)
     return Change(STEP, Action.UPDATE, f"job {name}", "job definition", tuple(diffs), payload)
 
 
-def plan(ctx: StepContext, *, api: JobsApi | None = None) -> Plan:
+def plan(ctx: StepContext, *, api: JobsIamApi | None = None) -> Plan:
     """Read every job, render the desired ones, diff. No writes."""
     names = list(ctx.target.config.jobs)
     if not names:
@@ -123,6 +159,22 @@ def plan(ctx: StepContext, *, api: JobsApi | None = None) -> Plan:
     return Plan.of(STEP, changes, sorted(notes))
 
 
+def _grant(p: JobPlan) -> None:
+    """Read-modify-write of the job's policy, guarded by its etag; adds only the scheduler's member."""
+    assert p.invoker is not None
+    policy = p.api.get_iam_policy(p.full_name)
+    if _has_invoker(policy, p.invoker):
+        return
+    bindings = [dict(b) for b in policy.get("bindings") or []]
+    for binding in bindings:
+        if binding.get("role") == INVOKER and not binding.get("condition"):
+            binding["members"] = sorted({*binding.get("members", []), p.invoker})
+            break
+    else:
+        bindings.append({"role": INVOKER, "members": [p.invoker]})
+    p.api.set_iam_policy(p.full_name, {**policy, "bindings": bindings})
+
+
 def apply(ctx: StepContext, plan: Plan) -> dict[str, dict[str, Any]]:
     results: dict[str, dict[str, Any]] = {}
     for change in plan.changes:
@@ -133,8 +185,11 @@ def apply(ctx: StepContext, plan: Plan) -> dict[str, dict[str, Any]]:
         try:
             if change.action is Action.CREATE:
                 p.api.create_job(location_parent(ctx.target), p.name, p.desired)
-            elif change.action is Action.UPDATE and p.live is not None:
+            elif change.action is Action.UPDATE and p.live is not None and job_diff(p.desired, p.live.spec):
                 p.api.update_job(p.full_name, p.desired, p.live.etag)
+            if p.invoker is not None:
+                _grant(p)
+                ctx.console.info(f"job {p.name}: {p.invoker.split(':', 1)[1]} may run it (the schedule)")
         except (RemoteError, UsageError) as exc:
             result.update(ok=False, message=exc.render())
         results[p.name] = result
@@ -164,7 +219,7 @@ def _known(target: Target, name: str) -> None:
         )
 
 
-def list_jobs(ctx: StepContext, *, api: JobsApi | None = None) -> list[dict[str, Any]]:
+def list_jobs(ctx: StepContext, *, api: JobsIamApi | None = None) -> list[dict[str, Any]]:
     """Each configured job: its schedule and, when deployed, its latest execution (read-only)."""
     jobs = api or jobs_api_for(ctx)
     rows = []
@@ -187,7 +242,7 @@ def list_jobs(ctx: StepContext, *, api: JobsApi | None = None) -> list[dict[str,
     return rows
 
 
-def run(ctx: StepContext, name: str, *, wait: bool, api: JobsApi | None = None) -> dict[str, Any]:
+def run(ctx: StepContext, name: str, *, wait: bool, api: JobsIamApi | None = None) -> dict[str, Any]:
     """Start an execution of a deployed job; with ``wait``, until it finishes. Raises JobFailed (exit 1)."""
     from shipit.steps.migrate import WAIT_MARGIN
 

@@ -26,6 +26,13 @@ jobs:
     schedule: "0 3 * * *"
     time_zone: Europe/Paris
 """
+SCHEDULER_SA = "acme-staging-cleanup-cron@acme-staging.iam.gserviceaccount.com"
+# What the generated module outputs for a scheduled job (scheduler.tf): its Cloud Scheduler account.
+SCHEDULER_OUTPUT = f"""
+output "scheduler_service_accounts" {{
+  value = {{ cleanup = "{SCHEDULER_SA}" }}
+}}
+"""
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +40,8 @@ def deployed(project_factory: ProjectFactory) -> tuple[Project, Result]:
     project = project_factory()
     config = project.root / "shipit.yaml"
     config.write_text(config.read_text() + WORKLOADS)
+    main_tf = project.root / "infra" / "environments" / "staging" / "main.tf"
+    main_tf.write_text(main_tf.read_text() + SCHEDULER_OUTPUT)
     project.git("commit", "-qam", "a worker and a job")
     return project, project("deploy", "--yes")
 
@@ -58,6 +67,10 @@ def test_deploys_a_worker_pool_and_a_job(deployed: tuple[Project, Result]) -> No
     assert task["containers"][0]["command"] == ["sh", "-c", "echo cleanup"]
     assert task["maxRetries"] == 0 and task["timeout"] == "300s"
     assert job["template"]["taskCount"] == 2
+    # the schedule's account may run this job, and only this one
+    policy = project.fake.run.iam.get(f"{PARENT}/jobs/cleanup")
+    assert {"role": "roles/run.invoker", "members": [f"serviceAccount:{SCHEDULER_SA}"]} in policy["bindings"]
+    assert not project.fake.run.iam.get(f"{PARENT}/jobs/acme-migrate-main").get("bindings")
     # deployed, not run: running is `shipit jobs run` or the schedule
     assert not project.fake.calls_to("run.projects.locations.jobs.run") or all(
         "/jobs/cleanup" not in c.path for c in project.fake.calls_to("run.projects.locations.jobs.run")
