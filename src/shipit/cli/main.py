@@ -14,7 +14,10 @@ from shipit.cli.app import Application, global_options
 # name -> "module:attribute". Register only commands that work.
 COMMANDS: dict[str, tuple[str, str]] = {
     "plan": ("shipit.cli.plan:plan", "Show every step's plan for an environment; no writes (--offline: no calls)."),
-    "deploy": ("shipit.cli.deploy:deploy", "Test, build, push, secrets, infra, migrate, Cloud Run, verify."),
+    "deploy": (
+        "shipit.cli.deploy:deploy",
+        "Test, build, push, secrets, infra, migrate, Cloud Run services, workers and jobs, verify.",
+    ),
     "validate": ("shipit.cli.validate:validate", "Check shipit.yaml and report every problem at once."),
     "config": ("shipit.cli.config:config", "Show the resolved configuration of an environment."),
     "schema": ("shipit.cli.schema:schema", "Print the JSON Schema of shipit.yaml."),

@@ -101,6 +101,12 @@ def workload_problems(config: ShipitConfig) -> Iterator[tuple[Path_, str, str | 
             if db not in config.databases:
                 message, hint = _undefined("databases", db, config.databases)
                 yield (*base, "databases", i), message, hint
+        if job.image is not None and (job.secrets or job.databases):
+            yield (
+                (*base, "image"),
+                ("a job with its own image runs as the default compute account, which is granted no secret"),
+                "use service: NAME to run a service's image as its account",
+            )
         if job.parallelism > job.tasks:
             yield (
                 (*base, "parallelism"),

@@ -82,6 +82,13 @@ def service_secret_keys(service: Service) -> list[str]:
     return keys
 
 
+def _union(*groups: Sequence[str]) -> list[str]:
+    out: list[str] = []
+    for group in groups:
+        out.extend(item for item in group if item not in out)
+    return out
+
+
 @dataclass(frozen=True)
 class Features:
     """Which parts of the module exist: the union over environments."""
@@ -127,14 +134,16 @@ def module_inputs(target: Target, features: Features) -> dict[str, Any]:
             entry["service_account_email"] = svc.cloud_run.service_account
         else:
             entry["account_id"] = account_id(target, name)
-        entry["secrets"] = service_secret_keys(svc)
+        # A job runs as its service's account: that account reads the job's secrets and databases too.
+        jobs = [job for job in config.jobs.values() if job.service == name]
+        entry["secrets"] = _union(service_secret_keys(svc), *(job.secrets for job in jobs))
         if features.databases:
-            entry["databases"] = list(svc.databases)
+            entry["databases"] = _union(svc.databases, *(job.databases for job in jobs))
         services[name] = entry
     inputs["services"] = services
     keys: list[str] = []
-    for svc in config.services.values():
-        keys.extend(k for k in service_secret_keys(svc) if k not in keys)
+    for entry in services.values():
+        keys.extend(k for k in entry["secrets"] if k not in keys)
     keys.extend(k for k in config.secrets.extra if k not in keys)
     inputs["secrets"] = {key: target.secret_id(key) for key in keys}
     replication = config.secrets.replication
