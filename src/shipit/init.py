@@ -35,6 +35,7 @@ class DetectedService:
     databases: list[str] = field(default_factory=list)
     public: bool = False
     command: str | None = None
+    worker: bool = False  # no port at all: a background process (a Cloud Run worker pool)
 
 
 @dataclass
@@ -112,6 +113,8 @@ def _from_compose(root: Path, path: Path) -> Detection:
         plain = {k: v for k, v in env.items() if k not in secrets and "${" not in v}
         kind = detect_kind(root / context) or "docker"
         port = _container_port(svc.get("ports")) or (80 if kind == "static" else 8080)
+        # Neither published nor exposed: nothing listens, so it is a worker (a Cloud Run worker pool).
+        worker = kind != "static" and not svc.get("ports") and not svc.get("expose")
         detection.services.append(
             DetectedService(
                 name=service_name(name),
@@ -123,7 +126,8 @@ def _from_compose(root: Path, path: Path) -> Detection:
                 env=plain,
                 secrets=secrets,
                 databases=["main"] if uses_db and postgres_names else [],
-                public=kind == "static" or port in (80, 3000),
+                public=not worker and (kind == "static" or port in (80, 3000)),
+                worker=worker,
             )
         )
     return detection
@@ -168,7 +172,10 @@ def render_config(detection: Detection, answers: InitAnswers) -> str:
             entry["build"]["dockerfile"] = svc.dockerfile
         if svc.target:
             entry["build"]["target"] = svc.target
-        entry["port"] = deploy_port(svc)
+        if svc.worker:
+            entry["kind"] = "worker"
+        else:
+            entry["port"] = deploy_port(svc)
         if svc.env:
             entry["env"] = svc.env
         if svc.secrets:

@@ -109,3 +109,23 @@ def test_nothing_to_deploy(tmp_path: Path) -> None:
     result = invoke("init", str(tmp_path), "--yes")
     assert result.exit_code == 2
     assert "found nothing to deploy" in result.output
+
+
+def test_a_compose_service_with_no_port_is_proposed_as_a_worker(compose_repo: Path) -> None:
+    compose = compose_repo / "docker-compose.yml"
+    compose.write_text(
+        compose.read_text().replace(
+            "  db:\n",
+            "  worker:\n    build: ./backend\n    command: python -m app.worker\n    depends_on: [db]\n  db:\n",
+        )
+    )
+    by_name = {s.name: s for s in detect(compose_repo).services}
+    assert by_name["worker"].worker and not by_name["worker"].public
+    assert not by_name["backend"].worker and not by_name["frontend"].worker
+    result = invoke("init", str(compose_repo), "--yes")
+    assert result.exit_code == 0, result.output
+    config = load_config(compose_repo / "shipit.yaml").base
+    worker = config.services["worker"]
+    assert worker.kind == "worker" and "port" not in worker.model_fields_set
+    assert worker.databases == ("main",)
+    assert config.services["backend"].kind == "service"
