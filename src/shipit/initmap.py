@@ -17,15 +17,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-from shipit.init import (
-    SECRET_WORDS,
-    DetectedDatabase,
-    DetectedService,
-    Detection,
-    deploy_port,
-    detect_kind,
-    service_name,
-)
 from shipit.initcompose import (
     ComposeProject,
     command_text,
@@ -37,6 +28,15 @@ from shipit.initcompose import (
     load_compose,
     ports,
     to_argv,
+)
+from shipit.initmodel import (
+    SECRET_WORDS,
+    DetectedDatabase,
+    DetectedService,
+    Detection,
+    deploy_port,
+    detect_kind,
+    service_name,
 )
 from shipit.initroles import ENGINE_HINTS, Role, image_name, postgres_version, service_role
 from shipit.initvars import HTTP_URL, LOCAL_URL, VariableRules

@@ -10,8 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from shipit.init import SECRET_WORDS, DetectedService, Detection
 from shipit.initcompose import ComposeProject, env_of, interpolate
+from shipit.initmodel import SECRET_WORDS, DetectedService, Detection
 from shipit.initroles import Role
 
 LOCAL_URL = re.compile(

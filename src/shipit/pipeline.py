@@ -1,4 +1,4 @@
-"""The release pipeline: test, build, infra, push, secrets, migrate, services, verify.
+"""The release pipeline: test, build, infra, push, secrets, migrate, services, workers, jobs, verify.
 
 Each step module exposes ``plan(ctx) -> Plan`` and ``apply(ctx, plan) -> result``, and may expose
 ``predict(ctx, plan) -> result``: what apply would return, so later steps can be planned before
@@ -47,6 +47,8 @@ STEPS: tuple[StepSpec, ...] = (
     StepSpec("secrets", "shipit.steps.secrets", "sync secrets"),
     StepSpec("migrate", "shipit.steps.migrate", "run migrations"),
     StepSpec("services", "shipit.steps.services", "deploy Cloud Run services"),
+    StepSpec("workers", "shipit.steps.workers", "deploy Cloud Run worker pools"),
+    StepSpec("jobs", "shipit.steps.jobs", "deploy Cloud Run jobs"),
     StepSpec("verify", "shipit.steps.verify", "verify health"),
 )
 STEP_NAMES = tuple(s.name for s in STEPS)

@@ -59,6 +59,9 @@ class JobsApi(Protocol):
     def update_job(self, name: str, spec: Json, etag: str) -> JobState: ...
     def run_job(self, name: str, etag: str | None = None) -> ExecutionState: ...
     def wait(self, execution: str, timeout: float) -> ExecutionState: ...
+    # A scheduled job's policy: the scheduler's account may run that job, and only that one.
+    def get_iam_policy(self, resource: str) -> Json: ...
+    def set_iam_policy(self, resource: str, policy: Json) -> Json: ...
 
 
 class SecretsApi(Protocol):
@@ -78,6 +81,16 @@ class Repositories(Protocol):
 
     def get_repository(self, name: str) -> Repository | None: ...
     def create_docker_repository(self, name: str, *, labels: Mapping[str, str], description: str) -> Repository: ...
+
+
+class WorkerPoolsApi(Protocol):
+    """Cloud Run worker pools: :class:`shipit.adapters.gcp.workerpools.WorkerPoolClient`."""
+
+    def normalize(self, body: Json) -> Json: ...
+    def get_worker_pool(self, name: str) -> Json | None: ...
+    def list_worker_pools(self, parent: str) -> list[Json]: ...
+    def create_worker_pool(self, parent: str, pool_id: str, body: Json) -> WriteResult: ...
+    def update_worker_pool(self, body: Json) -> WriteResult: ...
 
 
 class LogsApi(Protocol):
@@ -106,6 +119,7 @@ class Remote:
         gcp: GcpClients | None = None,
         run: RunApi | None = None,
         jobs: JobsApi | None = None,
+        worker_pools: WorkerPoolsApi | None = None,
         secrets: SecretsApi | None = None,
         artifacts: Repositories | None = None,
         storage: Buckets | None = None,
@@ -120,6 +134,7 @@ class Remote:
             "gcp": gcp,
             "run": run,
             "jobs": jobs,
+            "worker_pools": worker_pools,
             "secrets": secrets,
             "artifacts": artifacts,
             "storage": storage,
@@ -171,6 +186,15 @@ class Remote:
         from shipit.adapters.gcp.jobs import CloudRunJobs
 
         return CloudRunJobs(self.gcp)
+
+    @cached_property
+    def worker_pools(self) -> WorkerPoolsApi:
+        given: WorkerPoolsApi | None = self._given["worker_pools"]
+        if given is not None:
+            return given
+        from shipit.adapters.gcp.workerpools import WorkerPoolClient
+
+        return WorkerPoolClient(self.gcp)
 
     @cached_property
     def secrets(self) -> SecretsApi:

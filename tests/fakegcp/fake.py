@@ -53,7 +53,8 @@ class Call:
 
 
 class FakeGCP:
-    """Stateful in-memory Cloud Run v2, Secret Manager v1, Artifact Registry v1 and Cloud Logging v2 (reads)."""
+    """Stateful in-memory Cloud Run v2 (services, jobs, worker pools), Secret Manager v1, Artifact Registry v1
+    and Cloud Logging v2 (reads)."""
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
@@ -119,6 +120,7 @@ class FakeGCP:
                 "revisions": sorted(self.run.revisions),
                 "jobs": sorted(self.run.jobs.jobs),
                 "executions": sorted(self.run.jobs.executions),
+                "worker_pools": sorted(self.run.worker_pools.pools),
                 "repositories": sorted(self.artifacts.repositories),
                 "docker_images": {r: [i["uri"] for i in imgs] for r, imgs in self.artifacts.images.items()},
                 "log_entries": len(self.logging.entries),

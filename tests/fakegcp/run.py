@@ -1,4 +1,5 @@
-"""Cloud Run Admin API v2: services, revisions, IAM and operations (jobs live in run_jobs.py)."""
+"""Cloud Run Admin API v2: services, revisions, IAM and operations (jobs in run_jobs.py, worker pools in
+run_workerpools.py)."""
 
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ from fakegcp.run_shapes import (
     service_urls,
     split_name,
 )
+from fakegcp.run_workerpools import WorkerPools
 
 SERVICE_TYPE = "google.cloud.run.v2.Service"
 REVISION_TYPE = "google.cloud.run.v2.Revision"
@@ -76,15 +78,18 @@ class CloudRun:
         self.failing: dict[str, str] = {}
         self.readiness: Readiness | None = None
         self.jobs = Jobs(self.clock, self.operations, self.iam)
+        self.worker_pools = WorkerPools(self.clock, self.operations, self.iam)
         self._seq: dict[str, itertools.count[int]] = {}
 
     # -- test controls -----------------------------------------------------------------------
     def fail_revisions(self, service: str, message: str = DEFAULT_FAILURE) -> None:
-        """New revisions of `service` (full name or id) fail to become Ready, with `message`."""
+        """New revisions of `service` or worker pool (full name or id) fail to become Ready, with `message`."""
         self.failing[service] = message
+        self.worker_pools.fail_revisions(service, message)
 
     def allow_revisions(self, service: str) -> None:
         self.failing.pop(service, None)
+        self.worker_pools.allow_revisions(service)
 
     def fail_executions(self, job: str, message: str = "Application exited with a non-zero status.") -> None:
         self.jobs.fail_executions(job, message)
@@ -119,6 +124,7 @@ class CloudRun:
             p + "operations.delete": lambda r: self.operations.delete(r.params["name"]),
             p + "operations.list": lambda r: self.operations.list(r.params["name"], r),
             **self.jobs.handlers(),
+            **self.worker_pools.handlers(),
         }
 
     def _service(self, name: str) -> Json:

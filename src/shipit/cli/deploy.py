@@ -31,7 +31,7 @@ def deploy(
     """Test, build, apply infra, push, sync secrets, migrate, deploy to Cloud Run and verify.
 
     Shows the whole plan first. Re-running a finished deploy changes nothing.
-    Steps: test, build, infra, push, secrets, migrate, services, verify.
+    Steps: test, build, infra, push, secrets, migrate, services, workers, jobs, verify.
     """
     from shipit.deployment import DeployOptions, run_deploy
 

@@ -14,7 +14,10 @@ from shipit.cli.app import Application, global_options
 # name -> "module:attribute". Register only commands that work.
 COMMANDS: dict[str, tuple[str, str]] = {
     "plan": ("shipit.cli.plan:plan", "Show every step's plan for an environment; no writes (--offline: no calls)."),
-    "deploy": ("shipit.cli.deploy:deploy", "Test, build, push, secrets, infra, migrate, Cloud Run, verify."),
+    "deploy": (
+        "shipit.cli.deploy:deploy",
+        "Test, build, push, secrets, infra, migrate, Cloud Run services, workers and jobs, verify.",
+    ),
     "validate": ("shipit.cli.validate:validate", "Check shipit.yaml and report every problem at once."),
     "config": ("shipit.cli.config:config", "Show the resolved configuration of an environment."),
     "schema": ("shipit.cli.schema:schema", "Print the JSON Schema of shipit.yaml."),
@@ -28,8 +31,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "dockerfile": ("shipit.cli.dockerfile:dockerfile", "Write a production multi-stage Dockerfile + .dockerignore."),
     "ci": ("shipit.cli.ci:ci", "Generate cloudbuild.yaml or a GitHub Actions workflow."),
     "services": ("shipit.cli.services:services", "Deploy the Cloud Run services (plan, diff, safe rollout)."),
-    "status": ("shipit.cli.status:status", "URL, revision, traffic, image and drift of each service."),
+    "status": ("shipit.cli.status:status", "URL, revision, traffic, image and drift of each service and worker."),
     "logs": ("shipit.cli.logs:logs", "Read or follow the Cloud Logging entries of services, workers and jobs."),
+    "jobs": ("shipit.cli.jobs:jobs", "List the Cloud Run jobs of shipit.yaml, or run one (--wait for its result)."),
     "rollback": ("shipit.cli.rollback:rollback", "Move traffic back to the previous ready revision."),
     "promote": ("shipit.cli.promote:promote", "Send all traffic to the latest revision (after --canary)."),
 }

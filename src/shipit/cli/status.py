@@ -23,13 +23,16 @@ def _traffic(entries: tuple[dict[str, object], ...]) -> str:
 @global_options
 @pass_app
 def status(app: Application, names: tuple[str, ...]) -> None:
-    """URL, ready revision, traffic, image, release and drift of each service (table or --json)."""
-    from shipit.steps import services
+    """URL, ready revision, traffic, image, release and drift of each service and worker (table or --json)."""
+    from shipit.steps import services, workers
     from shipit.steps.context import StepContext
 
     ctx = StepContext(target=app.target, console=app.console)
-    rows = services.status(ctx, names)
-    app.console.emit({"environment": app.target.env_name, "services": [r.to_json() for r in rows]})
+    worker_names = set(workers.worker_names(app.target))
+    wanted = [n for n in names if n not in worker_names]
+    rows = services.status(ctx, wanted) if wanted or not names else []
+    pools = [w for w in workers.status(ctx) if not names or w["name"] in names] if worker_names else []
+    app.console.emit({"environment": app.target.env_name, "services": [r.to_json() for r in rows], "workers": pools})
     table = []
     for r in rows:
         if not r.deployed:
@@ -43,3 +46,18 @@ def status(app: Application, names: tuple[str, ...]) -> None:
     for r in rows:
         for line in r.drift:
             app.console.print(f"  {r.name}: {line}")
+    if pools:
+        app.console.table(
+            ["WORKER", "REVISION", "INSTANCES", "SPLIT", "RELEASE", "READY"],
+            [
+                [
+                    w["name"],
+                    w.get("revision") or "-",
+                    w.get("instances", "-"),
+                    w.get("splits", "-"),
+                    w.get("release") or "-",
+                    "yes" if w.get("ready") else ("not deployed" if not w["deployed"] else "no"),
+                ]
+                for w in pools
+            ],
+        )

@@ -7,9 +7,10 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from shipit.config.models import CloudRun, Service, ShipitConfig
+from shipit.config.models import CloudRun, ShipitConfig
 from shipit.config.refs import ReferenceError_, parse_refs
 from shipit.config.types import cpu_count, memory_mib
+from shipit.config.workload_checks import workload_problems
 
 Path_ = tuple[str | int, ...]
 
@@ -103,16 +104,6 @@ def _naming_problems(config: ShipitConfig) -> Iterator[Problem]:
             return
 
 
-def _worker_problems(base: Path_, svc: Service) -> Iterator[Problem]:
-    """A worker serves no HTTP: a port or a health path set on one is a mistake, not a default."""
-    if svc.kind != "worker":
-        return
-    if "port" in svc.model_fields_set:
-        yield Problem((*base, "port"), "a worker has no port", "remove port, or set kind: service")
-    if "path" in svc.health.model_fields_set and svc.health.path is not None:
-        yield Problem((*base, "health", "path"), "a worker has no health path", "remove health.path")
-
-
 def check(config: ShipitConfig) -> list[Problem]:
     problems: list[Problem] = []
     problems.extend(_naming_problems(config))
@@ -137,7 +128,6 @@ def check(config: ShipitConfig) -> list[Problem]:
         base: Path_ = ("services", name)
         if svc.build is None and svc.image is None:
             problems.append(Problem(base, "needs either build or image", "add build: {context: .}"))
-        problems.extend(_worker_problems(base, svc))
         for i, db_ref in enumerate(svc.databases):
             if db_ref not in databases:
                 message, hint = _undefined("databases", db_ref, databases)
@@ -188,6 +178,7 @@ def check(config: ShipitConfig) -> list[Problem]:
                         message, hint = _undefined("databases", ref.name, databases)
                         problems.append(Problem(path, f"{ref}: {message}", hint))
     problems.extend(_cycle_problems(url_edges))
+    problems.extend(Problem(path, message, hint) for path, message, hint in workload_problems(config))
 
     for key in config.secrets.extra:
         if any(key == d.env_var for d in databases.values()):

@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from shipit.concurrency import API_CONCURRENCY
+from shipit.config.jobs import Job
 from shipit.config.types import (
     AppName,
     Command,
@@ -94,6 +95,9 @@ class CloudRun(Model):
     command: Command | None = Field(None, description="Overrides the image ENTRYPOINT.")
     args: Command | None = Field(None, description="Overrides the image CMD.")
     labels: dict[LabelKey, LabelValue] = Field(default_factory=dict)
+    instances: int | None = Field(
+        None, ge=0, le=1000, description="Workers only: the fixed number of instances of the worker pool (default 1)."
+    )
 
 
 class Local(Model):
@@ -168,9 +172,14 @@ class Push(Model):
     path: str = Field("/", pattern=r"^/")
 
 
+class Pull(Model):
+    service: ServiceName = Field(description="The worker (kind: worker) that consumes the subscription.")
+
+
 class Subscription(Model):
     topic: PubSubName
     push: Push | None = Field(None, description="Deliver to a service (OIDC-authenticated); pull when absent.")
+    pull: Pull | None = Field(None, description="A worker that pulls from it (gets roles/pubsub.subscriber on it).")
     ack_deadline: Seconds = Field(10, ge=10, le=600)
 
 
@@ -245,6 +254,9 @@ class ShipitConfig(Model):
     databases: dict[ResourceName, Database] = Field(default_factory=dict)
     services: dict[ServiceName, Service] = Field(min_length=1)
     pubsub: PubSub | None = None
+    jobs: dict[ResourceName, Job] = Field(
+        default_factory=dict, description="Cloud Run jobs, run on demand or on a schedule."
+    )
     infra: Infra = Field(default_factory=Infra)
     test: TestStep | None = Field(None, description="Run before a deploy, e.g. {command: pytest}.")
 

@@ -197,10 +197,9 @@ def service_env(target: Target, service: str, endpoints: Endpoints, secret_value
     svc = config.services[service]
     unset: list[str] = []
     resolve = _resolver(target, endpoints, unset)
-    plain: dict[str, str] = {
-        "PORT": str(endpoints.service_ports[service]),
-        "K_SERVICE": service,
-    }
+    plain: dict[str, str] = {"K_SERVICE": service}
+    if svc.kind != "worker":  # a worker pool listens on no port, and Cloud Run sets no PORT for it
+        plain = {"PORT": str(endpoints.service_ports[service]), **plain}
     if endpoints.pubsub_host is not None:
         plain["PUBSUB_EMULATOR_HOST"] = endpoints.pubsub_host
     for key, value in svc.env.items():

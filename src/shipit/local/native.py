@@ -142,7 +142,8 @@ def run_native(target: Target, console: Console, options: NativeOptions = Native
                 cwd = _workdir(target, name)
                 program = _resolve_program(expand(argv, envs[name].plain), cwd, env, name)
                 supervisor.start(ProcessSpec(name, program, cwd, env))
-                console.info(f"{name}: {service_urls[name]}")
+                is_worker = config.services[name].kind == "worker"
+                console.info(f"{name}: " + ("worker, no port" if is_worker else service_urls[name]))
             console.info("running; press Ctrl-C to stop")
             exited = supervisor.wait_any()
             supervisor.line(exited.name, f"exited with code {exited.returncode}; stopping the others")

@@ -69,6 +69,9 @@ def port_plan(config: ShipitConfig) -> dict[str, tuple[PortBinding, ...]]:
         if name in explicit:
             plan[name] = explicit[name]
             continue
+        if svc.kind == "worker":  # nothing to publish: a worker serves no requests
+            plan[name] = ()
+            continue
         host_port = svc.port
         while host_port in taken:
             host_port += 1

@@ -27,7 +27,7 @@ CI_STEPS: tuple[tuple[str, str], ...] = (
     ("test", "test"),
     ("build-infra-push", "build,infra,push"),
     # Without an env file in CI, the secrets step writes nothing and pins the versions operators synced.
-    ("release", "secrets,migrate,services,verify"),
+    ("release", "secrets,migrate,services,workers,jobs,verify"),
 )
 
 _BUILDER_DOCKERFILE = f"""\

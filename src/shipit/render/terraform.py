@@ -49,7 +49,10 @@ def vpc_mode(service: Service) -> str | None:
     """Returns "connector", "direct" or None: how the service reaches private IPs."""
     if service.cloud_run.vpc is not None:
         return service.cloud_run.vpc.mode
-    return "connector" if service.databases else None
+    if not service.databases:
+        return None
+    # Worker pools support Direct VPC egress only.
+    return "direct" if service.kind == "worker" else "connector"
 
 
 def service_secret_keys(service: Service) -> list[str]:
@@ -57,6 +60,13 @@ def service_secret_keys(service: Service) -> list[str]:
     keys = list(service.secrets)
     keys.extend(key for key in service.secret_files.values() if key not in keys)
     return keys
+
+
+def _union(*groups: Sequence[str]) -> list[str]:
+    out: list[str] = []
+    for group in groups:
+        out.extend(item for item in group if item not in out)
+    return out
 
 
 @dataclass(frozen=True)
@@ -67,6 +77,7 @@ class Features:
     connector: bool = False
     databases: bool = False
     pubsub: bool = False
+    scheduler: bool = False
 
     @classmethod
     def of(cls, targets: Sequence[Target]) -> Features:
@@ -77,6 +88,7 @@ class Features:
             connector="connector" in modes,
             databases=databases,
             pubsub=any(t.config.pubsub and (t.config.pubsub.topics or t.config.pubsub.subscriptions) for t in targets),
+            scheduler=any(job.schedule for t in targets for job in t.config.jobs.values()),
         )
 
 
@@ -102,14 +114,16 @@ def module_inputs(target: Target, features: Features) -> dict[str, Any]:
             entry["service_account_email"] = svc.cloud_run.service_account
         else:
             entry["account_id"] = account_id(target, name)
-        entry["secrets"] = service_secret_keys(svc)
+        # A job runs as its service's account: that account reads the job's secrets and databases too.
+        jobs = [job for job in config.jobs.values() if job.service == name]
+        entry["secrets"] = _union(service_secret_keys(svc), *(job.secrets for job in jobs))
         if features.databases:
-            entry["databases"] = list(svc.databases)
+            entry["databases"] = _union(svc.databases, *(job.databases for job in jobs))
         services[name] = entry
     inputs["services"] = services
     keys: list[str] = []
-    for svc in config.services.values():
-        keys.extend(k for k in service_secret_keys(svc) if k not in keys)
+    for entry in services.values():
+        keys.extend(k for k in entry["secrets"] if k not in keys)
     keys.extend(k for k in config.secrets.extra if k not in keys)
     inputs["secrets"] = {key: target.secret_id(key) for key in keys}
     replication = config.secrets.replication
@@ -156,10 +170,21 @@ def module_inputs(target: Target, features: Features) -> dict[str, Any]:
                 "topic": sub.topic,
                 "ack_deadline": sub.ack_deadline,
                 **({"push_service": sub.push.service, "push_path": sub.push.path} if sub.push else {}),
+                **({"pull_service": sub.pull.service} if sub.pull else {}),
             }
             for name, sub in subs.items()
         }
         inputs["pubsub"] = data
+    if features.scheduler:
+        inputs["scheduled_jobs"] = {
+            name: {
+                "schedule": job.schedule,
+                "time_zone": job.time_zone,
+                "account_id": account_id(target, f"{name}-cron"),
+            }
+            for name, job in config.jobs.items()
+            if job.schedule
+        }
     return inputs
 
 
@@ -220,6 +245,8 @@ def output_names(features: Features) -> list[str]:
         names.append("databases")
     if features.pubsub:
         names.append("pubsub_push_service_account")
+    if features.scheduler:
+        names.append("scheduler_service_accounts")
     return names
 
 
@@ -251,6 +278,8 @@ def _locals(features: Features) -> str:
         conditional.append(f"length(var.databases) > 0 ? {apis} : []")
     if features.pubsub:
         conditional.append('length(var.pubsub.topics) > 0 ? ["pubsub.googleapis.com"] : []')
+    if features.scheduler:
+        conditional.append('length(var.scheduled_jobs) > 0 ? ["cloudscheduler.googleapis.com"] : []')
     text += "".join(f"    {expr},\n" for expr in conditional)
     return text + "  ))\n}\n"
 
@@ -274,6 +303,10 @@ def module_files(features: Features) -> dict[str, str]:
         variables += module.VARIABLES_PUBSUB
         outputs += module.OUTPUTS_PUBSUB
         files["pubsub.tf"] = module.PUBSUB
+    if features.scheduler:
+        variables += module.VARIABLES_SCHEDULER
+        outputs += module.OUTPUTS_SCHEDULER
+        files["scheduler.tf"] = module.SCHEDULER
     files["variables.tf"] = variables
     files["locals.tf"] = _locals(features)
     files["service_accounts.tf"] = module.SERVICE_ACCOUNTS

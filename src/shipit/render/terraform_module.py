@@ -136,7 +136,7 @@ variable "databases" {
 
 VARIABLES_PUBSUB = """
 variable "pubsub" {
-  description = "Pub/Sub topics and subscriptions; a push subscription delivers to a Cloud Run service."
+  description = "Pub/Sub topics and subscriptions; push delivers to a Cloud Run service, a worker pulls."
   type = object({
     push_account_id = optional(string)
     topics = optional(map(object({
@@ -147,6 +147,7 @@ variable "pubsub" {
       ack_deadline = optional(number, 10)
       push_service = optional(string)
       push_path    = optional(string, "/")
+      pull_service = optional(string)
     })), {})
   })
   default = {}
@@ -184,6 +185,7 @@ LOCALS_DATABASES = """
 LOCALS_PUBSUB = """
   push_subscriptions = { for name, sub in var.pubsub.subscriptions : name => sub if sub.push_service != null }
   push_services      = toset([for sub in values(local.push_subscriptions) : sub.push_service])
+  pull_subscriptions = { for name, sub in var.pubsub.subscriptions : name => sub if sub.pull_service != null }
 """
 
 # Built from the feature flags in terraform.py: (api, expression that says whether it is needed).
@@ -560,6 +562,72 @@ resource "google_pubsub_subscription" "subscription" {
       }
     }
   }
+}
+
+# A worker (a Cloud Run worker pool) pulls from its subscription: it may consume that one, nothing else.
+resource "google_pubsub_subscription_iam_member" "subscriber" {
+  for_each = local.pull_subscriptions
+
+  project      = var.project
+  subscription = google_pubsub_subscription.subscription[each.key].name
+  role         = "roles/pubsub.subscriber"
+  member       = "serviceAccount:${local.service_account_emails[each.value.pull_service]}"
+}
+"""
+
+VARIABLES_SCHEDULER = """
+variable "scheduled_jobs" {
+  description = "Cloud Run jobs that Cloud Scheduler runs on a cron schedule, each as its own account."
+  type = map(object({
+    schedule   = string
+    time_zone  = string
+    account_id = string
+  }))
+  default = {}
+}
+"""
+
+SCHEDULER = """# One identity per scheduled job. `shipit deploy` creates the Cloud Run job after this module is applied
+# and then grants this account roles/run.invoker on that job only (the job does not exist yet here).
+resource "google_service_account" "scheduler" {
+  for_each = var.scheduled_jobs
+
+  project      = var.project
+  account_id   = each.value.account_id
+  display_name = "${var.name_prefix} schedule of ${each.key}"
+  description  = "Identity Cloud Scheduler runs the Cloud Run job ${each.key} as."
+
+  depends_on = [google_project_service.apis]
+}
+
+# Calls the Cloud Run Admin API's jobs.run with an OAuth token of the job's scheduler account.
+resource "google_cloud_scheduler_job" "job" {
+  for_each = var.scheduled_jobs
+
+  project   = var.project
+  region    = var.region
+  name      = "${var.name_prefix}-${each.key}"
+  schedule  = each.value.schedule
+  time_zone = each.value.time_zone
+
+  http_target {
+    http_method = "POST"
+    uri         = "https://run.googleapis.com/v2/projects/${var.project}/locations/${var.region}/jobs/${each.key}:run"
+
+    oauth_token {
+      service_account_email = google_service_account.scheduler[each.key].email
+      scope                 = "https://www.googleapis.com/auth/cloud-platform"
+    }
+  }
+
+  depends_on = [google_project_service.apis]
+}
+"""
+
+OUTPUTS_SCHEDULER = """
+output "scheduler_service_accounts" {
+  description = "Scheduled Cloud Run job -> email of the account Cloud Scheduler runs it as."
+  value       = { for name, account in google_service_account.scheduler : name => account.email }
 }
 """
 

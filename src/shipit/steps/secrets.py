@@ -71,6 +71,9 @@ def declared_keys(config: ShipitConfig) -> dict[str, str]:
         if service.build is not None:
             for key in service.build.secrets:
                 found.setdefault(key, f"services.{name}.build.secrets")
+    for name, job in config.jobs.items():
+        for key in job.secrets:
+            found.setdefault(key, f"jobs.{name}.secrets")
     for key in config.secrets.extra:
         found.setdefault(key, "secrets.extra")
     return dict(sorted(found.items()))

@@ -30,7 +30,7 @@ class HealthCheckFailed(ShipitError):
 
 
 def plan(ctx: StepContext) -> Plan:
-    paths = {n: s.health.path for n, s in ctx.target.config.services.items() if s.health.path}
+    paths = {n: s.health.path for n, s in ctx.target.config.services.items() if s.health.path and s.kind == "service"}
     if not paths:
         return Plan.of(STEP, (), ["no health paths configured (services.X.health.path)"])
     listed = ", ".join(f"{n} {p}" for n, p in sorted(paths.items()))

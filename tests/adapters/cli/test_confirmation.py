@@ -99,6 +99,19 @@ def secrets_sync(tmp_path: Path, request: pytest.FixtureRequest) -> Scenario:
     return _remote(project, ("secrets", "sync"))
 
 
+def jobs_run(tmp_path: Path, request: pytest.FixtureRequest) -> Scenario:
+    from shipit.adapters.gcp.clients import GcpClients
+    from shipit.adapters.gcp.jobs import CloudRunJobs
+
+    project = _gcp(tmp_path, request)
+    project.write(ONE, extra=f"jobs:\n  cleanup: {{image: {image('api')}, args: [cleanup]}}\n")
+    parent = "projects/acme-staging/locations/us-central1"
+    spec = {"template": {"template": {"containers": [{"image": image("api"), "args": ["cleanup"]}]}}}
+    CloudRunJobs(GcpClients()).create_job(parent, "cleanup", spec)
+    project.fake.reset_calls()
+    return _remote(project, ("jobs", "run", "cleanup"))
+
+
 def infra_bootstrap(tmp_path: Path, request: pytest.FixtureRequest) -> Scenario:
     from adapters.infra.test_bootstrap import BASE as STORAGE
     from adapters.infra.test_bootstrap import FakeStorage
@@ -168,6 +181,7 @@ SCENARIOS: dict[str, tuple[Builder, tuple[pytest.MarkDecorator, ...]]] = {
     "promote": (promote, ()),
     "push": (push, ()),
     "secrets sync": (secrets_sync, ()),
+    "jobs run": (jobs_run, ()),
     "infra bootstrap": (infra_bootstrap, ()),
     "infra apply": (infra_apply, (pytest.mark.terraform,)),
     "infra destroy": (infra_destroy, (pytest.mark.terraform,)),

@@ -214,6 +214,8 @@ ROWS: dict[str, tuple[str, str, Check]] = {
 def doc_rows() -> list[str]:
     rows = []
     for line in DOC.read_text().splitlines():
+        if line.startswith("## "):  # the sections after the services table: worker pools and jobs
+            break
         if line.startswith("| `"):
             rows.append(line.split(" | ")[0].removeprefix("| ").strip())
     return rows

@@ -59,5 +59,7 @@ def test_main_job_plans_the_example_offline_without_any_account(tmp_path: Path) 
     assert data["offline"] is True and data["has_changes"] is True
     assert steps["build"]["counts"]["create"] == 3
     assert steps["infra"]["counts"]["create"] > 10
-    assert steps["services"]["counts"]["create"] == 3
+    assert steps["services"]["counts"]["create"] == 2
+    assert steps["workers"]["counts"]["create"] == 1  # the worker is a worker pool
+    assert steps["jobs"]["counts"]["create"] == 1  # the nightly cleanup job
     assert steps["migrate"]["counts"]["create"] == 1

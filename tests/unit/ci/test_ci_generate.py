@@ -46,7 +46,7 @@ def test_unknown_field_is_rejected_by_the_build_message() -> None:
 def test_steps_run_in_pipeline_order_and_the_test_step_exists_when_configured() -> None:
     document = cloudbuild(_config(ROOT / "examples/fullstack/shipit.yaml"), CiOptions(default_env="staging"))
     only = [s["args"][s["args"].index("--only") + 1] for s in document["steps"][1:]]
-    assert only == ["test", "build,infra,push", "secrets,migrate,services,verify"]
+    assert only == ["test", "build,infra,push", "secrets,migrate,services,workers,jobs,verify"]
     minimal = cloudbuild(_config(ROOT / "examples/minimal/shipit.yaml"), CiOptions(default_env="staging"))
     assert "test" not in [s["id"] for s in minimal["steps"]]
 

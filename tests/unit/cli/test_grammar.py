@@ -45,6 +45,8 @@ HINT_REACH = {
     ("writefile.py", "--force"): ["init", "ci generate", "dockerfile"],
     ("steps/services/api.py", "--offline"): ["plan"],  # an offline plan exists only in `plan --offline`
     ("steps/services/deploy.py", "--canary"): ["deploy", "services deploy"],
+    ("steps/workers/api.py", "--offline"): ["plan"],  # an offline plan exists only in `plan --offline`
+    ("steps/workers/deploy.py", "--canary"): ["deploy"],
     ("steps/services/inputs.py", "--image"): SERVICES_PLAN,
     ("adapters/compose.py", "--runtime"): ["local up", "local down", "local ps", "local logs", "local exec"],
 }

@@ -317,12 +317,6 @@ def test_regional_database_needs_point_in_time_recovery(errors: Errors) -> None:
     ]
 
 
-def test_worker_has_no_port_or_health_path(errors: Errors, load: Load) -> None:
-    text = HEAD + "services:\n  jobs: {kind: worker, port: 9000, health: {path: /healthz}}\n"
-    assert errors(text) == [
-        "shipit.yaml:6:30: services.jobs.port: a worker has no port (remove port, or set kind: service)",
-        "shipit.yaml:6:51: services.jobs.health.path: a worker has no health path (remove health.path)",
-    ]
-    worker = load(HEAD + "services:\n  jobs: {kind: worker, health: {path: null}}\n").base.services["jobs"]
-    assert worker.kind == "worker"
+def test_kind_defaults_to_service(load: Load) -> None:
+    # What a worker may not set is checked by config/workload_checks.py (tests/unit/config/test_workloads.py).
     assert load(HEAD + "services:\n  api: {}\n").base.services["api"].kind == "service"

@@ -57,7 +57,11 @@ def test_accessor_bindings_are_per_secret_and_per_service(generated: Generated) 
     for target in generated.targets:
         inputs = generated.inputs(target.env_name)
         for name, svc in target.config.services.items():
-            assert inputs["services"][name]["secrets"] == service_secret_keys(svc)
+            # a job runs as its service's account, which reads the job's secrets too
+            job_keys = [k for j in target.config.jobs.values() if j.service == name for k in j.secrets]
+            expected = service_secret_keys(svc)
+            expected += [k for k in dict.fromkeys(job_keys) if k not in expected]
+            assert inputs["services"][name]["secrets"] == expected
         declared = {k for svc in target.config.services.values() for k in service_secret_keys(svc)}
         declared |= set(target.config.secrets.extra)
         assert inputs["secrets"] == {key: target.secret_id(key) for key in declared}

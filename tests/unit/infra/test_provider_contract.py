@@ -71,6 +71,8 @@ EXPECTED_FEATURES = {
     Features(network=True, databases=True),
     Features(network=True, connector=True, databases=True),
     Features(network=True, connector=True, databases=True, pubsub=True),
+    # the fullstack example: a worker pulling from Pub/Sub and a scheduled job
+    Features(network=True, connector=True, databases=True, pubsub=True, scheduler=True),
     Features(pubsub=True),
 }
 

@@ -56,12 +56,12 @@ def test_example_renders_every_part(example: Target) -> None:
     assert services["worker"]["build"]["target"] == "runtime"
     assert services["web"]["environment"]["API_URL"] == "http://api:8080"
     assert services["web"]["depends_on"]["api"] == {"condition": "service_started"}
-    # three services on 8080: each gets its own host port, on loopback only
-    assert [services[s]["ports"] for s in ("api", "web", "worker")] == [
-        ["127.0.0.1:8080:8080"],
-        ["127.0.0.1:8081:8080"],
-        ["127.0.0.1:8082:8080"],
-    ]
+    # two services on 8080: each gets its own host port, on loopback only
+    assert [services[s]["ports"] for s in ("api", "web")] == [["127.0.0.1:8080:8080"], ["127.0.0.1:8081:8080"]]
+    # the worker (kind: worker) publishes nothing and gets no PORT, as on Cloud Run; it gets the emulator
+    worker = services["worker"]
+    assert "ports" not in worker and "PORT" not in worker["environment"]
+    assert worker["environment"]["PUBSUB_EMULATOR_HOST"] == "pubsub-emulator:8085"
     assert services["pubsub-emulator"]["command"][-1] == "--project=acme-staging"
 
 

@@ -68,7 +68,7 @@ def install(monkeypatch: pytest.MonkeyPatch, *steps: FakeStep, gate: str | None 
 def test_select_steps_keeps_pipeline_order_and_rejects_unknown_names() -> None:
     assert [s.name for s in select_steps(["push,build"])] == ["build", "push"]
     names = [s.name for s in select_steps(skip=["test", "verify"])]
-    assert names == ["build", "infra", "push", "secrets", "migrate", "services"]
+    assert names == ["build", "infra", "push", "secrets", "migrate", "services", "workers", "jobs"]
     with pytest.raises(UsageError, match="unknown step 'buld'") as info:
         select_steps(["buld"])
     assert info.value.hint == "did you mean 'build'?"

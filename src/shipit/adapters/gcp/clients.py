@@ -45,6 +45,12 @@ class GcpClients:
         return self._build(run_v2.RevisionsClient, "run")
 
     @cached_property
+    def run_worker_pools(self) -> Any:
+        from google.cloud import run_v2
+
+        return self._build(run_v2.WorkerPoolsClient, "run")
+
+    @cached_property
     def run_jobs(self) -> Any:
         from google.cloud import run_v2
 

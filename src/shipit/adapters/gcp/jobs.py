@@ -249,6 +249,22 @@ class CloudRunJobs:
             self._sleep(delay)
             delay = min(delay * 2, max(interval, 1.0) * 5)
 
+    def get_iam_policy(self, resource: str) -> Json:
+        with translated(api="run", action="read the IAM policy of", resource=resource.rsplit("/", 1)[-1]):
+            return to_dict(with_retries(lambda: self._jobs.get_iam_policy(request={"resource": resource})))
+
+    def set_iam_policy(self, resource: str, policy: Json) -> Json:
+        """Write the job's policy; ``policy["etag"]`` (from get_iam_policy) guards against concurrent changes."""
+        import importlib
+
+        from shipit.adapters.gcp.proto import json_format
+
+        policy_pb2: Any = importlib.import_module("google.iam.v1.policy_pb2")
+        pb = json_format().ParseDict(policy, policy_pb2.Policy())
+        with translated(api="run", action="set the IAM policy of", resource=resource.rsplit("/", 1)[-1]):
+            result = with_retries(lambda: self._jobs.set_iam_policy(request={"resource": resource, "policy": pb}))
+        return to_dict(result)
+
     def _finish(self, op: Any, name: str, resource: str) -> JobState:
         with translated(api="run", action="wait for", resource=resource):
             result = op.result(timeout=LRO_TIMEOUT)

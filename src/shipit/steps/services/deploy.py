@@ -110,11 +110,16 @@ def _plan_service(
 
 def selected_services(target: Target, services: Iterable[str]) -> list[str]:
     names = list(services)
-    known = list(target.config.services)
+    # Workers (kind: worker) are worker pools, deployed by the workers step.
+    known = [n for n, s in target.config.services.items() if s.kind == "service"]
     for name in names:
         if name not in known:
             from shipit.config.checks import did_you_mean
 
+            if name in target.config.services:
+                raise UsageError(
+                    f"'{name}' is a worker (a worker pool), not a service", hint="deploy it with the workers step"
+                )
             raise UsageError(
                 f"service '{name}' is not defined in {target.config_file}",
                 hint=did_you_mean(name, known) or f"defined: {', '.join(known)}",

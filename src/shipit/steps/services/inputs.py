@@ -202,7 +202,8 @@ class Resolver:
         vpc = service.cloud_run.vpc
         if vpc is None and not service.databases:
             return None
-        mode = vpc.mode if vpc else "connector"
+        # Worker pools support Direct VPC egress only.
+        mode = vpc.mode if vpc else ("direct" if service.kind == "worker" else "connector")
         egress = vpc.egress if vpc else "private-ranges-only"
         if mode == "connector":
             connector = self.infra.get("vpc_connector")
