@@ -52,6 +52,7 @@ def diff(app: Application, prune: bool) -> None:
 def sync(app: Application, dry_run: bool, prune: bool, yes: bool) -> None:
     """Create secrets and add versions so Secret Manager matches the env file. Running it twice adds nothing."""
     from shipit.errors import UsageError
+    from shipit.pipeline import record
     from shipit.steps import secrets as step
 
     ctx = _context(app)
@@ -74,13 +75,16 @@ def sync(app: Application, dry_run: bool, prune: bool, yes: bool) -> None:
                 )
         result = step.apply(ctx, plan)
         applied = True
-    console.emit({"plan": plan.to_json(), "dry_run": dry_run, "applied": applied, "result": result})
+    if not dry_run:
+        # The versions later commands pin services and jobs to.
+        record(ctx, step.STEP, result)
+    console.emit({"plan": plan.to_json(), "dry_run": dry_run, "applied": applied, "result": dict(result.versions)})
     if dry_run:
         console.info("dry run: nothing written")
     elif applied:
-        console.success(f"secrets synced: {len(plan.pending)} change(s) applied, {len(result)} key(s) pinned")
+        console.success(f"secrets synced: {len(plan.pending)} change(s) applied, {len(result.versions)} key(s) pinned")
     else:
-        console.success(f"secrets in sync: {len(result)} key(s), nothing to do")
+        console.success(f"secrets in sync: {len(result.versions)} key(s), nothing to do")
 
 
 @secrets.command(name="list")

@@ -35,9 +35,11 @@ class StepContext:
     target: Target
     console: Console
     options: RunOptions = field(default_factory=RunOptions)
-    # Results of earlier steps, by step name: "push" -> {service: image@digest},
-    # "secrets" -> {KEY: "projects/P/secrets/ID/versions/N"}, "infra" -> terraform outputs.
+    # Typed results (shipit.results) of the steps run or planned in this process, by step name. Only the
+    # pipeline writes it; steps read earlier results through shipit.resolver.earlier().
     results: dict[str, Any] = field(default_factory=dict)
+    # Where the resolver found each input of the step being planned: step name -> source (plan notes).
+    sources: dict[str, str] = field(default_factory=dict)
     _clients: GcpClients | None = None
 
     @cached_property

@@ -15,11 +15,14 @@ a GET per service, no writes.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from shipit.errors import ShipitError
 from shipit.plan import Plan
+from shipit.resolver import earlier
+from shipit.results import ServicesResult, VerifyResult
 from shipit.steps.context import StepContext
 from shipit.steps.services import HealthChecker, http_health_check
 
@@ -56,9 +59,10 @@ def _remember(ctx: StepContext, verified: dict[str, str]) -> None:
     path.write_text(json.dumps(verified, indent=2, sort_keys=True) + "\n")
 
 
-def apply(ctx: StepContext, plan: Plan, *, checker: HealthChecker | None = None) -> dict[str, Any]:
+def apply(ctx: StepContext, plan: Plan, *, checker: HealthChecker | None = None) -> VerifyResult:
     check = checker or http_health_check
-    deployed: dict[str, dict[str, Any]] = ctx.results.get("services") or {}
+    services = earlier(ctx, ServicesResult)
+    deployed: Mapping[str, Mapping[str, Any]] = services.services if services is not None else {}
     verified = _verified(ctx)
     changed = {
         n: r
@@ -88,10 +92,10 @@ def apply(ctx: StepContext, plan: Plan, *, checker: HealthChecker | None = None)
         raise HealthCheckFailed(
             "health check failed: " + "; ".join(failures) + rolled, hint="see the service logs; fix and deploy again"
         )
-    return results
+    return VerifyResult(results)
 
 
-def _roll_back(ctx: StepContext, changed: dict[str, dict[str, Any]]) -> str:
+def _roll_back(ctx: StepContext, changed: Mapping[str, Mapping[str, Any]]) -> str:
     from shipit.steps.services import apply_traffic, plan_rollback
 
     # Every checked service that existed before this run goes back (also one whose interrupted rollout

@@ -4,14 +4,14 @@ plan() resolves each service's inputs (:mod:`shipit.steps.services.inputs`, whic
 desired service against the live one; apply() rolls the changes out wave by wave
 (:mod:`shipit.steps.services.rollout`, which says how it stays safe).
 
-Output: apply() returns {service: {"action", "url", "revision", "release"}} (also the pipeline's
-ctx.results["services"]).
+Output: apply() returns a :class:`shipit.results.ServicesResult`, {service: {"action", "url", "revision",
+"release"}}; the pipeline keeps it for verify and in the state file.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from shipit.concurrency import bounded_map
 from shipit.config.checks import deploy_order
@@ -19,6 +19,7 @@ from shipit.config.refs import parse_refs
 from shipit.errors import RemoteError, ShipitError, UsageError
 from shipit.plan import Action, Change, FieldDiff, Plan
 from shipit.render.cloudrun import GIT_SHA_LABEL, RELEASE_LABEL, settled_traffic
+from shipit.results import ServicesResult
 from shipit.steps.services.api import Json, OfflineRun, RunApi
 from shipit.steps.services.diff import short_revision, spec_diff, traffic_diff
 from shipit.steps.services.inputs import Resolver, desired_service, with_release_labels
@@ -194,11 +195,11 @@ def plan(ctx: StepContext, options: DeployOptions | None = None, *, api: RunApi 
 # -- applying ----------------------------------------------------------------------------------------
 
 
-def apply(ctx: StepContext, plan: Plan) -> dict[str, dict[str, Any]]:
+def apply(ctx: StepContext, plan: Plan) -> ServicesResult:
     """Roll out the planned changes wave by wave (parallel within a wave). Raises DeployFailed (exit 1)."""
     changes = {c.payload.name: c for c in plan.changes if isinstance(c.payload, ServicePlan)}
     if not changes:
-        return {}
+        return ServicesResult()
     shared: SharedRun = next(iter(changes.values())).payload.shared
     results: dict[str, ServiceResult] = {}
     failed: set[str] = set()
@@ -229,8 +230,7 @@ def apply(ctx: StepContext, plan: Plan) -> dict[str, dict[str, Any]]:
                 failed.add(name)
                 ctx.console.error(f"{name}: {result.message}")
                 ctx.console.event("service", **result.to_json())
-    out = {n: r.to_json() for n, r in results.items()}
-    ctx.results[STEP] = out
+    out = ServicesResult({n: r.to_json() for n, r in results.items()})
     if failed:
         first = next(r for r in results.values() if not r.ok)
         message = f"{len(failed)} of {len(results)} service(s) failed to deploy: {', '.join(sorted(failed))}"
