@@ -11,7 +11,7 @@ JSON forms are plain data (``to_json``/``from_json``); no secret value is ever p
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
@@ -28,6 +28,23 @@ class StepResult(Protocol):
 
 
 R = TypeVar("R", bound="StepResult")
+V = TypeVar("V")
+
+
+class _Keyed(Mapping[str, V]):
+    """Read-only mapping view of a result's main field (a result reads like the dict steps used to return)."""
+
+    def _items(self) -> Mapping[str, V]:
+        raise NotImplementedError
+
+    def __getitem__(self, key: str) -> V:
+        return self._items()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items())
+
+    def __len__(self) -> int:
+        return len(self._items())
 
 
 def _strs(data: Any) -> dict[str, str]:
@@ -51,25 +68,31 @@ class TestResult:
         return {"ran": self.ran}
 
 
-@dataclass(frozen=True)
-class BuildResult:
+@dataclass(frozen=True, eq=False)
+class BuildResult(_Keyed["BuiltImage"]):
     """{service: BuiltImage}: images in the local engine (or found in the registry)."""
 
     STEP: ClassVar[str] = "build"
     PERSIST: ClassVar[bool] = False
     images: Mapping[str, BuiltImage] = field(default_factory=dict)
 
+    def _items(self) -> Mapping[str, "BuiltImage"]:
+        return self.images
+
     def to_json(self) -> dict[str, Any]:
         return {n: {"ref": b.ref, "source": b.source, "digest": b.digest} for n, b in self.images.items()}
 
 
-@dataclass(frozen=True)
-class PushResult:
+@dataclass(frozen=True, eq=False)
+class PushResult(_Keyed[str]):
     """{service: "HOST/PROJECT/REPO/SERVICE@sha256:..."} (a planned push predicts ``REPO:c-<hash>``)."""
 
     STEP: ClassVar[str] = "push"
     PERSIST: ClassVar[bool] = True
     images: Mapping[str, str] = field(default_factory=dict)
+
+    def _items(self) -> Mapping[str, str]:
+        return self.images
 
     def to_json(self) -> dict[str, Any]:
         return {"images": dict(self.images)}
@@ -80,13 +103,16 @@ class PushResult:
         return cls({k: v for k, v in _strs(data.get("images")).items() if "@sha256:" in v})
 
 
-@dataclass(frozen=True)
-class SecretsResult:
+@dataclass(frozen=True, eq=False)
+class SecretsResult(_Keyed[str]):
     """{KEY: "projects/P/secrets/ID/versions/N"}: the versions services and jobs are pinned to."""
 
     STEP: ClassVar[str] = "secrets"
     PERSIST: ClassVar[bool] = True
     versions: Mapping[str, str] = field(default_factory=dict)
+
+    def _items(self) -> Mapping[str, str]:
+        return self.versions
 
     def to_json(self) -> dict[str, Any]:
         return {"versions": dict(self.versions)}
@@ -96,14 +122,17 @@ class SecretsResult:
         return cls(_strs(data.get("versions")))
 
 
-@dataclass(frozen=True)
-class InfraResult:
+@dataclass(frozen=True, eq=False)
+class InfraResult(_Keyed[Any]):
     """The non-sensitive Terraform outputs; ``pending``: a planned apply may still change them."""
 
     STEP: ClassVar[str] = "infra"
     PERSIST: ClassVar[bool] = True
     outputs: Mapping[str, Any] = field(default_factory=dict)
     pending: bool = False
+
+    def _items(self) -> Mapping[str, Any]:
+        return self.outputs
 
     def to_json(self) -> dict[str, Any]:
         return {"outputs": dict(self.outputs)}
@@ -114,13 +143,16 @@ class InfraResult:
         return cls(dict(outputs) if isinstance(outputs, Mapping) else {})
 
 
-@dataclass(frozen=True)
-class MigrateResult:
+@dataclass(frozen=True, eq=False)
+class MigrateResult(_Keyed[Mapping[str, Any]]):
     """{db: {"job", "execution", "status", "hash"}}; ``hash`` fingerprints the migration that ran."""
 
     STEP: ClassVar[str] = "migrate"
     PERSIST: ClassVar[bool] = True
     databases: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def _items(self) -> Mapping[str, Mapping[str, Any]]:
+        return self.databases
 
     def to_json(self) -> dict[str, Any]:
         return {"databases": {k: dict(v) for k, v in self.databases.items()}}
@@ -130,13 +162,16 @@ class MigrateResult:
         return cls(_dicts(data.get("databases")))
 
 
-@dataclass(frozen=True)
-class ServicesResult:
+@dataclass(frozen=True, eq=False)
+class ServicesResult(_Keyed[Mapping[str, Any]]):
     """{service: {"action", "revision", "url", "ok", ...}}: what each service runs after the step."""
 
     STEP: ClassVar[str] = "services"
     PERSIST: ClassVar[bool] = True
     services: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def _items(self) -> Mapping[str, Mapping[str, Any]]:
+        return self.services
 
     def to_json(self) -> dict[str, Any]:
         return {"services": {k: dict(v) for k, v in self.services.items()}}
@@ -146,13 +181,16 @@ class ServicesResult:
         return cls(_dicts(data.get("services")))
 
 
-@dataclass(frozen=True)
-class VerifyResult:
+@dataclass(frozen=True, eq=False)
+class VerifyResult(_Keyed[Mapping[str, Any]]):
     """{service: {"ok", "detail"}} of the health checks that ran."""
 
     STEP: ClassVar[str] = "verify"
     PERSIST: ClassVar[bool] = True
     checks: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def _items(self) -> Mapping[str, Mapping[str, Any]]:
+        return self.checks
 
     def to_json(self) -> dict[str, Any]:
         return {"checks": {k: dict(v) for k, v in self.checks.items()}}

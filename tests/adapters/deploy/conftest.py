@@ -19,6 +19,7 @@ from shipit.plan import Plan
 from shipit.steps import services as services_step
 from shipit.steps.context import RunOptions, StepContext
 from shipit.steps.services.api import HealthResult
+from step_results import typed_results
 
 __all__ = ["fake_gcp", "fake_gcp_mock"]
 
@@ -65,7 +66,7 @@ class Project:
             target=target,
             console=Console(stdout=io.StringIO(), stderr=self.stderr),
             options=opts,
-            results=dict(results or {}),
+            results=typed_results(results),
         )
 
     def checker(self, url: str, path: str, timeout: float) -> HealthResult:

@@ -17,6 +17,7 @@ from shipit.errors import ConflictError, RemoteError
 from shipit.output import Console
 from shipit.render.cloudrun_job import HASH_LABEL
 from shipit.steps.context import RunOptions, StepContext
+from step_results import typed_results
 
 PARENT = "projects/acme-staging/locations/us-central1"
 JOB = f"{PARENT}/jobs/acme-migrate-main"
@@ -145,7 +146,9 @@ class Setup:
         }
         if image:
             results["push"] = {"api": image}
-        return StepContext(target, Console(stdout=io.StringIO(), stderr=io.StringIO()), RunOptions(**options), results)
+        return StepContext(
+            target, Console(stdout=io.StringIO(), stderr=io.StringIO()), RunOptions(**options), typed_results(results)
+        )
 
 
 @pytest.fixture
