@@ -82,7 +82,9 @@ class Resolver:
     def __init__(self, shared: SharedRun, notes: set[str]) -> None:
         self.shared = shared
         self.target = shared.ctx.target
-        infra = earlier(shared.ctx, InfraResult) or InfraResult()
+        infra = earlier(shared.ctx, InfraResult)
+        if infra is None:
+            infra = InfraResult()
         self.infra: Mapping[str, Any] = deploy_inputs(infra.outputs)
         self.infra_pending = infra.pending
         secrets = earlier(shared.ctx, SecretsResult)
