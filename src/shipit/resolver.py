@@ -146,4 +146,4 @@ _LIVE: dict[str, Callable[[StepContext], tuple[Any, str]]] = {
 
 def source_notes(sources: dict[str, str]) -> list[str]:
     """Plan notes: where each input of a step came from."""
-    return [f"input {step}: from {source}" for step, source in sorted(sources.items())]
+    return [f"input {step}: {source}" for step, source in sorted(sources.items())]
