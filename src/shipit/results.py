@@ -76,7 +76,7 @@ class BuildResult(_Keyed["BuiltImage"]):
     PERSIST: ClassVar[bool] = False
     images: Mapping[str, BuiltImage] = field(default_factory=dict)
 
-    def _items(self) -> Mapping[str, "BuiltImage"]:
+    def _items(self) -> Mapping[str, BuiltImage]:
         return self.images
 
     def to_json(self) -> dict[str, Any]:

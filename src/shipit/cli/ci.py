@@ -34,22 +34,37 @@ def generate(
     wif_provider: str | None,
     deployer: str | None,
 ) -> None:
-    """Write cloudbuild.yaml (or a GitHub Actions workflow) whose steps call shipit."""
-    from shipit.render.ci import CiOptions, cloudbuild_yaml, github_workflow_yaml
+    """Write cloudbuild.yaml (or a GitHub Actions workflow) whose steps call shipit.
+
+    shipit is installed from ci.install (a pinned requirement), else from where the running shipit came
+    from; a local or unpinned source, and placeholders left to replace, are reported on stderr.
+    """
+    from dataclasses import replace
+
+    from shipit.render.ci import CiOptions, cloudbuild_yaml, github_workflow_yaml, placeholders
+    from shipit.render.ci_install import install_spec
     from shipit.writefile import write_generated
 
     target = app.target
-    options = CiOptions(default_env=target.env_name, branch=branch)
+    install = install_spec(target.config.ci.install)
+    options = CiOptions(default_env=target.env_name, branch=branch, install=install)
     if wif_provider:
-        options = CiOptions(target.env_name, wif_provider=wif_provider, deployer=options.deployer, branch=branch)
+        options = replace(options, wif_provider=wif_provider)
     if deployer:
-        options = CiOptions(target.env_name, wif_provider=options.wif_provider, deployer=deployer, branch=branch)
+        options = replace(options, deployer=deployer)
     render = cloudbuild_yaml if provider == "cloudbuild" else github_workflow_yaml
     text = render(target.config, options)
+    if install.warning:
+        app.console.warn(install.warning)
+    left = placeholders(text)
+    if left:
+        how = {"PROJECT_NUMBER": "--wif-provider", "PROJECT_ID": "--deployer"}
+        listed = ", ".join(f"{p} (pass {how[p]})" for p in left)
+        app.console.warn(f"placeholders left in the {provider} pipeline: {listed}")
     if to_stdout:
         click.echo(text, nl=False)
         return
     path = output or target.root / _DEFAULT_PATHS[provider]
     result = write_generated(path, text, force=force)
-    app.console.emit({"path": str(path), "result": result})
+    app.console.emit({"path": str(path), "result": result, "install": install.requirement, "placeholders": left})
     app.console.success(f"{result} {app.display_path(path)}")
