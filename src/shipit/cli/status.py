@@ -28,7 +28,9 @@ def status(app: Application, names: tuple[str, ...]) -> None:
 
     ctx = StepContext(target=app.target, console=app.console)
     rows = services.status(ctx, names)
-    app.console.emit({"environment": app.target.env_name, "services": [r.to_json() for r in rows]})
+    # Drift is against the images, secret versions and Terraform outputs the resolver found: say where.
+    inputs = dict(ctx.sources)
+    app.console.emit({"environment": app.target.env_name, "services": [r.to_json() for r in rows], "inputs": inputs})
     table = []
     for r in rows:
         if not r.deployed:
@@ -42,3 +44,5 @@ def status(app: Application, names: tuple[str, ...]) -> None:
     for r in rows:
         for line in r.drift:
             app.console.print(f"  {r.name}: {line}")
+    for step, source in sorted(inputs.items()):
+        app.console.info(f"compared with {step} from {source}")

@@ -73,3 +73,10 @@ def test_services_deploy_alone_keeps_the_infrastructure_from_the_cached_outputs(
     api = project.service("api")["template"]
     assert api["serviceAccount"] == SERVICE_ACCOUNTS["api"]
     assert api["vpcAccess"] == {"connector": CONNECTOR, "egress": "PRIVATE_RANGES_ONLY"}
+
+    # status compares the live services with the same resolved inputs, and says where they came from.
+    status = project("status", "--json")
+    document = json.loads(status.stdout)
+    assert document["inputs"]["infra"] == "Terraform outputs cache .shipit/infra/staging/outputs.json"
+    assert document["inputs"]["push"].startswith("state file .shipit/state/staging.json")
+    assert {r["name"]: r["drift"] for r in document["services"]}["api"] == []
