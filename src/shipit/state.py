@@ -15,6 +15,7 @@ result from another environment, another project or another config revision is n
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -109,6 +110,15 @@ def write_result(target: Target, result: StepResult, *, now: float | None = None
     """Record one step's result (merged with the other steps' results of the same stamp)."""
     if not result.PERSIST:
         return None
+    path = state_path(target)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Two shipit processes of one checkout may finish steps at once: merge under a lock, never lose a step.
+    with open(path.with_name(f".{path.name}.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _merge(target, result, now)
+
+
+def _merge(target: Target, result: StepResult, now: float | None) -> Path:
     current = read_state(target)
     steps = {
         name: {"written": stored.written, "result": stored.data}
@@ -119,7 +129,6 @@ def write_result(target: Target, result: StepResult, *, now: float | None = None
     steps[result.STEP] = {"written": written, "result": result.to_json()}
     document = {"version": VERSION, "stamp": stamp(target), "steps": dict(sorted(steps.items()))}
     path = current.path
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
     os.replace(tmp, path)

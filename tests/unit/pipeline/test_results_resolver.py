@@ -126,7 +126,8 @@ def test_state_file_is_versioned_stamped_and_merged_per_step(tmp_path: Path) -> 
     assert document["stamp"]["config"].startswith("sha256:")
     assert sorted(document["steps"]) == ["push", "services"]
     assert document["steps"]["push"]["result"] == {"images": {"api": IMG_B}}
-    assert [p.name for p in state_path(ctx.target).parent.iterdir()] == ["staging.json"]  # no temporary left
+    left = sorted(p.name for p in state_path(ctx.target).parent.iterdir())
+    assert left == [".staging.json.lock", "staging.json"]  # no temporary file left
 
 
 def test_a_corrupt_state_file_is_ignored_with_a_reason(tmp_path: Path) -> None:
