@@ -3,14 +3,21 @@
 Each step module exposes ``plan(ctx) -> Plan`` and ``apply(ctx, plan) -> result``, and may expose
 ``predict(ctx, plan) -> result``: what apply would return, so later steps can be planned before
 anything is written (`shipit plan`, and the plan shown before `shipit deploy` asks to go on).
+
+Results are typed values (:mod:`shipit.results`). The pipeline, and only the pipeline, keeps them in
+``ctx.results`` for the later steps of the run and writes them to the environment's state file
+(:mod:`shipit.state`) for later processes; steps read them through :func:`shipit.steps.resolver.earlier`,
+and each plan notes where its inputs came from.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Protocol
 
 from shipit.errors import Interrupted, UsageError
@@ -88,6 +95,27 @@ class PipelineReport:
         return next(r for r in self.steps if r.name == name)
 
 
+def plan_step(ctx: StepContext, plan: Callable[[], Plan]) -> Plan:
+    """``plan()``, with notes saying where each earlier result it read came from."""
+    from shipit.steps.resolver import source_notes
+
+    ctx.sources.clear()
+    made = plan()
+    notes = [n for n in source_notes(ctx.sources) if n not in made.notes]
+    ctx.sources.clear()
+    return dataclasses.replace(made, notes=(*made.notes, *notes)) if notes else made
+
+
+def record(ctx: StepContext, step: str, result: Any) -> None:
+    """Keep a step's result for the rest of this run and, unless it is a dry run, in the state file."""
+    ctx.results[step] = result
+    if result is None or ctx.options.dry_run or not getattr(result, "PERSIST", False):
+        return
+    from shipit.state import write_result
+
+    write_result(ctx.target, result)
+
+
 def plan_all(ctx: StepContext, steps: Sequence[StepSpec], *, events: bool = True) -> PipelineReport:
     """Every step's plan, later steps planned against earlier steps' predicted results. No writes.
 
@@ -99,7 +127,7 @@ def plan_all(ctx: StepContext, steps: Sequence[StepSpec], *, events: bool = True
         if events:
             ctx.console.event("plan_started", step=spec.name)
         module = spec.load()
-        plan = module.plan(ctx)
+        plan = plan_step(ctx, partial(module.plan, ctx))
         predict: Callable[[StepContext, Plan], Any] | None = getattr(module, "predict", None)
         if predict is not None:
             ctx.results[spec.name] = predict(ctx, plan)
@@ -140,9 +168,11 @@ def apply_all(ctx: StepContext, steps: Sequence[StepSpec], planned: PipelineRepo
         module = spec.load()
         try:
             previous = planned.get(spec.name).plan
-            plan = previous if (previous is not None and not inputs_changed) else module.plan(ctx)
+            plan = (
+                previous if (previous is not None and not inputs_changed) else plan_step(ctx, partial(module.plan, ctx))
+            )
             step.plan = plan
-            ctx.results[spec.name] = module.apply(ctx, plan)
+            record(ctx, spec.name, module.apply(ctx, plan))
         except KeyboardInterrupt:
             step.status = "failed"
             raise Interrupted(f"interrupted during {spec.name}; re-run to continue where it stopped") from None

@@ -28,7 +28,7 @@ def build(app: Application, services: tuple[str, ...], dry_run: bool, jobs: int)
     for line in plan.render_lines():
         console.print(line)
     result = step.predict(ctx, plan) if dry_run or not plan.has_changes else step.apply(ctx, plan)
-    images = {name: {"ref": r.ref, "tags": list(r.tags), "source": r.source} for name, r in result.items()}
+    images = {name: {"ref": r.ref, "tags": list(r.tags), "source": r.source} for name, r in result.images.items()}
     console.emit({"plan": plan.to_json(), "dry_run": dry_run, "images": images})
     if dry_run:
         console.info("dry run: nothing built")

@@ -37,18 +37,33 @@ def generate(
     deployer: str | None,
     dry_run: bool,
 ) -> None:
-    """Write cloudbuild.yaml (or a GitHub Actions workflow) whose steps call shipit."""
-    from shipit.render.ci import CiOptions, cloudbuild_yaml, github_workflow_yaml
+    """Write cloudbuild.yaml (or a GitHub Actions workflow) whose steps call shipit.
+
+    shipit is installed from ci.install (a pinned requirement), else from where the running shipit came
+    from; a local or unpinned source, and placeholders left to replace, are reported on stderr.
+    """
+    from dataclasses import replace
+
+    from shipit.render.ci import CiOptions, cloudbuild_yaml, github_workflow_yaml, placeholders
+    from shipit.render.ci_install import install_spec
     from shipit.writefile import preview, write_generated
 
     target = app.target
-    options = CiOptions(default_env=target.env_name, branch=branch)
+    install = install_spec(target.config.ci.install)
+    options = CiOptions(default_env=target.env_name, branch=branch, install=install)
     if wif_provider:
-        options = CiOptions(target.env_name, wif_provider=wif_provider, deployer=options.deployer, branch=branch)
+        options = replace(options, wif_provider=wif_provider)
     if deployer:
-        options = CiOptions(target.env_name, wif_provider=options.wif_provider, deployer=deployer, branch=branch)
+        options = replace(options, deployer=deployer)
     render = cloudbuild_yaml if provider == "cloudbuild" else github_workflow_yaml
     text = render(target.config, options)
+    if install.warning:
+        app.console.warn(install.warning)
+    left = placeholders(text)
+    if left:
+        how = {"PROJECT_NUMBER": "--wif-provider", "PROJECT_ID": "--deployer"}
+        listed = ", ".join(f"{p} (pass {how[p]})" for p in left)
+        app.console.warn(f"placeholders left in the {provider} pipeline: {listed}")
     if to_stdout:
         if app.options.json:
             app.console.emit({"provider": provider, "text": text})
@@ -64,5 +79,7 @@ def generate(
         app.console.info(f"dry run: {result} {app.display_path(path)}; nothing written")
         return
     result = write_generated(path, text, force=force)
-    app.console.emit({"path": str(path), "result": result, "dry_run": False})
+    app.console.emit(
+        {"path": str(path), "result": result, "dry_run": False, "install": install.requirement, "placeholders": left}
+    )
     app.console.success(f"{result} {app.display_path(path)}")

@@ -21,6 +21,7 @@ def push(app: Application, services: tuple[str, ...], dry_run: bool, yes: bool, 
     Docker logs in with an OAuth access token from the same credentials (no gcloud needed). An image
     whose content tag the registry already has is not uploaded again. Run `shipit build` first.
     """
+    from shipit.pipeline import record
     from shipit.steps import push as step
     from shipit.steps.context import RunOptions, StepContext
 
@@ -35,9 +36,11 @@ def push(app: Application, services: tuple[str, ...], dry_run: bool, yes: bool, 
     else:
         app.confirm(f"Push to {app.target.project}?", yes=yes, action="push to the registry")
         result = step.apply(ctx, plan)
-    console.emit({"plan": plan.to_json(), "dry_run": dry_run, "images": result})
+    console.emit({"plan": plan.to_json(), "dry_run": dry_run, "images": dict(result.images)})
     if dry_run:
         console.info("dry run: nothing pushed")
         return
-    for service, ref in result.items():
+    # Later commands (`shipit services deploy`, `deploy --only services`) deploy these digests.
+    record(ctx, step.STEP, result)
+    for service, ref in result.images.items():
         console.print(f"{service}: {ref}")

@@ -53,6 +53,7 @@ def diff(app: Application, prune: bool) -> None:
 @pass_app
 def sync(app: Application, dry_run: bool, prune: bool, yes: bool) -> None:
     """Create secrets and add versions so Secret Manager matches the env file. Running it twice adds nothing."""
+    from shipit.pipeline import record
     from shipit.steps import secrets as step
 
     ctx = _context(app)
@@ -70,13 +71,16 @@ def sync(app: Application, dry_run: bool, prune: bool, yes: bool) -> None:
         app.confirm(f"Apply {len(plan.pending)} change(s) to {ctx.target.project}{deleting}?", yes=yes)
         result = step.apply(ctx, plan)
         applied = True
-    console.emit({"plan": plan.to_json(), "dry_run": dry_run, "applied": applied, "result": result})
+    if not dry_run:
+        # The versions later commands pin services and jobs to.
+        record(ctx, step.STEP, result)
+    console.emit({"plan": plan.to_json(), "dry_run": dry_run, "applied": applied, "result": dict(result.versions)})
     if dry_run:
         console.info("dry run: nothing written")
     elif applied:
-        console.success(f"secrets synced: {len(plan.pending)} change(s) applied, {len(result)} key(s) pinned")
+        console.success(f"secrets synced: {len(plan.pending)} change(s) applied, {len(result.versions)} key(s) pinned")
     else:
-        console.success(f"secrets in sync: {len(result)} key(s), nothing to do")
+        console.success(f"secrets in sync: {len(result.versions)} key(s), nothing to do")
 
 
 @effect(Effect.READ)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from shipit.cli.app import Application, Effect, effect, global_options, pass_app
@@ -58,6 +60,7 @@ def deploy(
     on the previous revision.
     """
     from shipit.cli._rollout import show_and_apply
+    from shipit.pipeline import plan_step, record
     from shipit.steps import services as services_step
     from shipit.steps.context import RunOptions, StepContext
 
@@ -73,5 +76,13 @@ def deploy(
     )
     # Bad input first (exit 2 either way, but its message is the useful one), then no remote call without an answer.
     app.require_confirmation(yes=yes, dry_run=dry_run, action="deploy to Cloud Run")
-    plan = services_step.plan(ctx, deploy_options)
-    show_and_apply(app, plan, lambda: services_step.apply(ctx, plan), dry_run=dry_run, yes=yes)
+    # Images, secret versions and Terraform outputs come from the state file or the live remote, as
+    # the plan notes say (the same resolution as `shipit deploy --only services`).
+    plan = plan_step(ctx, lambda: services_step.plan(ctx, deploy_options))
+
+    def apply() -> dict[str, Any]:
+        result = services_step.apply(ctx, plan)
+        record(ctx, services_step.STEP, result)
+        return {n: dict(r) for n, r in result.services.items()}
+
+    show_and_apply(app, plan, apply, dry_run=dry_run, yes=yes)

@@ -32,7 +32,16 @@ def status(app: Application, names: tuple[str, ...]) -> None:
     wanted = [n for n in names if n not in worker_names]
     rows = services.status(ctx, wanted) if wanted or not names else []
     pools = [w for w in workers.status(ctx) if not names or w["name"] in names] if worker_names else []
-    app.console.emit({"environment": app.target.env_name, "services": [r.to_json() for r in rows], "workers": pools})
+    # Drift is against the images, secret versions and Terraform outputs the resolver found: say where.
+    inputs = dict(ctx.sources)
+    app.console.emit(
+        {
+            "environment": app.target.env_name,
+            "services": [r.to_json() for r in rows],
+            "workers": pools,
+            "inputs": inputs,
+        }
+    )
     table = []
     for r in rows:
         if not r.deployed:
@@ -61,3 +70,5 @@ def status(app: Application, names: tuple[str, ...]) -> None:
                 for w in pools
             ],
         )
+    for step, source in sorted(inputs.items()):
+        app.console.info(f"compared with {step} from {source}")

@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from shipit.concurrency import API_CONCURRENCY
+from shipit.config.ci import Ci
 from shipit.config.jobs import Job
 from shipit.config.types import (
     AppName,
@@ -259,6 +260,7 @@ class ShipitConfig(Model):
     )
     infra: Infra = Field(default_factory=Infra)
     test: TestStep | None = Field(None, description="Run before a deploy, e.g. {command: pytest}.")
+    ci: Ci = Field(default_factory=Ci, description="How the pipelines `shipit ci generate` writes install shipit.")
 
 
 # Sections of an environment that overlay the top level of the same name.

@@ -4,7 +4,8 @@ plan: hash every service's build inputs (``contexthash``), then ask the local en
 ``REPO:c-<hash>`` exists. apply: build the missing ones in parallel (bounded by ``RunOptions.concurrency``),
 with live per-service logs; a failure cancels the builds not yet started and lets the running ones finish.
 
-Result (``ctx.results["build"]``): ``{service: BuiltImage}``.
+Result (:class:`shipit.results.BuildResult`): ``{service: BuiltImage}``, for this run only (it describes
+the local engine, so it is not kept in the state file).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from shipit.errors import ShipitError, ToolError, UsageError
 from shipit.plan import Action, Change, FieldDiff, Plan
+from shipit.results import BuildResult
 from shipit.steps.images import (
     ImageSpec,
     buildable,
@@ -200,16 +202,20 @@ def _result(item: BuildItem, source: str, image_id: str | None = None) -> BuiltI
     return BuiltImage(item.service, spec.ref, spec.refs, source, image_id, item.digest, spec)
 
 
-def predict(ctx: StepContext, plan: Plan) -> dict[str, BuiltImage]:
+def predict(ctx: StepContext, plan: Plan) -> BuildResult:
     """What apply will return, for planning later steps before anything is built."""
     out: dict[str, BuiltImage] = {}
     for change in plan:
         item: BuildItem = change.payload
         out[item.service] = _result(item, "planned" if item.status == "build" else item.status)
-    return out
+    return BuildResult(out)
 
 
-def apply(ctx: StepContext, plan: Plan) -> dict[str, BuiltImage]:
+def apply(ctx: StepContext, plan: Plan) -> BuildResult:
+    return BuildResult(_apply(ctx, plan))
+
+
+def _apply(ctx: StepContext, plan: Plan) -> dict[str, BuiltImage]:
     items: list[BuildItem] = [c.payload for c in plan]
     results = {i.service: _result(i, i.status) for i in items if i.status != "build"}
     engine = ctx.remote.docker

@@ -35,12 +35,14 @@ class StepContext:
     target: Target
     console: Console
     options: RunOptions = field(default_factory=RunOptions)
-    # Results of earlier steps, by step name: "push" -> {service: image@digest},
-    # "secrets" -> {KEY: "projects/P/secrets/ID/versions/N"}, "infra" -> terraform outputs.
+    # Typed results (shipit.results) of the steps run or planned in this process, by step name. Only the
+    # pipeline writes it; steps read earlier results through shipit.steps.resolver.earlier().
     results: dict[str, Any] = field(default_factory=dict)
     # Cloud Run, Secret Manager, Artifact Registry, Storage, the registry, docker, terraform: built on first
     # use; tests pass Remote(run=..., jobs=...) with fakes.
     remote: Remote = field(default_factory=Remote)
+    # Where the resolver found each input of the step being planned: step name -> source (plan notes).
+    sources: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.remote = self.remote.for_target(self.target)

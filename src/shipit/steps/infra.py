@@ -1,7 +1,7 @@
 """The infra pipeline step: `terraform plan` of the environment, then apply of exactly that plan.
 
-``ctx.results["infra"]`` receives the non-sensitive Terraform outputs (also cached in
-``.shipit/infra/ENV/outputs.json`` for later runs).
+Result: :class:`shipit.results.InfraResult`, the non-sensitive Terraform outputs (the pipeline keeps
+them in the state file; ``.shipit/infra/ENV/outputs.json`` also caches them for `shipit infra`).
 
 In the release pipeline this step runs before push and secrets: Terraform owns the Artifact Registry
 repository and the Secret Manager secret containers (DESIGN.md), so it must create them before shipit
@@ -16,8 +16,8 @@ from typing import Any
 from shipit.errors import UsageError
 from shipit.infra.run import InfraRunner, infra_paths, load_outputs, scratch_runner
 from shipit.plan import Action, Change, Plan
+from shipit.results import InfraResult
 from shipit.steps.context import StepContext
-from shipit.steps.infra_outputs import PENDING
 
 STEP = "infra"
 
@@ -61,16 +61,13 @@ def plan(ctx: StepContext) -> Plan:
     return InfraRunner(ctx.target, ctx.console, ctx.remote.terraform).plan()
 
 
-def predict(ctx: StepContext, plan: Plan) -> dict[str, Any]:
+def predict(ctx: StepContext, plan: Plan) -> InfraResult:
     # Outputs of the last apply; a pending plan may change some, which later steps then re-plan against.
-    cached = _cached(ctx)
-    return {**cached, PENDING: True} if plan.has_changes else cached
+    return InfraResult(_cached(ctx), pending=plan.has_changes)
 
 
-def apply(ctx: StepContext, plan: Plan) -> dict[str, Any]:
+def apply(ctx: StepContext, plan: Plan) -> InfraResult:
     if not (infra_paths(ctx.target).root / "main.tf").is_file():
-        return _cached(ctx)
+        return InfraResult(_cached(ctx))
     # The plan's changes carry the saved plan file: a new runner applies exactly that file.
-    outputs = InfraRunner(ctx.target, ctx.console, ctx.remote.terraform).apply(plan)
-    ctx.results["infra"] = outputs
-    return outputs
+    return InfraResult(InfraRunner(ctx.target, ctx.console, ctx.remote.terraform).apply(plan))

@@ -10,14 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-# Set by the infra step's prediction when its plan has changes: the outputs are then only known after
-# apply (the pipeline re-plans later steps with them), so "no output" is not yet a fact.
-PENDING = "_shipit_outputs_pending"
-
-
-def outputs_pending(outputs: Mapping[str, Any]) -> bool:
-    return bool(outputs.get(PENDING))
-
 
 def deploy_inputs(outputs: Mapping[str, Any]) -> dict[str, Any]:
     flat: dict[str, Any] = {}
@@ -39,5 +31,5 @@ def deploy_inputs(outputs: Mapping[str, Any]) -> dict[str, Any]:
             flat["vpc_network"] = network["network"]
         if network.get("subnet"):
             flat["vpc_subnetwork"] = network["subnet"]
-    flat.update({k: v for k, v in outputs.items() if k not in ("databases", "network", PENDING)})
+    flat.update({k: v for k, v in outputs.items() if k not in ("databases", "network")})
     return flat

@@ -19,6 +19,7 @@ from shipit.plan import Action, Change, FieldDiff, FrozenJson, Plan, freeze_json
 from shipit.remote import JobsApi
 from shipit.render.cloudrun import RenderError
 from shipit.render.job import job_as_service, render_app_job
+from shipit.results import JobsResult
 from shipit.steps.migrate import job_diff
 from shipit.steps.services import DeployOptions
 from shipit.steps.services.inputs import Resolver
@@ -176,7 +177,7 @@ def _grant(api: JobsIamApi, p: JobPlan) -> None:
     api.set_iam_policy(p.full_name, {**policy, "bindings": bindings})
 
 
-def apply(ctx: StepContext, plan: Plan) -> dict[str, dict[str, Any]]:
+def apply(ctx: StepContext, plan: Plan) -> JobsResult:
     results: dict[str, dict[str, Any]] = {}
     api = jobs_api_for(ctx)
     for change in plan.changes:
@@ -203,11 +204,10 @@ def apply(ctx: StepContext, plan: Plan) -> dict[str, dict[str, Any]]:
             ctx.console.error(f"job {p.name}: {result['message']}")
         elif not change.is_noop:
             ctx.console.success(f"job {p.name}: {change.action.value}d")
-    ctx.results[STEP] = results
     failed = sorted(n for n, r in results.items() if not r["ok"])
     if failed:
         raise JobFailed(f"jobs failed to deploy: {', '.join(failed)}")
-    return results
+    return JobsResult(results)
 
 
 # -- on demand: `shipit jobs list` and `shipit jobs run` ----------------------------------------------

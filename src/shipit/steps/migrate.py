@@ -3,9 +3,9 @@
 The pipeline runs it after infra (the database exists) and before services (no revision gets traffic
 yet), so a failed migration aborts the release with the old code still serving.
 
-The job ``{app}-migrate-{db}`` runs the NEW image of the migrate service (``ctx.results["push"]``,
-else ``RunOptions.images``, else the image deployed on that service now) with that service's env,
-secrets pinned to the versions from ``ctx.results["secrets"]``, secret files, VPC access, Cloud SQL
+The job ``{app}-migrate-{db}`` runs the NEW image of the migrate service (the push result, else
+``RunOptions.images``, else the image deployed on that service now) with that service's env,
+secrets pinned to the versions of the secrets result, secret files, VPC access, Cloud SQL
 instances and service account, resolved and rendered by the same code as the service itself
 (run_inputs' resolver, :func:`shipit.render.cloudrun_job.render_job`); ``command`` replaces the
 entrypoint, the task timeout is ``migrate.timeout``, failed tasks are not retried.
@@ -19,7 +19,8 @@ Failure: :class:`MigrationFailed` (exit 1) with the execution's condition messag
 the job stays for inspection. Full logs are in Cloud Logging (the URL opens them).
 
 Offline (``RunOptions.offline``): no remote call at all; planned as if the job did not exist.
-Result (``ctx.results["migrate"]``): {db: {"job", "execution", "status", "hash"}}.
+Result (:class:`shipit.results.MigrateResult`): {db: {"job", "execution", "status", "hash"}}.
+Earlier results come through shipit.steps.resolver (this run, else the state file, else the live remote).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from shipit.plan import Action, Change, FieldDiff, FrozenJson, Plan, freeze_json
 from shipit.remote import JobsApi, RunApi
 from shipit.render.cloudrun import RenderError, ServiceInputs
 from shipit.render.cloudrun_job import migration_hash, render_job
+from shipit.results import MigrateResult
 
 if TYPE_CHECKING:
     from shipit.config import Target
@@ -341,7 +343,7 @@ def _apply_one(ctx: StepContext, api: JobsApi, m: Migration) -> dict[str, Any]:
     return _result(m, finished.execution_id, "succeeded")
 
 
-def apply(ctx: StepContext, plan: Plan) -> dict[str, dict[str, Any]]:
+def apply(ctx: StepContext, plan: Plan) -> MigrateResult:
     """Run the planned migrations in order; the first failure raises :class:`MigrationFailed` (exit 1)."""
     results: dict[str, dict[str, Any]] = {}
     for change in plan:
@@ -352,4 +354,4 @@ def apply(ctx: StepContext, plan: Plan) -> dict[str, dict[str, Any]]:
         ctx.console.event("migration_started", database=m.database, job=m.job_id)
         results[m.database] = _apply_one(ctx, ctx.remote.jobs, m)
         ctx.console.event("migration_finished", **{"database": m.database, **results[m.database]})
-    return results
+    return MigrateResult(results)

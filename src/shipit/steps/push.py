@@ -6,15 +6,16 @@ result; a missing ``git-<sha>`` tag is added through the registry API, no upload
 apply: ``docker login`` with an OAuth access token as ``oauth2accesstoken`` (token on stdin), ``docker push``,
 then read the pushed digest back from the registry.
 
-Result (``ctx.results["push"]``): ``{service: "HOST/PROJECT/REPO/SERVICE@sha256:..."}``; ``predict`` gives
-``REPO:c-<hash>`` for images not pushed yet. Pushed digests are also recorded in ``.shipit/images/ENV.json``.
+Result (:class:`shipit.results.PushResult`): ``{service: "HOST/PROJECT/REPO/SERVICE@sha256:..."}``;
+``predict`` gives ``REPO:c-<hash>`` for images not pushed yet. Pushed digests are also recorded in
+``.shipit/images/ENV.json``.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,6 +24,7 @@ from shipit.errors import ShipitError, UsageError
 from shipit.names import MANAGED_BY, MANAGER, owner_labels
 from shipit.plan import Action, Change, FieldDiff, Plan
 from shipit.remote import REGISTRY_USER
+from shipit.results import BuildResult, PushResult
 from shipit.steps.images import (
     ImageSpec,
     buildable,
@@ -31,6 +33,7 @@ from shipit.steps.images import (
     resolve_images,
     select_services,
 )
+from shipit.steps.resolver import earlier
 
 if TYPE_CHECKING:
     from shipit.adapters.registry import RegistryClient
@@ -64,7 +67,8 @@ def _repository_name(target: Target) -> str:
 
 def _specs(ctx: StepContext, names: Sequence[str]) -> tuple[list[ImageSpec], set[str]]:
     """The images to push and which of them the build step has yet to build (planned, not built)."""
-    built: dict[str, BuiltImage] = ctx.results.get("build") or {}
+    result = earlier(ctx, BuildResult)
+    built: Mapping[str, BuiltImage] = result.images if result is not None else {}
     if built and all(n in built for n in names):
         specs = [b.spec for b in (built[n] for n in names) if b.spec is not None]
         return specs, {b.service for b in built.values() if b.source == "planned"}
@@ -169,11 +173,11 @@ def _reference(item: PushItem) -> str:
     return item.spec.ref
 
 
-def predict(ctx: StepContext, plan: Plan) -> dict[str, str]:
-    return {c.payload.service: _reference(c.payload) for c in plan if isinstance(c.payload, PushItem)}
+def predict(ctx: StepContext, plan: Plan) -> PushResult:
+    return PushResult({c.payload.service: _reference(c.payload) for c in plan if isinstance(c.payload, PushItem)})
 
 
-def apply(ctx: StepContext, plan: Plan) -> dict[str, str]:
+def apply(ctx: StepContext, plan: Plan) -> PushResult:
     target = ctx.target
     for change in plan.pending:
         if isinstance(change.payload, RepositoryItem):
@@ -191,7 +195,7 @@ def apply(ctx: StepContext, plan: Plan) -> dict[str, str]:
         done.update(_push_all(ctx, client, work))
     result = {i.service: _reference(done[i.service]) for i in items}
     _record(target, {s: r for s, r in result.items() if "@sha256:" in r})
-    return result
+    return PushResult(result)
 
 
 def _push_all(ctx: StepContext, client: RegistryClient, work: Sequence[PushItem]) -> dict[str, PushItem]:

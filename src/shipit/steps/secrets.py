@@ -26,6 +26,7 @@ from shipit.errors import ConfigError, ConfigIssue, Location, UsageError
 from shipit.names import secret_version_name
 from shipit.output import value_hash
 from shipit.plan import Action, Change, FieldDiff, Plan
+from shipit.results import SecretsResult
 
 if TYPE_CHECKING:
     from shipit.adapters.gcp.secrets import CurrentValue, Replication, SecretMeta
@@ -354,16 +355,18 @@ def _ops(plan: Plan) -> list[SecretOp]:
     return [c.payload for c in plan.changes if isinstance(c.payload, SecretOp)]
 
 
-def predict(ctx: StepContext, plan: Plan) -> dict[str, str]:
+def predict(ctx: StepContext, plan: Plan) -> SecretsResult:
     """The result apply() would return (version numbers as planned), for planning later steps."""
-    return {
-        op.key: version_name(ctx.target, op.secret_id, op.version)
-        for op in _ops(plan)
-        if op.kind != "delete" and op.version is not None
-    }
+    return SecretsResult(
+        {
+            op.key: version_name(ctx.target, op.secret_id, op.version)
+            for op in _ops(plan)
+            if op.kind != "delete" and op.version is not None
+        }
+    )
 
 
-def apply(ctx: StepContext, plan: Plan) -> dict[str, str]:
+def apply(ctx: StepContext, plan: Plan) -> SecretsResult:
     """Write the plan's changes; returns {KEY: "projects/P/secrets/ID/versions/N"} for every declared key."""
     target = ctx.target
     ops = _ops(plan)
@@ -390,6 +393,6 @@ def apply(ctx: StepContext, plan: Plan) -> dict[str, str]:
 
         numbers = run_concurrently(write, pending, target.config.secrets.concurrency)
         versions.update({op.key: n for op, n in zip(pending, numbers, strict=True) if n is not None})
-    result = {op.key: version_name(target, op.secret_id, versions[op.key]) for op in ops if op.key in versions}
-    ctx.results[STEP] = result
-    return result
+    return SecretsResult(
+        {op.key: version_name(target, op.secret_id, versions[op.key]) for op in ops if op.key in versions}
+    )

@@ -6,6 +6,7 @@ import os
 import shlex
 
 from shipit.plan import Plan
+from shipit.results import TestResult
 from shipit.steps.context import StepContext
 
 STEP = "test"
@@ -18,13 +19,13 @@ def plan(ctx: StepContext) -> Plan:
     return Plan.of(STEP, (), [f"runs `{shlex.join(test.command)}` before the release"])
 
 
-def apply(ctx: StepContext, plan: Plan) -> None:
+def apply(ctx: StepContext, plan: Plan) -> TestResult:
     from shipit.adapters.process import run
     from shipit.errors import CommandFailed, ShipitError
 
     test = ctx.target.config.test
     if test is None:
-        return
+        return TestResult()
     env = _secret_env(ctx, test.secrets)
     ctx.console.info(f"running {shlex.join(test.command)}")
     try:
@@ -34,6 +35,7 @@ def apply(ctx: StepContext, plan: Plan) -> None:
             f"tests failed (exit {exc.returncode}); nothing was released\n{exc.output[-3000:]}",
             hint=f"run `{shlex.join(test.command)}` locally",
         ) from None
+    return TestResult(ran=True)
 
 
 def _secret_env(ctx: StepContext, keys: tuple[str, ...]) -> dict[str, str]:

@@ -15,12 +15,15 @@ a GET per service, no writes.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from shipit.errors import ShipitError
 from shipit.plan import Plan
+from shipit.results import ServicesResult, VerifyResult
 from shipit.steps.context import StepContext
+from shipit.steps.resolver import earlier
 
 STEP = "verify"
 
@@ -55,9 +58,10 @@ def _remember(ctx: StepContext, verified: dict[str, str]) -> None:
     path.write_text(json.dumps(verified, indent=2, sort_keys=True) + "\n")
 
 
-def apply(ctx: StepContext, plan: Plan) -> dict[str, Any]:
+def apply(ctx: StepContext, plan: Plan) -> VerifyResult:
     check = ctx.remote.health
-    deployed: dict[str, dict[str, Any]] = ctx.results.get("services") or {}
+    services = earlier(ctx, ServicesResult)
+    deployed: Mapping[str, Mapping[str, Any]] = services.services if services is not None else {}
     verified = _verified(ctx)
     changed = {
         n: r
@@ -87,10 +91,10 @@ def apply(ctx: StepContext, plan: Plan) -> dict[str, Any]:
         raise HealthCheckFailed(
             "health check failed: " + "; ".join(failures) + rolled, hint="see the service logs; fix and deploy again"
         )
-    return results
+    return VerifyResult(results)
 
 
-def _roll_back(ctx: StepContext, changed: dict[str, dict[str, Any]]) -> str:
+def _roll_back(ctx: StepContext, changed: Mapping[str, Mapping[str, Any]]) -> str:
     from shipit.steps.services import apply_traffic, plan_rollback
 
     # Every checked service that existed before this run goes back (also one whose interrupted rollout

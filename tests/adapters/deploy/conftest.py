@@ -20,6 +20,7 @@ from shipit.remote import Remote
 from shipit.steps import services as services_step
 from shipit.steps.context import RunOptions, StepContext
 from shipit.steps.services.api import HealthChecker, HealthResult
+from step_results import typed_results
 
 __all__ = ["fake_gcp", "fake_gcp_mock"]
 
@@ -70,7 +71,7 @@ class Project:
             target=target,
             console=Console(stdout=io.StringIO(), stderr=self.stderr),
             options=opts,
-            results=dict(results or {}),
+            results=typed_results(results),
             # The real Cloud Run clients talk to the HTTP fake; only the health check is this project's.
             remote=Remote(health=health or self.checker),
         )

@@ -17,6 +17,7 @@ from shipit.output import Console
 from shipit.plan import Plan
 from shipit.steps import migrate
 from shipit.steps.context import RunOptions, StepContext
+from step_results import typed_results
 
 __all__ = ["fake_gcp", "fake_gcp_mock"]
 
@@ -88,7 +89,7 @@ class Project:
             target=target,
             console=Console(stdout=io.StringIO(), stderr=self.stderr),
             options=RunOptions(yes=True, **options),
-            results=dict(results or {}),
+            results=typed_results(results),
         )
 
     def plan(self, results: dict[str, Any] | None = None, **options: Any) -> tuple[StepContext, Plan]:

@@ -17,6 +17,7 @@ from shipit.output import Console
 from shipit.plan import Action, Plan
 from shipit.steps import workers
 from shipit.steps.context import RunOptions, StepContext
+from step_results import typed_results
 
 __all__ = ["fake_gcp", "fake_gcp_mock"]
 
@@ -63,7 +64,7 @@ class Project:
             target=target,
             console=Console(stdout=io.StringIO(), stderr=io.StringIO()),
             options=RunOptions(images=(("worker", image),), yes=True, canary=canary),
-            results={"infra": dict(INFRA), "secrets": dict(SECRETS)},
+            results=typed_results({"infra": dict(INFRA), "secrets": dict(SECRETS)}),
         )
 
     def deploy(self, image: str = IMAGE_A, canary: int | None = None) -> tuple[Plan, dict[str, Any]]:

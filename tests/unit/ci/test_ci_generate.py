@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -102,3 +104,107 @@ def test_cli_writes_then_refuses_to_clobber_an_edited_file(tmp_path: Path) -> No
     github = invoke("-f", str(tmp_path / "shipit.yaml"), "ci", "generate", "--provider", "github")
     assert github.exit_code == 0
     assert (tmp_path / ".github/workflows/deploy.yml").is_file()
+
+
+# -- how the pipeline installs shipit ----------------------------------------------------------------
+
+GIT_SPEC = "git+https://github.com/example/shipit@v1.2.0"
+WHEEL_SPEC = "https://example.com/shipit-1.2.0-py3-none-any.whl#sha256=" + "ab" * 32
+
+
+def _pinned(tmp_path: Path, install: str) -> Path:
+    config = tmp_path / "shipit.yaml"
+    config.write_text((ROOT / "examples/minimal/shipit.yaml").read_text() + f"ci: {{install: '{install}'}}\n")
+    return config
+
+
+@pytest.mark.parametrize("spec", [GIT_SPEC, WHEEL_SPEC])
+def test_ci_install_is_what_both_pipelines_install(tmp_path: Path, spec: str) -> None:
+    config = _config(_pinned(tmp_path, spec))
+    build = cloudbuild_yaml(config, CiOptions(default_env="staging"))
+    assert f"RUN pip install --no-cache-dir {shlex.quote(spec)}" in yaml.safe_load(build)["steps"][0]["args"][1]
+    assert "WARNING" not in build and "shipit==" not in build
+    workflow = github_workflow(config, CiOptions(default_env="staging"))
+    assert {"run": f"pip install {shlex.quote(spec)}"} in workflow["jobs"]["deploy"]["steps"]
+
+
+@pytest.mark.parametrize(
+    "bad", ["shipit", "shipit==0.1.0", "git+https://github.com/example/shipit", "https://example.com/shipit.whl"]
+)
+def test_ci_install_must_pin_one_build(tmp_path: Path, bad: str) -> None:
+    result = invoke("-f", str(_pinned(tmp_path, bad)), "validate")
+    assert result.exit_code == 2
+    assert "ci.install" in result.output and "does not pin one build of shipit" in result.output
+
+
+@pytest.mark.parametrize(
+    ("direct", "requirement", "warns"),
+    [
+        (
+            {"url": "https://github.com/example/shipit", "vcs_info": {"vcs": "git", "commit_id": "c0ffee" * 6 + "ab"}},
+            "git+https://github.com/example/shipit@" + "c0ffee" * 6 + "ab",
+            False,
+        ),
+        (
+            {"url": "https://example.com/shipit-1.whl", "archive_info": {"hashes": {"sha256": "ab" * 32}}},
+            "https://example.com/shipit-1.whl#sha256=" + "ab" * 32,
+            False,
+        ),
+        (
+            {"url": "https://example.com/shipit-1.whl", "archive_info": {"hash": "sha256=" + "cd" * 32}},
+            "https://example.com/shipit-1.whl#sha256=" + "cd" * 32,
+            False,
+        ),
+        ({"url": "https://example.com/shipit-1.whl", "archive_info": {}}, "https://example.com/shipit-1.whl", True),
+        ({"url": "file:///src/shipit", "dir_info": {"editable": True}}, "/src/shipit", True),
+    ],
+)
+def test_the_default_comes_from_pep_610_direct_url(direct: dict[str, Any], requirement: str, warns: bool) -> None:
+    from shipit.render.ci_install import from_direct_url
+
+    spec = from_direct_url(direct, "1.0")
+    assert spec.requirement == requirement
+    assert (spec.warning is not None) == warns
+
+
+def test_running_from_a_source_tree_installs_that_tree_with_warnings(tmp_path: Path) -> None:
+    (tmp_path / "shipit.yaml").write_text((ROOT / "examples/minimal/shipit.yaml").read_text())
+    result = invoke("-f", str(tmp_path / "shipit.yaml"), "ci", "generate", "--provider", "github")
+    assert result.exit_code == 0, result.output
+    # The tests import shipit from this checkout: that is what a pipeline generated here would install.
+    assert f"warning: shipit runs from the local directory {ROOT}" in result.stderr
+    assert "placeholders left in the github pipeline: PROJECT_NUMBER (pass --wif-provider)" in result.stderr
+    text = (tmp_path / ".github/workflows/deploy.yml").read_text()
+    assert f"# WARNING: shipit runs from the local directory {ROOT}" in text
+    assert {"run": f"pip install {ROOT}"} in yaml.safe_load(text)["jobs"]["deploy"]["steps"]
+    filled = invoke(
+        "-f",
+        str(tmp_path / "shipit.yaml"),
+        "ci",
+        "generate",
+        "--provider",
+        "github",
+        "--force",
+        "--wif-provider",
+        "projects/123/locations/global/workloadIdentityPools/gh/providers/gh",
+        "--deployer",
+        "deployer@acme.iam.gserviceaccount.com",
+    )
+    assert "placeholders" not in filled.stderr
+
+
+def test_cloudbuild_verifies_terraform_and_caches_the_builder_image_by_version(tmp_path: Path) -> None:
+    from shipit.render.ci import TERRAFORM_SHA256, TERRAFORM_VERSION
+
+    config = _config(_pinned(tmp_path, GIT_SPEC))
+    document = cloudbuild(config, CiOptions(default_env="staging"))
+    script = document["steps"][0]["args"][1]
+    assert f'echo "{TERRAFORM_SHA256}  /tmp/tf.zip" | sha256sum -c -' in script
+    image = document["steps"][1]["name"]
+    assert image.startswith("us-central1-docker.pkg.dev/$PROJECT_ID/")
+    assert f"/shipit-builder:0.1.0-tf{TERRAFORM_VERSION}-" in image
+    assert all(s["name"] == image for s in document["steps"][1:])
+    assert script.index('docker pull "$image"') < script.index("docker build") < script.index('docker push "$image"')
+    # Another requirement (a new release of shipit) is another cached image.
+    other = cloudbuild(_config(_pinned(tmp_path, WHEEL_SPEC)), CiOptions(default_env="staging"))
+    assert other["steps"][1]["name"] != image

@@ -51,13 +51,12 @@ def test_service_gets_the_database_secret_version_terraform_wrote(tmp_path: Path
 
 
 def test_before_infra_applies_the_plan_says_outputs_are_pending_not_missing(tmp_path: Path) -> None:
-    from shipit.steps.infra_outputs import PENDING
+    from shipit.results import InfraResult
 
-    ctx = make_ctx(tmp_path, "api: {databases: [main]}\n", {"api": IMG}, {"infra": {PENDING: True}})
+    ctx = make_ctx(tmp_path, "api: {databases: [main]}\n", {"api": IMG}, {"infra": InfraResult(pending=True)})
     notes = "\n".join(services_step.plan(on(ctx, MemoryRun()), OPTS).notes)
     assert "api: service account and VPC access come from Terraform outputs, known after infra applies" in notes
     assert "default compute service account" not in notes
-    assert deploy_inputs({PENDING: True, "vpc_connector": "c"}) == {"vpc_connector": "c"}
 
 
 def test_deploy_rollout_options_reach_the_services_step(tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ from shipit.steps import services as services_step
 from shipit.steps.context import RunOptions, StepContext
 from shipit.steps.services.diff import spec_diff
 from shipit.steps.services.failure import explain
+from step_results import typed_results
 
 PARENT = "projects/acme-staging/locations/us-central1"
 IMG = "us-central1-docker.pkg.dev/acme-staging/acme/api@sha256:" + "a" * 64
@@ -92,7 +93,7 @@ def make_ctx(
         target=target,
         console=Console(stdout=io.StringIO(), stderr=io.StringIO()),
         options=RunOptions(images=tuple((images or {}).items())),
-        results=dict(results or {}),
+        results=typed_results(results),
     )
 
 

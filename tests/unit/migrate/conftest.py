@@ -18,6 +18,7 @@ from shipit.names import MIGRATE_HASH_LABEL
 from shipit.output import Console
 from shipit.remote import Remote
 from shipit.steps.context import RunOptions, StepContext
+from step_results import typed_results
 
 PARENT = "projects/acme-staging/locations/us-central1"
 JOB = f"{PARENT}/jobs/acme-migrate-main"
@@ -151,7 +152,7 @@ class Setup:
         console = Console(stdout=io.StringIO(), stderr=io.StringIO())
         # The in-memory Cloud Run answers both the jobs and the service reads.
         remote = Remote(jobs=self.run, run=self.run)
-        return StepContext(target, console, RunOptions(**options), results, remote)
+        return StepContext(target, console, RunOptions(**options), typed_results(results), remote)
 
 
 @pytest.fixture

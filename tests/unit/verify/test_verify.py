@@ -11,6 +11,7 @@ from shipit.config import load_config, resolve_target
 from shipit.output import Console
 from shipit.plan import Plan
 from shipit.remote import Remote
+from shipit.results import ServicesResult
 from shipit.steps import verify
 from shipit.steps.context import StepContext
 from shipit.steps.services.api import HealthResult
@@ -40,10 +41,12 @@ def _ctx(tmp_path: Path, action: str, revision: str, checker: Checker | None = N
     target = resolve_target(load_config(tmp_path / "shipit.yaml"), None)
     console = Console(stdout=io.StringIO(), stderr=io.StringIO())
     ctx = StepContext(target, console, remote=Remote(health=checker))
-    ctx.results["services"] = {
-        "api": {"action": action, "ok": True, "url": "https://api-x.a.run.app", "revision": revision},
-        "web": {"action": action, "ok": True, "url": "https://web-x.a.run.app", "revision": "web-1"},
-    }
+    ctx.results["services"] = ServicesResult(
+        {
+            "api": {"action": action, "ok": True, "url": "https://api-x.a.run.app", "revision": revision},
+            "web": {"action": action, "ok": True, "url": "https://web-x.a.run.app", "revision": "web-1"},
+        }
+    )
     return ctx
 
 

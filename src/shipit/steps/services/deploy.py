@@ -4,8 +4,8 @@ plan() resolves each service's inputs (:mod:`shipit.steps.services.inputs`, whic
 desired service against the live one; apply() rolls the changes out wave by wave
 (:mod:`shipit.steps.services.rollout`, which says how it stays safe).
 
-Output: apply() returns {service: {"action", "url", "revision", "release"}} (also the pipeline's
-ctx.results["services"]).
+Output: apply() returns a :class:`shipit.results.ServicesResult`, {service: {"action", "url", "revision",
+"release"}}; the pipeline keeps it for verify and in the state file.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from shipit.concurrency import bounded_map
 from shipit.config.checks import deploy_order
@@ -22,6 +22,7 @@ from shipit.errors import NotFound, ShipitError, UsageError
 from shipit.names import GIT_SHA_LABEL, RELEASE_LABEL
 from shipit.plan import Action, Change, FieldDiff, Plan, freeze_json
 from shipit.render.cloudrun import settled_traffic
+from shipit.results import ServicesResult
 from shipit.steps.services.api import Json, OfflineRun, RunApi
 from shipit.steps.services.diff import short_revision, spec_diff, traffic_diff
 from shipit.steps.services.inputs import Resolver, desired_service, with_release_labels
@@ -195,13 +196,13 @@ def _run_api(ctx: StepContext) -> RunApi:
     return OfflineRun() if ctx.options.offline else ctx.remote.run
 
 
-def apply(ctx: StepContext, plan: Plan) -> dict[str, dict[str, Any]]:
+def apply(ctx: StepContext, plan: Plan) -> ServicesResult:
     """Roll out the planned changes wave by wave (parallel within a wave). Raises DeployFailed (exit 1).
 
     The URL of each service deployed by a wave is handed to the next waves (``${services.X.url}``)."""
     changes = {c.payload.name: c for c in plan.changes if isinstance(c.payload, ServicePlan)}
     if not changes:
-        return {}
+        return ServicesResult()
     settings = next(iter(changes.values())).payload.settings
     api = _run_api(ctx)
     urls = dict(settings.urls)
@@ -239,8 +240,7 @@ def apply(ctx: StepContext, plan: Plan) -> dict[str, dict[str, Any]]:
                 failed.add(name)
                 ctx.console.error(f"{name}: {result.message}")
                 ctx.console.event("service", **result.to_json())
-    out = {n: r.to_json() for n, r in results.items()}
-    ctx.results[STEP] = out
+    out = ServicesResult({n: r.to_json() for n, r in results.items()})
     if failed:
         first = next(r for r in results.values() if not r.ok)
         message = f"{len(failed)} of {len(results)} service(s) failed to deploy: {', '.join(sorted(failed))}"

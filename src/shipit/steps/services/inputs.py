@@ -1,11 +1,12 @@
 """Resolving each service's inputs for the services step (steps/services), and its desired spec.
 
-Inputs (all optional, so the step also works on its own with explicit options):
+Inputs (all optional, so the step also works on its own with explicit options); earlier steps'
+results come through shipit.steps.resolver (this run, else the state file, else the live remote):
   ctx.options.images           (("api", "HOST/P/R/api@sha256:..."), ...) given on the command line
-  ctx.results["push"]          {service: "HOST/PROJECT/REPO/SERVICE@sha256:..."} from the push step
-  ctx.results["secrets"]       {KEY: "projects/P/secrets/ID/versions/N"} from the secrets step; env vars
+  PushResult.images            {service: "HOST/PROJECT/REPO/SERVICE@sha256:..."} from the push step
+  SecretsResult.versions       {KEY: "projects/P/secrets/ID/versions/N"} from the secrets step; env vars
                                and files from secrets are pinned to exactly these versions
-  ctx.results["infra"]         terraform outputs:
+  InfraResult.outputs          terraform outputs:
       service_accounts           {service: email}        runtime identity (default: config, else the
                                                           project's default compute account)
       vpc_connector              "projects/P/locations/R/connectors/NAME"
@@ -34,7 +35,9 @@ from shipit.render.cloudrun import (
     VpcAccess,
     render_service,
 )
-from shipit.steps.infra_outputs import deploy_inputs, outputs_pending
+from shipit.results import InfraResult, PushResult, SecretsResult
+from shipit.steps.infra_outputs import deploy_inputs
+from shipit.steps.resolver import earlier
 from shipit.steps.services.api import Json
 from shipit.steps.services.shared import DeployOptions
 
@@ -43,7 +46,8 @@ if TYPE_CHECKING:
 
 
 def _images(ctx: StepContext) -> dict[str, str]:
-    images = dict(ctx.results.get("push") or {})
+    pushed = earlier(ctx, PushResult)
+    images = dict(pushed.images) if pushed is not None else {}
     images.update(dict(ctx.options.images))
     return images
 
@@ -77,10 +81,13 @@ class Resolver:
 
     def __init__(self, ctx: StepContext, options: DeployOptions, urls: Mapping[str, str], notes: set[str]) -> None:
         self.target = ctx.target
-        raw_infra: Mapping[str, Any] = ctx.results.get("infra") or {}
-        self.infra: Mapping[str, Any] = deploy_inputs(raw_infra)
-        self.infra_pending = outputs_pending(raw_infra)
-        self.synced: Mapping[str, str] = ctx.results.get("secrets") or {}
+        infra = earlier(ctx, InfraResult)
+        if infra is None:
+            infra = InfraResult()
+        self.infra: Mapping[str, Any] = deploy_inputs(infra.outputs)
+        self.infra_pending = infra.pending
+        secrets = earlier(ctx, SecretsResult)
+        self.synced: Mapping[str, str] = secrets.versions if secrets is not None else {}
         self.explicit = dict(options.secret_versions)
         self.images = _images(ctx)
         self.urls = urls

@@ -149,9 +149,7 @@ def apply_traffic(ctx: StepContext, plan: Plan) -> dict[str, dict[str, Any]]:
         ctx.console.success(f"{name}: traffic {traffic_display(result.service.get('traffic', []))}")
         return {"traffic": result.service.get("traffic", []), "url": result.service.get("uri")}
 
-    out = parallel_by_item(one, sorted(pending), ctx.options.concurrency)
-    ctx.results[plan.step] = out
-    return out
+    return parallel_by_item(one, sorted(pending), ctx.options.concurrency)
 
 
 # -- promote ------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ Output: apply() returns {worker: {"action", "revision", "release", "instances", 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,8 @@ from shipit.names import GIT_SHA_LABEL, MANAGED_BY, MANAGER, RELEASE_LABEL
 from shipit.plan import Action, Change, FieldDiff, FrozenJson, Plan, freeze_json, thaw_json
 from shipit.render.cloudrun import RenderError
 from shipit.render.workerpool import LATEST, REVISION, render_worker_pool, settled_split
+from shipit.results import ServicesResult, WorkersResult
+from shipit.steps.resolver import earlier
 from shipit.steps.services import DeployOptions
 from shipit.steps.services.diff import short_revision, spec_diff
 from shipit.steps.services.inputs import Resolver, with_release_labels
@@ -93,8 +96,9 @@ def split_display(split: Any) -> str:
 
 def _urls(ctx: StepContext, names: set[str]) -> dict[str, str]:
     """URLs of the services the workers' env refers to: from this run's services step, else read."""
-    deployed: dict[str, Any] = ctx.results.get("services") or {}
-    urls = {n: str(r["url"]) for n, r in deployed.items() if isinstance(r, dict) and r.get("url")}
+    services = earlier(ctx, ServicesResult)
+    deployed: Mapping[str, Mapping[str, Any]] = services.services if services is not None else {}
+    urls = {n: str(r["url"]) for n, r in deployed.items() if r.get("url")}
     missing = sorted(n for n in names if n not in urls)
     if missing and not ctx.options.offline:
         run = ctx.remote.run
@@ -245,7 +249,7 @@ def _apply_one(ctx: StepContext, api: WorkerPoolApi, change: Change) -> dict[str
     return _result(p.name, result.service, action)
 
 
-def apply(ctx: StepContext, plan: Plan) -> dict[str, dict[str, Any]]:
+def apply(ctx: StepContext, plan: Plan) -> WorkersResult:
     """Roll out the planned changes one worker at a time. Raises WorkerFailed (exit 1)."""
     results: dict[str, dict[str, Any]] = {}
     api = worker_api_for(ctx)
@@ -263,13 +267,12 @@ def apply(ctx: StepContext, plan: Plan) -> dict[str, dict[str, Any]]:
             ctx.console.error(f"{name}: {result['message']}")
         elif result["action"] != "no-op":
             ctx.console.success(f"{name}: {result['action']}d, revision {result.get('revision')} running")
-    ctx.results[STEP] = results
     failed = sorted(n for n, r in results.items() if not r["ok"])
     if failed:
         raise WorkerFailed(
             results[failed[0]]["message"] if len(failed) == 1 else f"worker pools failed: {', '.join(failed)}"
         )
-    return results
+    return WorkersResult(results)
 
 
 def status(ctx: StepContext) -> list[dict[str, Any]]:
