@@ -16,7 +16,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from shipit.config.models import Migrate, Service
-from shipit.output import value_hash
 from shipit.render.cloudrun import ServiceInputs, prune, render_service
 
 # Cloud Run resource ids: lowercase letter first, [a-z0-9-], at most 49 characters, no trailing hyphen.
@@ -71,7 +70,7 @@ def migration_hash(container: Mapping[str, Any], stable: Mapping[str, str] | Non
         "args": list(container.get("args", [])),
         "env": env,
     }
-    return value_hash(json.dumps(payload, sort_keys=True)).split(":", 1)[1]
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:12]
 
 
 def render_job(

@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Literal, TypeVar
 from shipit.concurrency import bounded_map
 from shipit.envfile import EnvFile, read_env_file
 from shipit.errors import ConfigError, ConfigIssue, Location, UsageError
-from shipit.output import value_hash
 from shipit.plan import Action, Change, FieldDiff, Plan
 
 if TYPE_CHECKING:
@@ -312,16 +311,19 @@ def plan(ctx: StepContext, *, prune: bool = False) -> Plan:
     return Plan.of(STEP, [_change(op, currents.get(op.secret_id)) for op in ops], notes)
 
 
+# A plan says whether a value changed and which version it becomes, never anything derived from the value.
+# A plain hash would let whoever reads a CI log test guesses of a weak secret offline; a keyed HMAC would need
+# a key that stays secret yet is the same on every machine and CI run (or the fingerprints of two runs could
+# not be compared), which means one more secret to store and rotate. The comparison itself needs no
+# fingerprint: the plan reads the current version and compares the bytes.
 def _change(op: SecretOp, current: CurrentValue | None) -> Change:
-    old_hash = value_hash(current.data) if current is not None and current.data is not None else None
-    new_hash = value_hash(op.data) if op.data is not None else None
     if op.kind == "create":
         return Change(
             STEP,
             Action.CREATE,
             op.key,
             f"new secret {op.secret_id}",
-            (FieldDiff("value", None, new_hash), FieldDiff("version", None, "1")),
+            (FieldDiff("value", None, "(set)"), FieldDiff("version", None, "1")),
             op,
         )
     if op.kind == "add-version":
@@ -331,7 +333,7 @@ def _change(op: SecretOp, current: CurrentValue | None) -> Change:
             op.key,
             f"new version of {op.secret_id}",
             (
-                FieldDiff("value", old_hash, new_hash),
+                FieldDiff("value", "(current)", "(changed)"),
                 FieldDiff("version", None if op.current is None else str(op.current), str(op.version)),
             ),
             op,
@@ -346,7 +348,7 @@ def _change(op: SecretOp, current: CurrentValue | None) -> Change:
             op,
         )
     why = "unchanged" if op.data is not None else "unchanged (not in .env)"
-    return Change(STEP, Action.NOOP, op.key, f"{why}: {op.secret_id} version {op.version}, {old_hash}", (), op)
+    return Change(STEP, Action.NOOP, op.key, f"{why}: {op.secret_id} version {op.version}", (), op)
 
 
 # ---------------------------------------------------------------------------- predict / apply
