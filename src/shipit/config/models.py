@@ -198,6 +198,11 @@ class Registry(Model):
 
 class Infra(Model):
     dir: str = Field("infra", description="Where the generated Terraform lives.")
+    enabled: bool | None = Field(
+        None,
+        description="Terraform owns the image repository and the secret containers (shipit never creates them). "
+        "Default: true once the environment's Terraform root exists (`shipit infra generate`).",
+    )
     backend: Literal["gcs", "local"] = "gcs"
     bucket: str | None = Field(None, description="State bucket (default PROJECT-shipit-tfstate).")
     connector_cidr: str = Field("10.8.0.0/28", pattern=r"^\d+\.\d+\.\d+\.\d+/28$")

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from shipit.config.models import Service
+from shipit.config.models import Service, ShipitConfig
 from shipit.config.target import Target
 from shipit.render import terraform_module as module
 from shipit.render.hcl import Attr, Blank, Block, Comment, Item, Raw, render
@@ -79,6 +79,16 @@ def service_secret_keys(service: Service) -> list[str]:
     return keys
 
 
+def terraform_secret_keys(config: ShipitConfig) -> list[str]:
+    """The keys whose secret containers the module declares: what services read, plus secrets.extra. Build
+    secrets are not among them (no service reads them at run time): shipit creates those containers."""
+    keys: list[str] = []
+    for svc in config.services.values():
+        keys.extend(k for k in service_secret_keys(svc) if k not in keys)
+    keys.extend(k for k in config.secrets.extra if k not in keys)
+    return keys
+
+
 @dataclass(frozen=True)
 class Features:
     """Which parts of the module exist: the union over environments."""
@@ -127,11 +137,7 @@ def module_inputs(target: Target, features: Features) -> dict[str, Any]:
             entry["databases"] = list(svc.databases)
         services[name] = entry
     inputs["services"] = services
-    keys: list[str] = []
-    for svc in config.services.values():
-        keys.extend(k for k in service_secret_keys(svc) if k not in keys)
-    keys.extend(k for k in config.secrets.extra if k not in keys)
-    inputs["secrets"] = {key: target.secret_id(key) for key in keys}
+    inputs["secrets"] = {key: target.secret_id(key) for key in terraform_secret_keys(config)}
     replication = config.secrets.replication
     inputs["secret_replication_locations"] = [] if replication.automatic else list(replication.locations)
     inputs["repository"] = {"id": target.repository, "location": target.registry_location}

@@ -24,6 +24,7 @@ from shipit.concurrency import bounded_map
 from shipit.envfile import EnvFile, read_env_file
 from shipit.errors import ConfigError, ConfigIssue, Location, UsageError
 from shipit.plan import Action, Change, FieldDiff, Plan
+from shipit.steps.ownership import infra_creates_in_this_run, missing_error, terraform_owns
 
 if TYPE_CHECKING:
     from shipit.adapters.gcp.secrets import CurrentValue, Replication, SecretMeta, SecretStore
@@ -242,6 +243,11 @@ def plan(ctx: StepContext, *, prune: bool = False) -> Plan:
     if not offline:
         listing, currents = _fetch_remote(store_for(ctx), ids, target.config.secrets.concurrency)
 
+    from shipit.render.terraform import terraform_secret_keys
+
+    # Containers the Terraform module declares, when it is enabled; build secrets stay shipit's to create.
+    terraform_keys = set(terraform_secret_keys(target.config)) if terraform_owns(target) else set()
+    absent: list[str] = []  # containers Terraform owns that do not exist yet
     ops: list[SecretOp] = []
     missing: list[ConfigIssue] = []
     unmanaged: list[str] = []
@@ -265,6 +271,13 @@ def plan(ctx: StepContext, *, prune: bool = False) -> Plan:
                 )
             continue
         data = value.encode()
+        if meta is None and key in terraform_keys:
+            # One owner: Terraform declares the containers; shipit only adds versions (see steps.ownership).
+            if offline or infra_creates_in_this_run(ctx):
+                ops.append(SecretOp(key, sid, "add-version", data, None, 0, 1))
+            else:
+                absent.append(sid)
+            continue
         if meta is None:
             ops.append(SecretOp(key, sid, "create", data, None, 0, 1))
             continue
@@ -286,6 +299,14 @@ def plan(ctx: StepContext, *, prune: bool = False) -> Plan:
         notes.append("offline: planned as if no secret existed in Secret Manager")
     elif missing:
         raise ConfigError(missing)
+    if absent:
+        raise missing_error(target, "Secret Manager secret" if len(absent) == 1 else "Secret Manager secrets", absent)
+    if any(op.kind == "add-version" and op.current is None and op.key in terraform_keys for op in ops):
+        notes.append("secret containers are created by Terraform (the infra step); this step only adds versions")
+    created = [op.key for op in ops if op.kind == "create"]
+    if created:
+        why = "build secrets, which Terraform does not declare" if terraform_keys else "infrastructure is not enabled"
+        notes.append(f"secret containers for {', '.join(created)} are created by shipit ({why})")
     if unmanaged:
         from shipit.adapters.gcp.secrets import UnmanagedSecretError
 
