@@ -35,15 +35,23 @@ def generate(
     deployer: str | None,
 ) -> None:
     """Write cloudbuild.yaml (or a GitHub Actions workflow) whose steps call shipit."""
-    from shipit.render.ci import CiOptions, cloudbuild_yaml, github_workflow_yaml
+    from shipit.render import values
+    from shipit.render.ci import DEPLOYER_PLACEHOLDER, WIF_PLACEHOLDER, CiOptions, cloudbuild_yaml, github_workflow_yaml
     from shipit.writefile import write_generated
 
+    # Checked before the config is even read: each lands in the generated file.
+    branch = values.checked("--branch", values.branch, branch)
+    if wif_provider is not None:
+        values.checked("--wif-provider", values.wif_provider, wif_provider)
+    if deployer is not None:
+        values.checked("--deployer", values.email, deployer)
     target = app.target
-    options = CiOptions(default_env=target.env_name, branch=branch)
-    if wif_provider:
-        options = CiOptions(target.env_name, wif_provider=wif_provider, deployer=options.deployer, branch=branch)
-    if deployer:
-        options = CiOptions(target.env_name, wif_provider=options.wif_provider, deployer=deployer, branch=branch)
+    options = CiOptions(
+        target.env_name,
+        wif_provider=wif_provider or WIF_PLACEHOLDER,
+        deployer=deployer or DEPLOYER_PLACEHOLDER,
+        branch=branch,
+    )
     render = cloudbuild_yaml if provider == "cloudbuild" else github_workflow_yaml
     text = render(target.config, options)
     if to_stdout:

@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from shipit.concurrency import API_CONCURRENCY
+from shipit.config.generated_values import BucketName, ImageRef, RegistryHost
 from shipit.config.types import (
     AppName,
     Command,
@@ -116,7 +117,7 @@ class Service(Model):
     """A frontend, backend or worker: one Cloud Run service and one compose service."""
 
     build: Build | None = Field(default_factory=Build)
-    image: str | None = Field(None, description="A prebuilt image instead of build.")
+    image: ImageRef | None = Field(None, description="A prebuilt image instead of build.")
     port: int = Field(8080, ge=1, le=65535)
     env: dict[EnvVarName, EnvValue] = Field(
         default_factory=dict, description="Plain variables; values may use ${services.X.url} and other references."
@@ -193,7 +194,7 @@ class Secrets(Model):
 class Registry(Model):
     repository: ResourceName | None = Field(None, description="Artifact Registry repository (default: app).")
     location: Region | None = Field(None, description="Default: the environment's region.")
-    host: str | None = Field(None, description="Docker host override (default LOCATION-docker.pkg.dev).")
+    host: RegistryHost | None = Field(None, description="Docker host override (default LOCATION-docker.pkg.dev).")
 
 
 class Infra(Model):
@@ -204,7 +205,7 @@ class Infra(Model):
         "Default: true once the environment's Terraform root exists (`shipit infra generate`).",
     )
     backend: Literal["gcs", "local"] = "gcs"
-    bucket: str | None = Field(None, description="State bucket (default PROJECT-shipit-tfstate).")
+    bucket: BucketName | None = Field(None, description="State bucket (default PROJECT-shipit-tfstate).")
     connector_cidr: str = Field("10.8.0.0/28", pattern=r"^\d+\.\d+\.\d+\.\d+/28$")
     subnet_cidr: str = Field("10.10.0.0/24", pattern=r"^\d+\.\d+\.\d+\.\d+/\d+$")
 

@@ -13,6 +13,8 @@ PROPERTY = settings(
     database=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
+# Through a whole shipit.yaml (load, validate, render): fewer examples, each costs a config load.
+CONFIG_PROPERTY = settings(PROPERTY, max_examples=40)
 
 # Arbitrary text, weighted towards what breaks generators: quotes, newlines, template and shell syntax.
 _NASTY = st.sampled_from(
