@@ -123,7 +123,11 @@ class _Dumper(yaml.SafeDumper):
 
 
 def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in value else None
+    # A character a YAML reader would take as a line break (or drop) forces the escaped, double-quoted form.
+    if any(c in "\x85\u2028\u2029\ufeff" or not (c.isprintable() or c == "\n") for c in value):
+        style: str | None = '"'
+    else:
+        style = "|" if "\n" in value else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
