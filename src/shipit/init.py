@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+from shipit.errors import one_line
+
 COMPOSE_FILES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
 _SECRET_WORDS = re.compile(r"(SECRET|TOKEN|PASSWORD|PASSWD|API_KEY|_KEY$|PRIVATE|CREDENTIALS)", re.I)
 _STATIC_DEPS = {"react", "vue", "svelte", "vite", "@angular/core", "preact", "solid-js", "astro"}
@@ -188,7 +190,7 @@ def render_config(detection: Detection, answers: InitAnswers) -> str:
     document["services"] = services
     header = (
         "# yaml-language-server: $schema=https://shipit.dev/schema/shipit.schema.json\n"
-        f"# Written by `shipit init` from {detection.source}. Check it with `shipit validate`,\n"
+        f"# Written by `shipit init` from {one_line(str(detection.source))}. Check it with `shipit validate`,\n"
         "# then `shipit local up` to run it here and `shipit deploy` to ship it.\n"
     )
     return header + yaml.safe_dump(document, sort_keys=False, default_flow_style=False)
