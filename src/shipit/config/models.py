@@ -202,7 +202,8 @@ class Infra(Model):
     enabled: bool | None = Field(
         None,
         description="Terraform owns the image repository and the secret containers (shipit never creates them). "
-        "Default: true once the environment's Terraform root exists (`shipit infra generate`).",
+        "Default: each is Terraform's once the environment's Terraform root exists and the Terraform in "
+        "infra.dir declares it (the generated module does).",
     )
     backend: Literal["gcs", "local"] = "gcs"
     bucket: BucketName | None = Field(None, description="State bucket (default PROJECT-shipit-tfstate).")

@@ -92,7 +92,7 @@ def plan(ctx: StepContext, services: Sequence[str] | None = None) -> Plan:
         name = _repository_name(target)
         offline = ctx.options.offline
         existing = None if offline else ArtifactRegistry(ctx.clients.artifact_registry).get_repository(name)
-        if existing is None and terraform_owns(target):
+        if existing is None and terraform_owns(target, "repository"):
             # One owner: Terraform declares the repository, so shipit never creates it (see steps.ownership).
             repository_missing = True
             if offline or infra_creates_in_this_run(ctx):

@@ -246,7 +246,7 @@ def plan(ctx: StepContext, *, prune: bool = False) -> Plan:
     from shipit.render.terraform import terraform_secret_keys
 
     # Containers the Terraform module declares, when it is enabled; build secrets stay shipit's to create.
-    terraform_keys = set(terraform_secret_keys(target.config)) if terraform_owns(target) else set()
+    terraform_keys = set(terraform_secret_keys(target.config)) if terraform_owns(target, "secrets") else set()
     absent: list[str] = []  # containers Terraform owns that do not exist yet
     ops: list[SecretOp] = []
     missing: list[ConfigIssue] = []

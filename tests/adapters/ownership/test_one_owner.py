@@ -43,13 +43,18 @@ services:
 SECRET = "projects/acme-staging/secrets/acme-staging-STRIPE_KEY"
 
 
-def _ctx(root: Path, infra: str, *, generated: bool = False, offline: bool = False) -> StepContext:
+def _ctx(
+    root: Path, infra: str, *, generated: bool = False, hand_written: bool = False, offline: bool = False
+) -> StepContext:
     root.mkdir(parents=True, exist_ok=True)
     (root / "shipit.yaml").write_text(CONFIG % {"infra": infra, "digest": "a" * 64})
     (root / ".env").write_text("STRIPE_KEY=sk_live_canary_0042\n")
-    if generated:
+    if generated or hand_written:
         (root / "infra" / "environments" / "staging").mkdir(parents=True)
-        (root / "infra" / "environments" / "staging" / "main.tf").write_text("# generated\n")
+        (root / "infra" / "environments" / "staging" / "main.tf").write_text('module "app" {\n  source = "../.."\n}\n')
+    if generated:  # the module `shipit infra generate` writes declares both
+        (root / "infra" / "registry.tf").write_text('resource "google_artifact_registry_repository" "images" {}\n')
+        (root / "infra" / "secrets.tf").write_text('resource "google_secret_manager_secret" "secret" {}\n')
     target = resolve_target(load_config(root / "shipit.yaml", "shipit.yaml"), "staging")
     console = Console(stdout=io.StringIO(), stderr=io.StringIO())
     ctx = StepContext(target=target, console=console, _clients=GcpClients())
@@ -65,11 +70,22 @@ def _env(monkeypatch: pytest.MonkeyPatch, gcp_token: str) -> None:
     monkeypatch.delenv("SHIPIT_REGISTRY_HOST", raising=False)
 
 
-def test_ownership_follows_the_setting_then_the_terraform_root(tmp_path: Path) -> None:
-    assert not terraform_owns(_ctx(tmp_path / "a", "").target)
-    assert terraform_owns(_ctx(tmp_path / "b", "", generated=True).target)
-    assert terraform_owns(_ctx(tmp_path / "c", "infra: {enabled: true}").target)
-    assert not terraform_owns(_ctx(tmp_path / "d", "infra: {enabled: false}", generated=True).target)
+@pytest.mark.parametrize(
+    ("infra", "files", "owned"),
+    [
+        ("", {}, False),  # no Terraform root: shipit's
+        ("", {"generated": True}, True),  # the generated module declares both
+        ("", {"hand_written": True}, False),  # a Terraform root that declares neither
+        ("infra: {enabled: true}", {}, True),
+        ("infra: {enabled: false}", {"generated": True}, False),
+    ],
+)
+def test_ownership_follows_the_setting_then_what_terraform_declares(
+    tmp_path: Path, infra: str, files: dict[str, bool], owned: bool
+) -> None:
+    target = _ctx(tmp_path, infra, **files).target
+    assert terraform_owns(target, "repository") is owned
+    assert terraform_owns(target, "secrets") is owned
 
 
 @pytest.mark.parametrize("infra", ["infra: {enabled: true}", ""])
@@ -159,3 +175,15 @@ def _ctx_from(root: Path) -> StepContext:
     return StepContext(
         target=target, console=Console(stdout=io.StringIO(), stderr=io.StringIO()), _clients=GcpClients()
     )
+
+
+def test_the_module_shipit_generates_makes_terraform_the_owner(tmp_path: Path) -> None:
+    from shipit.render.terraform import render_infra
+
+    target = _ctx(tmp_path, "").target
+    assert not terraform_owns(target, "repository")
+    for relative, text in render_infra([target]).items():
+        path = target.infra_dir / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    assert terraform_owns(target, "repository") and terraform_owns(target, "secrets")
