@@ -354,7 +354,9 @@ def _change(op: SecretOp, current: CurrentValue | None) -> Change:
             op.key,
             f"new version of {op.secret_id}",
             (
-                FieldDiff("value", "(current)", "(changed)"),
+                FieldDiff("value", None, "(set)")
+                if op.current is None
+                else FieldDiff("value", "(current)", "(changed)"),
                 FieldDiff("version", None if op.current is None else str(op.current), str(op.version)),
             ),
             op,
