@@ -73,7 +73,15 @@ class ConfigIssue:
     def render(self) -> str:
         head = f"{self.location}: {self.path}: " if self.path else f"{self.location}: "
         tail = f" ({self.hint})" if self.hint else ""
-        return f"{head}{self.message}{tail}"
+        return one_line(f"{head}{self.message}{tail}")
+
+
+def one_line(text: str) -> str:
+    """``text`` with line breaks and other control characters escaped: a message that quotes a bad value
+    stays one line (and a value cannot forge a second, fake error line)."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
 
 
 class ConfigError(ShipitError):

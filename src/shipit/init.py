@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from shipit.errors import one_line
 from shipit.initmodel import (
     SECRET_WORDS,
     DetectedDatabase,
@@ -152,7 +153,7 @@ def render_config(detection: Detection, answers: InitAnswers) -> str:
         document["pubsub"] = pubsub
     header = (
         "# yaml-language-server: $schema=https://shipit.dev/schema/shipit.schema.json\n"
-        f"# Written by `shipit init` from {detection.source}. Check it with `shipit validate`,\n"
+        f"# Written by `shipit init` from {one_line(str(detection.source))}. Check it with `shipit validate`,\n"
         "# then `shipit local up` to run it here and `shipit deploy` to ship it.\n"
     )
     return header + yaml.dump(document, Dumper=_NoAliases, sort_keys=False, default_flow_style=False)

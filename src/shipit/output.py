@@ -7,7 +7,7 @@ stdout carries only machine-readable JSON.
 
 from __future__ import annotations
 
-import hashlib
+import base64
 import json
 import logging
 import os
@@ -18,7 +18,7 @@ from typing import IO, Any
 
 MASK = "***"
 # Values shorter than this are not masked in free text: masking "1" or "on" would garble every line.
-# They are still never printed on purpose (plans show hashes), this is only the safety net.
+# They are still never printed on purpose (plans show changed/unchanged), this is only the safety net.
 _MIN_REDACT_LEN = 4
 # Nor are words that env files hold as settings, not secrets ("DEBUG=true"): masking them would corrupt
 # unrelated output, such as every JSON boolean.
@@ -31,6 +31,26 @@ def _maskable(candidate: str) -> bool:
     return not (candidate.isdigit() and len(candidate) < 6)
 
 
+def secret_forms(text: str) -> set[str]:
+    """Every form in which a secret may reach a stream: raw, stripped, line by line (multi-line values such as
+    certificates or JSON keys may be printed one line at a time), JSON- and repr-escaped (an error quoting an
+    HTTP header dict shows ``'Authorization': 'Bearer abc\\n'``), and base64 (standard and URL-safe, with
+    and without padding: a docker config or a basic-auth header carries it encoded)."""
+    forms = {text, text.strip()}
+    forms.update(line.strip() for line in text.splitlines())
+    if not _maskable(text.strip()):
+        return forms  # a short or settings-like value: its encodings would only garble unrelated output
+    for value in (text, text.strip()):
+        forms.add(json.dumps(value)[1:-1])
+        forms.add(json.dumps(value, ensure_ascii=False)[1:-1])
+        forms.add(repr(value)[1:-1])
+        data = value.encode("utf-8", "surrogatepass")
+        for encoded in (base64.b64encode(data), base64.urlsafe_b64encode(data)):
+            forms.add(encoded.decode())
+            forms.add(encoded.decode().rstrip("="))
+    return forms
+
+
 class Redactor:
     def __init__(self) -> None:
         self._values: set[str] = set()
@@ -41,9 +61,7 @@ class Redactor:
         if value is None:
             return
         text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
-        candidates = {text, text.strip()}
-        # Multi-line values (certificates, JSON keys) may be printed line by line by a tool.
-        candidates.update(line.strip() for line in text.splitlines())
+        candidates = secret_forms(text)
         with self._lock:
             new = {c for c in candidates if c not in self._values and _maskable(c)}
             if new:
@@ -74,12 +92,6 @@ class Redactor:
 
 
 REDACTOR = Redactor()
-
-
-def value_hash(value: str | bytes) -> str:
-    """A short, stable fingerprint that shows a value changed without revealing it."""
-    data = value.encode() if isinstance(value, str) else value
-    return "sha256:" + hashlib.sha256(data).hexdigest()[:12]
 
 
 class _RedactingFilter(logging.Filter):

@@ -1,6 +1,7 @@
 """`shipit secrets list` and `shipit secrets pull`: read-only views of the synced secrets.
 
-list shows names, version counts, the latest version, creation time and a value hash, never a value.
+list shows names, version counts, the latest version and creation time: never a value, nor a hash of one
+(a plain hash lets whoever reads a CI log test guesses of a weak secret offline).
 pull writes the values into an env file (mode 0600) for a new developer; values go nowhere else.
 """
 
@@ -12,7 +13,6 @@ from typing import TYPE_CHECKING
 
 from shipit.envfile import render_env, write_private
 from shipit.errors import UsageError
-from shipit.output import value_hash
 from shipit.steps.secrets import declared_keys, key_of, run_concurrently, secret_ids
 
 if TYPE_CHECKING:
@@ -29,7 +29,6 @@ class SecretRow:
     latest: int | None = None
     enabled: int | None = None
     created: str | None = None
-    value_hash: str | None = None
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -40,7 +39,6 @@ class SecretRow:
             "latest_version": self.latest,
             "latest_enabled_version": self.enabled,
             "create_time": self.created,
-            "value_hash": self.value_hash,
         }
 
 
@@ -75,7 +73,6 @@ def inventory(ctx: StepContext) -> list[SecretRow]:
                 versions[0].version if versions else None,
                 current.version if current else None,
                 meta.create_time,
-                value_hash(current.data) if current is not None and current.data is not None else None,
             )
         )
     return sorted(rows, key=lambda r: (r.key, r.secret_id))

@@ -474,7 +474,12 @@ def default_terraform(options: TerraformOptions = TerraformOptions()) -> Terrafo
     def make(workdir: Path, on_line: Callable[[str], None]) -> Terraform:
         env: dict[str, str] = {}
         # shipit's static-token convention, in the variable the Google provider and GCS backend read.
-        token = os.environ.get("CLOUDSDK_AUTH_ACCESS_TOKEN")
+        from shipit.adapters.gcp.auth import static_token
+        from shipit.output import REDACTOR
+
+        # Stripped and validated like every other use of it; the provider's own variable is masked too.
+        token = static_token()
+        REDACTOR.register(os.environ.get("GOOGLE_OAUTH_ACCESS_TOKEN"))
         if token and not os.environ.get("GOOGLE_OAUTH_ACCESS_TOKEN"):
             env["GOOGLE_OAUTH_ACCESS_TOKEN"] = token
         return Terraform(workdir, options=options, env=env, on_line=on_line)

@@ -44,10 +44,17 @@ def generate(
     """
     from dataclasses import replace
 
+    from shipit import values
     from shipit.render.ci import CiOptions, cloudbuild_yaml, github_workflow_yaml, placeholders
     from shipit.render.ci_install import install_spec
     from shipit.writefile import preview, write_generated
 
+    # Checked before the config is even read: each lands in the generated file.
+    branch = values.checked("--branch", values.branch, branch)
+    if wif_provider is not None:
+        values.checked("--wif-provider", values.wif_provider, wif_provider)
+    if deployer is not None:
+        values.checked("--deployer", values.email, deployer)
     target = app.target
     install = install_spec(target.config.ci.install)
     options = CiOptions(default_env=target.env_name, branch=branch, install=install)

@@ -28,11 +28,15 @@ def dockerfile(
     static: npm run build, then the files served by unprivileged nginx (also writes nginx.conf.template)
     All: pinned base images overridable by build args, dependencies before sources, non-root, $PORT.
     """
+    from shipit import values
     from shipit.errors import UsageError
     from shipit.render.dockerfiles import DockerfileOptions, render
     from shipit.steps.images import display_path, select_services
     from shipit.writefile import preview, write_generated
 
+    # Before anything else: these values land in the Dockerfile (a newline would add an instruction).
+    app_module = values.checked("--app-module", values.python_app, app_module)
+    build_dir = values.checked("--build-dir", values.relative_dir, build_dir)
     target = app.target
     select_services(target, [service])
     config = target.config.services[service]

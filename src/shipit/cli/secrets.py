@@ -88,13 +88,13 @@ def sync(app: Application, dry_run: bool, prune: bool, yes: bool) -> None:
 @global_options
 @pass_app
 def list_(app: Application) -> None:
-    """Secrets of this app and environment: versions, latest version, creation time, value hash."""
+    """Secrets of this app and environment: versions, latest version, creation time (never values)."""
     from shipit.secrets_tools import inventory
 
     rows = inventory(_context(app))
     app.console.emit({"secrets": [r.to_json() for r in rows]})
     app.console.table(
-        ("KEY", "SECRET", "STATUS", "VERSIONS", "LATEST", "ENABLED", "CREATED", "VALUE HASH"),
+        ("KEY", "SECRET", "STATUS", "VERSIONS", "LATEST", "ENABLED", "CREATED"),
         [
             (
                 r.key or "-",
@@ -104,7 +104,6 @@ def list_(app: Application) -> None:
                 r.latest or "-",
                 r.enabled or "-",
                 r.created or "-",
-                r.value_hash or "-",
             )
             for r in rows
         ],

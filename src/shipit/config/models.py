@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shipit.concurrency import API_CONCURRENCY
 from shipit.config.ci import Ci
+from shipit.config.generated_values import BucketName, ImageRef, RegistryHost
 from shipit.config.jobs import Job
 from shipit.config.types import (
     AppName,
@@ -125,7 +126,7 @@ class Service(Model):
         description="service: an HTTP service on Cloud Run; worker: a background process with no port (a Cloud Run worker pool).",  # noqa: E501
     )
     build: Build | None = Field(default_factory=Build)
-    image: str | None = Field(None, description="A prebuilt image instead of build.")
+    image: ImageRef | None = Field(None, description="A prebuilt image instead of build.")
     port: int = Field(8080, ge=1, le=65535)
     env: dict[EnvVarName, EnvValue] = Field(
         default_factory=dict, description="Plain variables; values may use ${services.X.url} and other references."
@@ -207,13 +208,19 @@ class Secrets(Model):
 class Registry(Model):
     repository: ResourceName | None = Field(None, description="Artifact Registry repository (default: app).")
     location: Region | None = Field(None, description="Default: the environment's region.")
-    host: str | None = Field(None, description="Docker host override (default LOCATION-docker.pkg.dev).")
+    host: RegistryHost | None = Field(None, description="Docker host override (default LOCATION-docker.pkg.dev).")
 
 
 class Infra(Model):
     dir: str = Field("infra", description="Where the generated Terraform lives.")
+    enabled: bool | None = Field(
+        None,
+        description="Terraform owns the image repository and the secret containers (shipit never creates them). "
+        "Default: each is Terraform's once the environment's Terraform root exists and the Terraform in "
+        "infra.dir declares it (the generated module does).",
+    )
     backend: Literal["gcs", "local"] = "gcs"
-    bucket: str | None = Field(None, description="State bucket (default PROJECT-shipit-tfstate).")
+    bucket: BucketName | None = Field(None, description="State bucket (default PROJECT-shipit-tfstate).")
     connector_cidr: str = Field("10.8.0.0/28", pattern=r"^\d+\.\d+\.\d+\.\d+/28$")
     subnet_cidr: str = Field("10.10.0.0/24", pattern=r"^\d+\.\d+\.\d+\.\d+/\d+$")
 

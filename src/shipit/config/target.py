@@ -61,7 +61,11 @@ class Target:
     @property
     def registry_host(self) -> str:
         override = os.environ.get("SHIPIT_REGISTRY_HOST")
-        return override or self.config.registry.host or f"{self.registry_location}-docker.pkg.dev"
+        if override:
+            from shipit import values
+
+            return values.checked("SHIPIT_REGISTRY_HOST", values.registry_host, override)
+        return self.config.registry.host or f"{self.registry_location}-docker.pkg.dev"
 
     def image_repo(self, service: str) -> str:
         """REGION-docker.pkg.dev/PROJECT/REPOSITORY/SERVICE, the image name without tag or digest."""

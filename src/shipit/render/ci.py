@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from shipit import __version__
+from shipit import __version__, values
 from shipit.config.models import ShipitConfig
 from shipit.names import deployer_email, secret_id, secret_version_name
 from shipit.render.ci_install import InstallSpec, install_spec
@@ -77,15 +77,32 @@ def builder_script(image: str, requirement: str) -> str:
     )
 
 
+# Placeholders written when the flags are not given: obviously fill-me-in values, accepted as they are.
+WIF_PLACEHOLDER = "projects/PROJECT_NUMBER/locations/global/workloadIdentityPools/github/providers/github"
+DEPLOYER_PLACEHOLDER = deployer_email()
+_ENV_NAME = re.compile(r"[a-z](?:[a-z0-9-]{0,13}[a-z0-9])?")
+
+
 @dataclass(frozen=True)
 class CiOptions:
     default_env: str
     # GitHub: Workload Identity Federation provider and the deployer service account.
-    wif_provider: str = "projects/PROJECT_NUMBER/locations/global/workloadIdentityPools/github/providers/github"
-    deployer: str = deployer_email()
+    wif_provider: str = WIF_PLACEHOLDER
+    deployer: str = DEPLOYER_PLACEHOLDER
     branch: str = "main"
     # How the pipeline installs shipit; None: ci.install, else derived from the running shipit.
     install: InstallSpec | None = field(default=None)
+
+    def __post_init__(self) -> None:
+        # Every value lands in YAML through the dumper, but GitHub also evaluates `${{ }}` inside strings and
+        # the environment name sits inside an expression: each must be what it claims (the CLI names the flag).
+        if not _ENV_NAME.fullmatch(self.default_env):
+            raise values.InvalidValue(f"{values.shown(self.default_env)} is not an environment name")
+        if self.wif_provider != WIF_PLACEHOLDER:
+            values.wif_provider(self.wif_provider)
+        if self.deployer != DEPLOYER_PLACEHOLDER:
+            values.email(self.deployer)
+        values.branch(self.branch)
 
     def install_for(self, config: ShipitConfig) -> InstallSpec:
         return self.install or install_spec(config.ci.install)
@@ -163,7 +180,11 @@ class _Dumper(yaml.SafeDumper):
 
 
 def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in value else None
+    # A character a YAML reader would take as a line break (or drop) forces the escaped, double-quoted form.
+    if any(c in "\x85\u2028\u2029\ufeff" or not (c.isprintable() or c == "\n") for c in value):
+        style: str | None = '"'
+    else:
+        style = "|" if "\n" in value else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 

@@ -9,13 +9,13 @@ settings, args for the server process) is left out, and ``migrate.command`` repl
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from typing import Any
 
 from shipit.config.models import Migrate, Service
 from shipit.names import MIGRATE_HASH_LABEL
-from shipit.output import value_hash
 from shipit.render.cloudrun import ServiceInputs, prune, render_service
 
 # Task-level fields a migration shares with the service's revision.
@@ -54,7 +54,7 @@ def migration_hash(container: Mapping[str, Any], stable: Mapping[str, str] | Non
         "args": list(container.get("args", [])),
         "env": env,
     }
-    return value_hash(json.dumps(payload, sort_keys=True)).split(":", 1)[1]
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:12]
 
 
 def render_job(

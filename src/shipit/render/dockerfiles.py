@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from shipit import values as checks
+
 KINDS = ("python", "node", "static")
 
 # Pinned base images; bump deliberately (and rebuild) rather than float on a moving tag.
@@ -61,7 +63,7 @@ ENV PATH=/opt/venv/bin:$PATH \\
     PYTHONUNBUFFERED=1 \\
     PYTHONDONTWRITEBYTECODE=1 \\
     PORT={port} \\
-    APP_MODULE={app_module} \\
+    APP_MODULE={app_module_quoted} \\
     WEB_CONCURRENCY=2
 WORKDIR /app
 COPY --from=build /opt/venv /opt/venv
@@ -115,7 +117,7 @@ WORKDIR /app
 COPY package*.json ./
 RUN if [ -f package-lock.json ]; then npm ci; else npm install; fi
 COPY . .
-ARG BUILD_DIR={build_dir}
+ARG BUILD_DIR={build_dir_quoted}
 RUN npm run build && test -d "$BUILD_DIR" && mv "$BUILD_DIR" /out
 
 # ---- runtime: nginx and the files, no node, no sources
@@ -203,15 +205,28 @@ coverage
 }
 
 
+def _quoted(value: str) -> str:
+    """A double-quoted ENV/ARG value: Docker reads backslash escapes there and expands $ unless escaped."""
+    if any(ord(c) < 0x20 or c == "\x7f" for c in value):
+        raise checks.InvalidValue(f"{checks.shown(value)} contains a control character")
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$")
+    return f'"{escaped}"'
+
+
 def render(options: DockerfileOptions) -> list[GeneratedFile]:
     """The files for one service: Dockerfile, .dockerignore, and nginx.conf.template for static sites."""
     if options.kind not in KINDS:
         raise ValueError(f"unknown kind {options.kind!r}; expected one of {', '.join(KINDS)}")
+    # Checked here too (the CLI checks first, naming the flag): a newline in either would add an instruction.
+    app_module = checks.python_app(options.app_module)
+    build_dir = checks.relative_dir(options.build_dir)
     values = {
-        "service": options.service,
-        "port": options.port,
-        "app_module": options.app_module,
-        "build_dir": options.build_dir.strip("/") or "dist",
+        "service": checks.service_name(options.service),
+        "port": int(options.port),
+        "app_module": app_module,
+        "app_module_quoted": _quoted(app_module),
+        "build_dir": build_dir,
+        "build_dir_quoted": _quoted(build_dir),
         "python_image": PYTHON_IMAGE,
         "node_image": NODE_IMAGE,
         "nginx_image": NGINX_IMAGE,

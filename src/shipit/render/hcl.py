@@ -54,18 +54,23 @@ class Block:
 Item = Union[Attr, Block, Comment, Blank]  # noqa: UP007 (used before Block is complete on 3.10)
 
 
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
 def string(value: str) -> str:
-    """A quoted HCL string; `${` and `%{` are escaped so a value is never read as a template."""
-    escaped = (
-        value.replace("\\", "\\\\")
-        .replace('"', '\\"')
-        .replace("\n", "\\n")
-        .replace("\r", "\\r")
-        .replace("\t", "\\t")
-        .replace("${", "$${")
-        .replace("%{", "%%{")
-    )
-    return f'"{escaped}"'
+    """A quoted HCL string whose value is exactly ``value``: quotes, backslashes and control characters are
+    escaped, and the `$` or `%` of a `${` / `%{` is written as a \\u escape so a value is never read as a
+    template. (HCL's own `$${` escape is ambiguous to some parsers next to another `$` or at the end of a
+    string; the \\u form means the same to Terraform and to every other reader.)"""
+    out: list[str] = []
+    for i, char in enumerate(value):
+        if char in _ESCAPES:
+            out.append(_ESCAPES[char])
+        elif ord(char) < 0x20 or char in "\x7f\u2028\u2029" or (char in "$%" and value[i + 1 : i + 2] == "{"):
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
 
 
 def _key(name: str) -> str:

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from shipit.config.models import Service
+from shipit.config.models import Service, ShipitConfig
 from shipit.config.target import Target
 from shipit.names import (
     PUSH_ACCOUNT,
@@ -67,6 +67,18 @@ def _union(*groups: Sequence[str]) -> list[str]:
     for group in groups:
         out.extend(item for item in group if item not in out)
     return out
+
+
+def terraform_secret_keys(config: ShipitConfig) -> list[str]:
+    """The keys whose secret containers the module declares: what services (and the jobs run with their
+    images) read, plus secrets.extra. Build secrets are not among them (no service reads them at run
+    time): shipit creates those containers."""
+    keys: list[str] = []
+    for name, svc in config.services.items():
+        jobs = [job for job in config.jobs.values() if job.service == name]
+        keys.extend(k for k in _union(service_secret_keys(svc), *(job.secrets for job in jobs)) if k not in keys)
+    keys.extend(k for k in config.secrets.extra if k not in keys)
+    return keys
 
 
 @dataclass(frozen=True)
@@ -121,11 +133,7 @@ def module_inputs(target: Target, features: Features) -> dict[str, Any]:
             entry["databases"] = _union(svc.databases, *(job.databases for job in jobs))
         services[name] = entry
     inputs["services"] = services
-    keys: list[str] = []
-    for entry in services.values():
-        keys.extend(k for k in entry["secrets"] if k not in keys)
-    keys.extend(k for k in config.secrets.extra if k not in keys)
-    inputs["secrets"] = {key: target.secret_id(key) for key in keys}
+    inputs["secrets"] = {key: target.secret_id(key) for key in terraform_secret_keys(config)}
     replication = config.secrets.replication
     inputs["secret_replication_locations"] = [] if replication.automatic else list(replication.locations)
     inputs["repository"] = {"id": target.repository, "location": target.registry_location}

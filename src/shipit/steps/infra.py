@@ -47,6 +47,9 @@ def _preview(ctx: StepContext) -> Plan:
 
 def plan(ctx: StepContext) -> Plan:
     root = infra_paths(ctx.target).root
+    if ctx.target.config.infra.enabled is False:
+        note = "infra.enabled is false: no Terraform runs; shipit creates what push and secrets need"
+        return Plan.of(STEP, (), [note])
     if ctx.options.offline:
         return _preview(ctx)
     if not (root / "main.tf").is_file():
@@ -67,7 +70,7 @@ def predict(ctx: StepContext, plan: Plan) -> InfraResult:
 
 
 def apply(ctx: StepContext, plan: Plan) -> InfraResult:
-    if not (infra_paths(ctx.target).root / "main.tf").is_file():
+    if ctx.target.config.infra.enabled is False or not (infra_paths(ctx.target).root / "main.tf").is_file():
         return InfraResult(_cached(ctx))
     # The plan's changes carry the saved plan file: a new runner applies exactly that file.
     return InfraResult(InfraRunner(ctx.target, ctx.console, ctx.remote.terraform).apply(plan))

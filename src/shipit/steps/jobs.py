@@ -107,7 +107,9 @@ def _plan_one(ctx: StepContext, resolver: Resolver, api: JobsIamApi, name: str) 
     job = target.config.jobs[name]
     live = None if ctx.options.offline else api.get_job(job_name(target, name))
     key = job.service or name
-    image = job.image or resolver.images.get(key) or _image_of(live.spec if live else None)
+    # A prebuilt service image (services.X.image) is the job's image as it is the service's.
+    prebuilt = target.config.services[job.service].image if job.service in target.config.services else None
+    image = job.image or resolver.images.get(key) or prebuilt or _image_of(live.spec if live else None)
     if image is None and job.service:
         image = _source_image(ctx, job.service)
     if image is None:

@@ -1,6 +1,7 @@
 """Step `push`: make sure the Artifact Registry repository exists, push what the registry lacks, record digests.
 
-plan: the repository (read through the Artifact Registry API; created as a planned change when missing), then
+plan: the repository (read through the Artifact Registry API; when missing, created as a planned change
+without infrastructure, or a stop asking for `shipit infra apply` when Terraform owns it), then
 for each image a HEAD of ``REPO:c-<hash>`` on the registry: present -> nothing to upload (its digest is the
 result; a missing ``git-<sha>`` tag is added through the registry API, no upload); absent -> push.
 apply: ``docker login`` with an OAuth access token as ``oauth2accesstoken`` (token on stdin), ``docker push``,
@@ -33,6 +34,7 @@ from shipit.steps.images import (
     resolve_images,
     select_services,
 )
+from shipit.steps.ownership import infra_creates_in_this_run, missing_error, terraform_owns
 from shipit.steps.resolver import earlier
 
 if TYPE_CHECKING:
@@ -91,14 +93,21 @@ def plan(ctx: StepContext, services: Sequence[str] | None = None) -> Plan:
         name = _repository_name(target)
         offline = ctx.options.offline
         existing = None if offline else ctx.remote.artifacts.get_repository(name)
-        if existing is None:
+        if existing is None and terraform_owns(target, "repository"):
+            # One owner: Terraform declares the repository, so shipit never creates it (see steps.ownership).
+            repository_missing = True
+            if offline or infra_creates_in_this_run(ctx):
+                notes.append(f"repository {name} is created by Terraform (the infra step), not by push")
+            else:
+                raise missing_error(target, "Artifact Registry repository", [name])
+        elif existing is None:
             repository_missing = True
             changes.append(
                 Change(
                     STEP,
                     Action.CREATE,
                     f"repository {name}",
-                    "Artifact Registry, format DOCKER",
+                    "Artifact Registry, format DOCKER (created by shipit: infrastructure is not enabled)",
                     (FieldDiff("labels", None, f"{MANAGED_BY}={MANAGER}"),),
                     payload=RepositoryItem(name),
                 )

@@ -67,7 +67,7 @@ def test_structure(kind: str) -> None:
 
 def test_python_serves_port_with_gunicorn() -> None:
     text = _files("python", app_module="app.main:app")["Dockerfile"]
-    assert "APP_MODULE=app.main:app" in text
+    assert 'APP_MODULE="app.main:app"' in text
     cmd = next(i for i in _instructions(text) if i["instruction"] == "CMD")
     assert "0.0.0.0:$PORT" in str(cmd["value"]) and "uvicorn.workers.UvicornWorker" in str(cmd["value"])
 
@@ -77,7 +77,7 @@ def test_static_is_served_by_nginx_on_port() -> None:
     assert set(files) == {"Dockerfile", ".dockerignore", "nginx.conf.template"}
     assert "listen ${PORT};" in files["nginx.conf.template"]
     assert "try_files $uri $uri/ /index.html;" in files["nginx.conf.template"]
-    assert "ARG BUILD_DIR=build" in files["Dockerfile"]
+    assert 'ARG BUILD_DIR="build"' in files["Dockerfile"]
     stages = _stages(files["Dockerfile"])
     assert stages[-1][0][1].startswith("${NGINX_IMAGE}")
     assert ("COPY", "--from=build /out /usr/share/nginx/html") in stages[-1]

@@ -13,9 +13,11 @@ from shipit.render.hcl import Attr, Block, Comment, Raw, render, string
 
 
 def test_strings_are_escaped_so_values_are_never_templates() -> None:
-    assert string('a"b\\c${x}%{y}\n') == '"a\\"b\\\\c$${x}%%{y}\\n"'
+    assert string('a"b\\c${x}%{y}\n') == '"a\\"b\\\\c\\u0024{x}\\u0025{y}\\n"'
     text = render([Block("locals", (), (Attr("v", 'a"b${x}'), Attr("n", None), Attr("e", Raw("var.x"))))])
-    assert parse(text)["locals"][0] == {"v": 'a"b$${x}', "n": None, "e": "${var.x}"}
+    # python-hcl2 reads the \u escape back: the value is the literal text, the Raw expression a reference.
+    assert parse(text)["locals"][0] == {"v": 'a"b${x}', "n": None, "e": "${var.x}"}
+    assert '"a\\"b\\u0024{x}"' in text and "e = var.x" in text
 
 
 def test_alignment_runs_break_at_comments_and_multiline_values() -> None:

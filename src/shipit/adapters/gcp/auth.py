@@ -37,7 +37,7 @@ def credentials() -> tuple[Any, str | None]:
     with _lock:
         if _cached is not None:
             return _cached
-        token = os.environ.get("CLOUDSDK_AUTH_ACCESS_TOKEN")
+        token = static_token()
         if token:
             from google.oauth2.credentials import Credentials
 
@@ -58,6 +58,32 @@ def credentials() -> tuple[Any, str | None]:
             ) from None
         _cached = (creds, os.environ.get("CLOUDSDK_CORE_PROJECT") or project)
         return _cached
+
+
+def static_token() -> str | None:
+    """CLOUDSDK_AUTH_ACCESS_TOKEN stripped of surrounding whitespace (a token pasted into a CI secret often
+    ends with a newline), registered with the redactor in every form before anything can print it, and
+    refused (exit 2, without echoing it) when whitespace or control characters remain inside it: sent as
+    is, an HTTP library would quote the whole Authorization header in its error."""
+    raw = os.environ.get("CLOUDSDK_AUTH_ACCESS_TOKEN")
+    if raw is None:
+        return None
+    from shipit.output import REDACTOR
+
+    REDACTOR.register(raw)
+    token = raw.strip()
+    if not token:
+        return None
+    if any(c.isspace() or not c.isprintable() or not c.isascii() for c in token):
+        from shipit.errors import UsageError
+
+        raise UsageError(
+            "CLOUDSDK_AUTH_ACCESS_TOKEN contains whitespace or control characters inside the token (not shown)",
+            hint="set it to the bare token, e.g. the output of `gcloud auth print-access-token`",
+        )
+    # A docker login to Artifact Registry carries it base64-encoded after this user name.
+    REDACTOR.register("oauth2accesstoken:" + token)
+    return token
 
 
 def reset_cache() -> None:
@@ -85,4 +111,5 @@ def access_token() -> str:
     from shipit.output import REDACTOR
 
     REDACTOR.register(token)
+    REDACTOR.register("oauth2accesstoken:" + str(token))
     return str(token)
