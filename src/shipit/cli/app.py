@@ -46,7 +46,9 @@ class Application:
         from shipit.config import find_config
         from shipit.errors import UsageError
 
-        if self.options.file:
+        if self.options.file is not None:
+            if not self.options.file.strip():
+                raise UsageError("-f/--file: the path is empty", hint="pass -f path/to/shipit.yaml, or omit -f")
             return Path(self.options.file)
         found = find_config(self.cwd)
         if found is None:

@@ -49,9 +49,9 @@ def error_handler(*, verbose: int = 0, json_mode: bool = False) -> Iterator[None
         yield
     except ConfigError as exc:
         if json_mode:
-            _emit_json({"exit_code": exc.exit_code, "issues": [i.render() for i in exc.issues]})
-        for issue in exc.issues:
-            _write(f"error: {issue.render()}")
+            _emit_json({"exit_code": exc.exit_code, "issues": exc.rendered_lines(), "count": len(exc.issues)})
+        for line in exc.rendered_lines():
+            _write(f"error: {line}")
         raise SystemExit(exc.exit_code) from None
     except ShipitError as exc:
         if json_mode:

@@ -101,7 +101,11 @@ _TYPE_WORDS = {
 }
 
 
-def _message(error: Mapping[str, Any], root: type[BaseModel]) -> tuple[str, str | None]:
+# Past this many schema errors, unknown keys get no "did you mean" (only the first few are shown anyway).
+_SUGGESTION_LIMIT = 200
+
+
+def _message(error: Mapping[str, Any], root: type[BaseModel], *, suggest: bool = True) -> tuple[str, str | None]:
     kind = error["type"]
     loc = tuple(error["loc"])
     value = error.get("input")
@@ -109,7 +113,8 @@ def _message(error: Mapping[str, Any], root: type[BaseModel]) -> tuple[str, str 
     if kind == "extra_forbidden":
         parent = _model_at(root, loc[:-1])
         options = list(parent.model_fields) if parent else []
-        hint = did_you_mean(str(loc[-1]), options) or (f"allowed: {', '.join(options)}" if options else None)
+        suggestion = did_you_mean(str(loc[-1]), options) if suggest else None
+        hint = suggestion or (f"allowed: {', '.join(options)}" if options else None)
         return f"unknown key '{loc[-1]}'", hint
     if kind == "missing":
         return f"missing required key '{loc[-1]}'", None
@@ -160,6 +165,8 @@ def _misspelled_missing(errors: list[Any]) -> set[tuple[Any, ...]]:
         if error["type"] == "extra_forbidden":
             parent = tuple(error["loc"][:-1])
             options = [str(loc[-1]) for loc in missing if loc[:-1] == parent]
+            if not options:
+                continue
             match = difflib.get_close_matches(str(error["loc"][-1]), options, n=1, cutoff=0.6)
             if match:
                 covered.add((*parent, match[0]))
@@ -170,12 +177,12 @@ def _issues_from_validation(exc: ValidationError, marks: Marks, origins: _Origin
     issues = []
     errors = exc.errors(include_url=False)
     covered = _misspelled_missing(errors)
-    for error in errors:
+    for index, error in enumerate(errors):
         if error["type"] == "missing" and tuple(error["loc"]) in covered:
             continue
         loc: Path_ = tuple(p for p in error["loc"] if p != "[key]")
         at_key = error["type"] in ("extra_forbidden",) or (error["loc"] and error["loc"][-1] == "[key]")
-        message, hint = _message(error, ShipitConfig)
+        message, hint = _message(error, ShipitConfig, suggest=index < _SUGGESTION_LIMIT)
         source = origins.source(loc)
         if error["type"] == "missing":
             location = marks.location(source[:-1], key=True)
