@@ -38,12 +38,19 @@ class Redactor:
         self._ordered: list[str] = []
 
     def register(self, value: str | bytes | None) -> None:
-        if value is None:
-            return
-        text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
-        candidates = {text, text.strip()}
-        # Multi-line values (certificates, JSON keys) may be printed line by line by a tool.
-        candidates.update(line.strip() for line in text.splitlines())
+        self.register_many((value,))
+
+    def register_many(self, values: Iterable[str | bytes | None]) -> None:
+        """Register several values at once: the longest-first table is rebuilt once per batch, not per value."""
+        candidates: set[str] = set()
+        for value in values:
+            if value is None:
+                continue
+            text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+            candidates.update((text, text.strip()))
+            # Multi-line values (certificates, JSON keys) may be printed line by line by a tool.
+            if "\n" in text or "\r" in text:
+                candidates.update(line.strip() for line in text.splitlines())
         with self._lock:
             new = {c for c in candidates if c not in self._values and _maskable(c)}
             if new:
