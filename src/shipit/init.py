@@ -89,8 +89,26 @@ def detect_kind(directory: Path) -> str | None:
     return None
 
 
+def _read_compose(path: Path) -> dict[str, Any]:
+    """The compose file as data: bounded (regular file, size limit), safe YAML, services checked to be mappings."""
+    from shipit.boundedread import COMPOSE_LIMIT
+    from shipit.config.yamlmarks import load_yaml_file
+    from shipit.errors import ConfigError, ConfigIssue, Location
+
+    data = load_yaml_file(path, path.name, COMPOSE_LIMIT, what="compose file") or {}
+    services = data.get("services") if isinstance(data, dict) else None
+    if not isinstance(data, dict) or not isinstance(services or {}, dict):
+        where = "the top level" if not isinstance(data, dict) else "services"
+        raise ConfigError([ConfigIssue(Location(path.name, 1, 1), "", f"{where} must be a mapping")])
+    for name, svc in (services or {}).items():
+        if not isinstance(svc, dict):
+            issue = ConfigIssue(Location(path.name), f"services.{name}", "must be a mapping")
+            raise ConfigError([issue])
+    return data
+
+
 def _from_compose(root: Path, path: Path) -> Detection:
-    data = yaml.safe_load(path.read_text()) or {}
+    data = _read_compose(path)
     detection = Detection(source=path.name)
     postgres_names: set[str] = set()
     for name, svc in (data.get("services") or {}).items():
