@@ -156,7 +156,7 @@ class _SlowLoader(_DepthLimit, yaml.SafeLoader):
 if yaml.__with_libyaml__:  # libyaml's parser is ~10x faster; the composer stays Python so its depth is ours to limit
     from yaml._yaml import CParser
 
-    class _FastLoader(_DepthLimit, CParser, SafeConstructor, Resolver):  # type: ignore[misc]
+    class _FastLoader(_DepthLimit, CParser, SafeConstructor, Resolver):
         def __init__(self, stream: str) -> None:
             CParser.__init__(self, stream)
             SafeConstructor.__init__(self)
@@ -164,7 +164,7 @@ if yaml.__with_libyaml__:  # libyaml's parser is ~10x faster; the composer stays
             Composer.__init__(self)
 
 else:  # pragma: no cover - PyYAML built without libyaml
-    _FastLoader = _SlowLoader  # type: ignore[misc]
+    _FastLoader = _SlowLoader  # type: ignore[misc,assignment]
 
 # Files up to this size are re-parsed by the pure-Python parser on a syntax error, for its clearer message.
 _REPARSE_LIMIT = 64 * 1024
