@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from shipit.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, ConfigError, ShipitError
+from shipit.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, MAX_SHOWN_ISSUES, ConfigError, ShipitError
 
 
 def _write(text: str) -> None:
@@ -49,7 +49,10 @@ def error_handler(*, verbose: int = 0, json_mode: bool = False) -> Iterator[None
         yield
     except ConfigError as exc:
         if json_mode:
-            _emit_json({"exit_code": exc.exit_code, "issues": exc.rendered_lines(), "count": len(exc.issues)})
+            payload: dict[str, object] = {"exit_code": exc.exit_code, "issues": exc.rendered_lines()}
+            if len(exc.issues) > MAX_SHOWN_ISSUES:
+                payload["count"] = len(exc.issues)  # the last line of "issues" counts the ones left out
+            _emit_json(payload)
         for line in exc.rendered_lines():
             _write(f"error: {line}")
         raise SystemExit(exc.exit_code) from None

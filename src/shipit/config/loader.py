@@ -37,6 +37,8 @@ def _describe(value: Any) -> str:
         return "a list"
     if value is None:
         return "nothing (null)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
     return repr(value)
 
 
@@ -277,8 +279,18 @@ def _independent(problem: Problem, pruned: set[Path_]) -> bool:
     return True
 
 
+def _checked(config: ShipitConfig, root: Path | None) -> list[Problem]:
+    """Cross-field rules, plus (when the project directory is known) paths that leave the project."""
+    problems = check(config)
+    if root is not None:
+        from shipit.config.paths import path_problems
+
+        problems.extend(Problem(path, message, hint) for path, message, hint in path_problems(config, root))
+    return problems
+
+
 def _validate(
-    document: dict[str, Any], marks: Marks, origins: _Origins
+    document: dict[str, Any], marks: Marks, origins: _Origins, root: Path | None = None
 ) -> tuple[ShipitConfig | None, list[ConfigIssue]]:
     """Schema errors and cross-field problems of one document, all at once."""
     try:
@@ -291,7 +303,7 @@ def _validate(
             problems = [p for p in check(pruned_config) if _independent(p, pruned)]
             issues.extend(_issues_from_problems(problems, marks, origins))
         return None, issues
-    return config, _issues_from_problems(check(config), marks, origins)
+    return config, _issues_from_problems(_checked(config, root), marks, origins)
 
 
 @dataclass(frozen=True)
@@ -343,7 +355,8 @@ def load_config(path: Path, display: str | None = None) -> LoadedConfig:
         )
     issues: list[ConfigIssue] = []
     no_overlays = _Origins({})
-    base, base_issues = _validate(raw, marks, no_overlays)
+    root = path.parent
+    base, base_issues = _validate(raw, marks, no_overlays, root)
     issues.extend(base_issues)
 
     merged: dict[str, ShipitConfig] = {}
@@ -362,7 +375,7 @@ def load_config(path: Path, display: str | None = None) -> LoadedConfig:
             if base is not None:
                 merged[env_name] = base
             continue
-        env_config, env_issues = _validate(document, marks, _Origins(origins))
+        env_config, env_issues = _validate(document, marks, _Origins(origins), root)
         issues.extend(env_issues)
         if env_config is not None:
             merged[env_name] = env_config
