@@ -65,7 +65,8 @@ def test_project_id_rejected(errors: Errors, project: str) -> None:
     text = f"version: 1\napp: acme\nenvironments:\n  prod: {{project: '{project}', region: us-central1}}\n"
     assert errors(text + "services:\n  api: {}\n") == [
         f"shipit.yaml:4:19: environments.prod.project: '{project}' is not a valid Google Cloud project id "
-        "(6 to 30 lowercase letters, digits or hyphens, starting with a letter, not ending with a hyphen, without the word 'google')"
+        "(6 to 30 lowercase letters, digits or hyphens, starting with a letter, not ending with a hyphen, "
+        "without the word 'google')"
     ]
 
 
