@@ -312,6 +312,8 @@ class LoadedConfig:
     display: str
     base: ShipitConfig
     merged: Mapping[str, ShipitConfig]
+    # Where each key is, for checks that run after loading (local files, the env file).
+    marks: Marks | None = None
 
     @property
     def root(self) -> Path:
@@ -385,4 +387,4 @@ def load_config(path: Path, display: str | None = None) -> LoadedConfig:
         unique.sort(key=lambda i: (i.location.line or 0, i.location.column or 0))
         raise ConfigError(unique)
     assert base is not None
-    return LoadedConfig(path=path, display=display, base=base, merged=merged)
+    return LoadedConfig(path=path, display=display, base=base, merged=merged, marks=marks)
