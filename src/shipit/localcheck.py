@@ -178,3 +178,26 @@ def _display(target: Target) -> str:
     from shipit.steps.secrets import env_display
 
     return env_display(target)
+
+
+def before_steps(
+    loaded: LoadedConfig,
+    target: Target,
+    steps: list[str],
+    *,
+    images: tuple[tuple[str, str], ...] = (),
+    services: tuple[str, ...] = (),
+) -> Preflight:
+    """The local checks a pipeline command runs before its first remote or Docker call.
+
+    Build contexts are checked only when the build step runs, and not for services given an --image.
+    """
+    import os
+
+    given = {name for name, _ in images}
+    if "build" in steps:
+        wanted = list(services) or list(target.config.services)
+        build_services = [n for n in wanted if n not in given]
+    else:
+        build_services = []
+    return preflight(loaded, target, environ=dict(os.environ), secrets_in_env_file=False, services=build_services)

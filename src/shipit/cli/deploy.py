@@ -33,7 +33,20 @@ def deploy(
     Steps: test, build, infra, push, secrets, migrate, services, verify.
     """
     from shipit.deployment import DeployOptions, run_deploy
+    from shipit.localcheck import before_steps
+    from shipit.pipeline import select_steps
 
+    parsed = _parse_images(images)
+    unknown = sorted({s for s, _ in parsed} - set(app.target.config.services))
+    if unknown:
+        from shipit.errors import UsageError
+
+        raise UsageError(
+            f"--image names unknown service(s): {', '.join(unknown)}",
+            hint=f"services: {', '.join(app.target.config.services)}",
+        )
+    # Everything local first: no API or Docker call when the env file or a build context is wrong.
+    before_steps(app.loaded, app.target, [s.name for s in select_steps(only, skip)], images=parsed)
     run_deploy(
         app.target,
         app.console,
@@ -42,7 +55,7 @@ def deploy(
             skip=skip,
             dry_run=dry_run,
             yes=yes,
-            images=_parse_images(images),
+            images=parsed,
             staged=staged,
             canary=canary,
             jobs=jobs,
