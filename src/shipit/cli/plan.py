@@ -27,6 +27,17 @@ def plan(
     Ends with `N to create, M to update, K to delete, B blockers`. Exits 1 when there are blockers (the deploy
     would stop); with --detailed-exitcode, 2 when changes are pending and 0 when there is nothing to do.
     """
+    from shipit.errors import EXIT_FAILURE, ShipitError
+
+    try:
+        _plan(app, offline, only, skip, detailed_exitcode)
+    except ShipitError as exc:
+        if detailed_exitcode:
+            exc.exit_code = EXIT_FAILURE  # 2 means "changes pending" here: every error is 1, as in terraform
+        raise
+
+
+def _plan(app: Application, offline: bool, only: tuple[str, ...], skip: tuple[str, ...], detailed: bool) -> None:
     from shipit.localcheck import before_steps
     from shipit.pipeline import plan_all, select_steps, show_plans
     from shipit.steps.context import RunOptions, StepContext
@@ -69,5 +80,5 @@ def plan(
     if blockers:
         app.console.error(f"the deploy would stop: {len(blockers)} blocker(s) above")
         raise SystemExit(1)
-    if detailed_exitcode and report.has_changes:
+    if detailed and report.has_changes:
         raise SystemExit(EXIT_CHANGES_PENDING)
