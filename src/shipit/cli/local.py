@@ -45,7 +45,12 @@ def _selected(ctx: click.Context, runtime: str | None) -> str:
 @click.option("--runtime", type=RUNTIMES, default=None, help="docker (default) or native.")
 @click.option("--build/--no-build", default=True, show_default=True, help="Rebuild images before starting.")
 @click.option("--wait/--no-wait", default=True, show_default=True, help="Wait until every service is healthy.")
-@click.option("--timeout", type=float, default=None, help="Seconds to wait (default: longest health.timeout).")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True, max=86400),
+    default=None,
+    help="Seconds to wait (default: longest health.timeout).",
+)
 @global_options
 @pass_app
 @click.pass_context
