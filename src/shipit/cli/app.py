@@ -60,7 +60,7 @@ class Application:
     def display_path(self, path: Path) -> str:
         try:
             return str(path.resolve().relative_to(self.cwd.resolve()))
-        except ValueError:
+        except (ValueError, RuntimeError, OSError):  # RuntimeError: a symlink loop
             if self.options.file:
                 return str(path)  # as the user wrote it
             # Found by searching upward: ../../shipit.yaml is shorter than an absolute path and still clickable.

@@ -4,6 +4,7 @@ import sys
 
 import click
 
+from shipit.cli import values
 from shipit.cli.app import Application, global_options, pass_app
 
 RUNTIMES = click.Choice(["docker", "native"])
@@ -48,6 +49,7 @@ def _selected(ctx: click.Context, runtime: str | None) -> str:
 @click.option(
     "--timeout",
     type=click.FloatRange(min=0, min_open=True, max=86400),
+    callback=values.finite,
     default=None,
     help="Seconds to wait (default: longest health.timeout).",
 )

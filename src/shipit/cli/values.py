@@ -32,3 +32,10 @@ def secret_versions(_ctx: click.Context, param: click.Parameter, values: Any) ->
                 f"{key}={version!r}: a version is a number from 1, or 'latest' (e.g. {key}=3)", param=param
             )
     return values
+
+
+def finite(_ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """click's FloatRange lets NaN through (every comparison with it is false)."""
+    if value is not None and value != value:
+        raise click.BadParameter("nan is not a number of seconds", param=param)
+    return value

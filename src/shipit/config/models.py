@@ -42,7 +42,7 @@ class Build(Model):
     context: str = Field(".", description="Build context directory, relative to shipit.yaml.")
     dockerfile: str | None = Field(None, description="Dockerfile path relative to the context (default Dockerfile).")
     target: str | None = Field(None, description="Multi-stage build target for the production image.")
-    args: dict[str, EnvValue] = Field(default_factory=dict, description="Build arguments (never secrets).")
+    args: dict[EnvVarName, EnvValue] = Field(default_factory=dict, description="Build arguments (never secrets).")
     secrets: tuple[SecretKey, ...] = Field(
         (), description="Keys of the env file passed as BuildKit build secrets (--secret id=KEY), never as args."
     )
