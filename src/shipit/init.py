@@ -95,14 +95,16 @@ def _read_compose(path: Path) -> dict[str, Any]:
     from shipit.config.yamlmarks import load_yaml_file
     from shipit.errors import ConfigError, ConfigIssue, Location
 
-    data = load_yaml_file(path, path.name, COMPOSE_LIMIT, what="compose file") or {}
+    data, marks = load_yaml_file(path, path.name, COMPOSE_LIMIT, what="compose file")
+    data = data or {}
     services = data.get("services") if isinstance(data, dict) else None
-    if not isinstance(data, dict) or not isinstance(services or {}, dict):
-        where = "the top level" if not isinstance(data, dict) else "services"
-        raise ConfigError([ConfigIssue(Location(path.name, 1, 1), "", f"{where} must be a mapping")])
+    if not isinstance(data, dict):
+        raise ConfigError([ConfigIssue(Location(path.name, 1, 1), "", "the top level must be a mapping")])
+    if not isinstance(services or {}, dict):
+        raise ConfigError([ConfigIssue(marks.location(("services",)), "services", "must be a mapping")])
     for name, svc in (services or {}).items():
         if not isinstance(svc, dict):
-            issue = ConfigIssue(Location(path.name), f"services.{name}", "must be a mapping")
+            issue = ConfigIssue(marks.location(("services", name)), f"services.{name}", "must be a mapping")
             raise ConfigError([issue])
     return data
 

@@ -7,6 +7,7 @@ file written outside the project.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -645,6 +646,28 @@ def flags() -> Iterator[Case]:
         yield Case(f"flag-{name}", "flags", argv, {}, where)
 
 
+def compose_files() -> Iterator[Case]:
+    """`shipit init` reads a compose file: the same bounded loader, located errors, nothing written on failure."""
+    bomb = ["x0: &x0 [a, a]"] + [f"x{i}: &x{i} [" + ", ".join([f"*x{i - 1}"] * 9) + "]" for i in range(1, 10)]
+    composes: dict[str, tuple[str, str]] = {
+        "alias-bomb": ("docker-compose.yml", "\n".join(bomb) + "\nservices:\n  web: {build: .}\n"),
+        "deep": ("compose.yaml", "services: " + "[" * 5000 + "]" * 5000 + "\n"),
+        "python-tag": ("compose.yaml", "services:\n  web: !!python/object/apply:os.system [id]\n"),
+        "services-list": ("compose.yaml", "services: [web]\n"),
+        "service-scalar": ("compose.yaml", "services:\n  web: nginx\n"),
+        "top-level-list": ("docker-compose.yaml", "- services\n"),
+        "recursive": ("compose.yml", "services: &s\n  web: *s\n"),
+        "nul": ("compose.yaml", "services:\n  web: {image: a\x00b}\n"),
+        "bad-utf8": ("compose.yaml", "services:\n  web: {image: caf\udcff}\n"),
+        "too-large": ("compose.yaml", "services: {}\n" + "#" * (2 * 1024 * 1024) + "\n"),
+    }
+    for name, (file, text) in composes.items():
+        data: FileSpec = text.encode("utf-8", "surrogateescape") if "\udcff" in text else text
+        files: dict[str, FileSpec] = {"shipit.yaml": None, ".env": None, "Dockerfile": None, file: data}
+        pattern = re.escape(file) + (r": is \d+ bytes" if name == "too-large" else r":\d+")
+        yield Case(f"compose-{name}", "compose-files", ("init",), files, pattern)
+
+
 def all_cases() -> list[Case]:
     cases: list[Case] = []
     for group in (yaml_syntax, yaml_resources, yaml_tags, schema_values, paths):
@@ -661,6 +684,7 @@ def all_cases() -> list[Case]:
     cases.extend(config_file_option())
     cases.extend(env_files())
     cases.extend(flags())
+    cases.extend(compose_files())
     ids = [c.id for c in cases]
     duplicates = {i for i in ids if ids.count(i) > 1}
     assert not duplicates, duplicates

@@ -58,7 +58,7 @@ def _issue(file: str, line: int, col: int, message: str, hint: str | None = None
     return ConfigError([ConfigIssue(Location(file, line, col), "", message, hint)])
 
 
-def load_yaml_file(path: Path, display: str, limit: int, *, what: str) -> Any:
+def load_yaml_file(path: Path, display: str, limit: int, *, what: str) -> tuple[Any, Marks]:
     """Plain data from a YAML file other than shipit.yaml (a compose file): bounded, located, same loader."""
     from shipit.boundedread import read_bounded, utf8_or_located
 
@@ -66,7 +66,7 @@ def load_yaml_file(path: Path, display: str, limit: int, *, what: str) -> Any:
     nul = nul_location(text)
     if nul is not None:
         raise _issue(display, *nul, "a NUL byte cannot appear in YAML", "save the file as plain UTF-8 text")
-    return load_yaml(text, display)[0]
+    return load_yaml(text, display)
 
 
 def read_text(path: Path, display: str) -> str:
