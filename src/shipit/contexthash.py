@@ -92,16 +92,23 @@ class DockerIgnore:
                 cleaned = cleaned.lstrip("/")
             if cleaned in ("", "."):
                 continue
-            patterns.append(_Pattern(cleaned, negate, _compile(cleaned), tuple(cleaned.split("/"))))
+            try:
+                regex = _compile(cleaned)
+            except re.error:
+                continue  # Docker rejects such a pattern too; `docker build` will say so
+            patterns.append(_Pattern(cleaned, negate, regex, tuple(cleaned.split("/"))))
         self.patterns = tuple(patterns)
         self._has_negations = any(p.negate for p in self.patterns)
 
     @classmethod
     def for_context(cls, context: Path) -> DockerIgnore:
         path = context / ".dockerignore"
-        if not path.is_file():
+        try:
+            if not path.is_file() or path.stat().st_size > 1024 * 1024:
+                return cls()
+            return cls(path.read_text(encoding="utf-8", errors="replace").splitlines())
+        except OSError:
             return cls()
-        return cls(path.read_text(encoding="utf-8", errors="replace").splitlines())
 
     def excludes(self, relpath: str) -> bool:
         """True when the context path (posix, relative) is not sent to the builder."""
@@ -146,17 +153,43 @@ class Entry:
     size: int = 0
 
 
-def context_entries(context: Path, ignore: DockerIgnore | None = None) -> list[Entry]:
-    """The entries Docker would send for ``context``, sorted by path (a directory is listed before its contents)."""
+# A build context larger than this is refused: it is almost always a missing .dockerignore (node_modules, a
+# data directory) or a context pointing at the wrong directory, and hashing it would take minutes.
+MAX_CONTEXT_ENTRIES = 20_000
+
+
+class ContextTooLarge(Exception):
+    """More than MAX_CONTEXT_ENTRIES entries survive .dockerignore."""
+
+
+def context_entries(
+    context: Path, ignore: DockerIgnore | None = None, *, skipped: list[str] | None = None
+) -> list[Entry]:
+    """The entries Docker would send for ``context``, sorted by path (a directory is listed before its contents).
+
+    Unreadable entries (a root-owned database directory, a file without read permission) are left out and
+    named in ``skipped``; the walk never follows symlinks, so a symlink loop is just a link.
+    """
     ignore = ignore if ignore is not None else DockerIgnore.for_context(context)
     found: list[Entry] = []
+    skipped = skipped if skipped is not None else []
 
     def walk(directory: Path, prefix: str) -> None:
-        with os.scandir(directory) as it:
-            children = sorted(it, key=lambda e: e.name)
+        try:
+            with os.scandir(directory) as it:
+                children = sorted(it, key=lambda e: e.name)
+        except OSError:
+            skipped.append(prefix.rstrip("/") or ".")
+            return
         for child in children:
             rel = f"{prefix}{child.name}"
-            st = child.stat(follow_symlinks=False)
+            try:
+                st = child.stat(follow_symlinks=False)
+            except OSError:
+                skipped.append(rel)
+                continue
+            if len(found) >= MAX_CONTEXT_ENTRIES:
+                raise ContextTooLarge(rel)
             if stat.S_ISDIR(st.st_mode):
                 excluded = ignore.excludes(rel)
                 if not excluded:
@@ -168,6 +201,9 @@ def context_entries(context: Path, ignore: DockerIgnore | None = None) -> list[E
             elif stat.S_ISLNK(st.st_mode):
                 found.append(Entry(rel, "l", 0))
             elif stat.S_ISREG(st.st_mode):
+                if not os.access(child.path, os.R_OK):
+                    skipped.append(rel)
+                    continue
                 found.append(Entry(rel, "f", stat.S_IMODE(st.st_mode), st.st_size))
             # sockets, fifos and devices are not sent by docker either
 
@@ -200,6 +236,7 @@ class ContextHash:
     digest: str  # sha256 hex of everything
     files: int
     bytes: int
+    skipped: tuple[str, ...] = ()  # unreadable entries left out (the builder could not send them either)
 
     @property
     def tag(self) -> str:
@@ -210,27 +247,58 @@ def content_tag(digest: str) -> str:
     return TAG_PREFIX + digest[:TAG_HEX_CHARS]
 
 
-def _records(context: Path, entries: Sequence[Entry], workers: int) -> Iterator[bytes]:
+def _b(text: str) -> bytes:
+    # File names need not be UTF-8: os gives undecodable bytes back as surrogates, which must round-trip.
+    return text.encode("utf-8", "surrogateescape")
+
+
+def _safe_digest(path: Path) -> bytes | None:
+    try:
+        return file_digest(path)
+    except OSError:
+        return None
+
+
+def _records(context: Path, entries: Sequence[Entry], workers: int, skipped: list[str]) -> Iterator[bytes]:
     files = [e for e in entries if e.kind == "f"]
     # hashlib releases the GIL on large buffers, so threads overlap both I/O and hashing.
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         digests = dict(
-            zip((e.path for e in files), pool.map(lambda e: file_digest(context / e.path), files), strict=True)
+            zip((e.path for e in files), pool.map(lambda e: _safe_digest(context / e.path), files), strict=True)
         )
     for entry in entries:
         if entry.kind == "f":
-            yield b"f\0%s\0%o\0%s\n" % (entry.path.encode(), entry.mode, digests[entry.path].hex().encode())
+            digest = digests[entry.path]
+            if digest is None:  # became unreadable between the walk and the read
+                skipped.append(entry.path)
+                continue
+            yield b"f\0%s\0%o\0%s\n" % (
+                _b(entry.path),
+                entry.mode,
+                digest.hex().encode(),
+            )
         elif entry.kind == "l":
-            target = os.readlink(context / entry.path)
-            yield b"l\0%s\0%s\n" % (entry.path.encode(), target.encode())
+            try:
+                target = os.readlink(context / entry.path)
+            except OSError:
+                skipped.append(entry.path)
+                continue
+            yield b"l\0%s\0%s\n" % (
+                _b(entry.path),
+                _b(target),
+            )
         else:
-            yield b"d\0%s\0%o\n" % (entry.path.encode(), entry.mode)
+            yield b"d\0%s\0%o\n" % (_b(entry.path), entry.mode)
 
 
 def hash_build(inputs: BuildInputs, *, workers: int = 4) -> ContextHash:
-    """The content hash of one image build (see the module docstring for what it covers)."""
+    """The content hash of one image build (see the module docstring for what it covers).
+
+    Raises ContextTooLarge past MAX_CONTEXT_ENTRIES entries; unreadable entries are listed in ``skipped``.
+    """
     context = inputs.context
-    entries = context_entries(context)
+    skipped: list[str] = []
+    entries = context_entries(context, skipped=skipped)
     h = hashlib.sha256(HASH_VERSION + b"\n")
     h.update(b"dockerfile\0" + file_digest(inputs.dockerfile).hex().encode() + b"\n")
     h.update(b"target\0" + (inputs.target or "").encode() + b"\n")
@@ -239,10 +307,14 @@ def hash_build(inputs: BuildInputs, *, workers: int = 4) -> ContextHash:
         h.update(b"arg\0%s\0%s\n" % (key.encode(), value.encode()))
     for secret_id in sorted(inputs.secret_ids):
         h.update(b"secret\0%s\n" % secret_id.encode())
-    for record in _records(context, entries, workers):
+    for record in _records(context, entries, workers, skipped):
         h.update(record)
+    for path in sorted(set(skipped)):
+        # An unreadable entry still counts: the tag changes when it appears or disappears.
+        h.update(b"u\0%s\n" % _b(path))
     return ContextHash(
         digest=h.hexdigest(),
         files=sum(1 for e in entries if e.kind == "f"),
         bytes=sum(e.size for e in entries),
+        skipped=tuple(sorted(set(skipped))),
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -35,28 +36,37 @@ class EnvFile:
 
 
 def read_env_file(path: Path, display: str | None = None, *, missing_ok: bool = True) -> EnvFile:
-    """Parse ``path``. A missing file is an empty EnvFile (``exists=False``) unless ``missing_ok`` is False."""
+    """Parse ``path``. A missing file is an empty EnvFile (``exists=False``) unless ``missing_ok`` is False.
+
+    Only a regular file of at most :data:`ENV_FILE_LIMIT` bytes is read (a FIFO or /dev/zero is refused).
+    """
+    from shipit.boundedread import ENV_FILE_LIMIT, FileMissing, read_bounded, utf8_or_located
+
     display = display or str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+        data = read_bounded(path, display, ENV_FILE_LIMIT, what="env file")
+    except FileMissing:
         if missing_ok:
             return EnvFile(path, display, {}, {}, exists=False)
         raise UsageError(f"{display} does not exist", hint="create it with KEY=value lines") from None
-    except UnicodeDecodeError as exc:
-        # The position is a byte offset; turn it into a line without echoing content.
-        raw = path.read_bytes()
-        line = raw[: exc.start].count(b"\n") + 1
-        issue = ConfigIssue(Location(display, line), "", "is not valid UTF-8", "save the file as UTF-8")
-        raise ConfigError([issue]) from None
-    except OSError as exc:
-        raise UsageError(f"cannot read {display}: {exc.strerror}") from None
-    return parse_env_text(text, path, display)
+    return parse_env_text(utf8_or_located(data, display), path, display)
+
+
+# What a dotenv key looks like. Anything else before an '=' is not a key: it may be a line of a pasted
+# token or PEM body, so it is never quoted back.
+_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
+_NOT_KEY_VALUE = "not KEY=VALUE"
+_NOT_KEY_VALUE_FIX = "write KEY=value; quote values that contain spaces, # or quotes, or newlines"
+_NO_EQUALS_FIX = "write KEY=value, or KEY= for an empty value"
 
 
 def parse_env_text(text: str, path: Path, display: str) -> EnvFile:
     from dotenv.parser import parse_stream
 
+    nul = text.find("\x00")
+    if nul >= 0:
+        issue = ConfigIssue(Location(display, text.count("\n", 0, nul) + 1), "", "contains a NUL byte", "remove it")
+        raise ConfigError([issue])
     issues: list[ConfigIssue] = []
     values: dict[str, str] = {}
     lines: dict[str, int] = {}
@@ -65,33 +75,28 @@ def parse_env_text(text: str, path: Path, display: str) -> EnvFile:
         # python-dotenv counts a binding from the blank lines before it; point at the line itself.
         original = binding.original.string
         line = binding.original.line + original[: len(original) - len(original.lstrip())].count("\n")
-        if binding.error:
-            issues.append(
-                ConfigIssue(
-                    Location(display, line),
-                    "",
-                    "cannot parse this line",
-                    "write KEY=value; quote values that contain spaces, # or quotes",
-                )
-            )
+        if binding.error or (binding.key is not None and not _KEY.fullmatch(binding.key)):
+            # The line may be a secret (a token on its own line, a PEM body, an unterminated quote's
+            # continuation): never quote it, and mask it should anything else ever print it.
+            REDACTOR.register_many(original.splitlines())
+            if binding.error:
+                issues.append(ConfigIssue(Location(display, line), "", "cannot parse this line", _NOT_KEY_VALUE_FIX))
+            else:
+                issues.append(ConfigIssue(Location(display, line), "", _NOT_KEY_VALUE, _NOT_KEY_VALUE_FIX))
             continue
         if binding.key is None:  # blank line or comment
             continue
         if binding.value is None:
-            issues.append(
-                ConfigIssue(
-                    Location(display, line),
-                    binding.key,
-                    "has no '='",
-                    f"write {binding.key}= for an empty value, or {binding.key}=value",
-                )
-            )
+            # A lone word: a name whose '=' was forgotten, or a pasted token: never quote it back.
+            REDACTOR.register(binding.key)
+            issues.append(ConfigIssue(Location(display, line), "", _NOT_KEY_VALUE, _NO_EQUALS_FIX))
             continue
-        REDACTOR.register(binding.value)
         # The pairs dotenv_values(interpolate=False) builds from the same bindings: the last one wins.
         values[binding.key] = binding.value
         lines[binding.key] = line
         seen.setdefault(binding.key, []).append(line)
+    # One batch: registering 16k values one by one would re-sort the redactor's table 16k times.
+    REDACTOR.register_many(values.values())
     if issues:
         raise ConfigError(issues)
     duplicates = {k: tuple(v) for k, v in seen.items() if len(v) > 1}

@@ -71,9 +71,9 @@ class ConfigIssue:
     hint: str | None = None
 
     def render(self) -> str:
-        head = f"{self.location}: {self.path}: " if self.path else f"{self.location}: "
-        tail = f" ({self.hint})" if self.hint else ""
-        return one_line(f"{head}{self.message}{tail}")
+        head = f"{self.location}: {_clip(self.path)}: " if self.path else f"{self.location}: "
+        tail = f" ({_clip(self.hint)})" if self.hint else ""
+        return one_line(f"{head}{_clip(self.message)}{tail}")
 
 
 def one_line(text: str) -> str:
@@ -84,14 +84,35 @@ def one_line(text: str) -> str:
     return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
 
 
+# A message quoting a 600 KB value must not print it: one problem stays one readable line.
+_MAX_PART = 400
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= _MAX_PART else text[: _MAX_PART - 30] + f"... ({len(text)} characters)"
+
+
+# At most this many problems are printed; the rest are counted ("... and K more"), so a file with 30,000
+# unknown keys prints a screenful, not megabytes.
+MAX_SHOWN_ISSUES = 50
+
+
 class ConfigError(ShipitError):
-    """One or more problems in shipit.yaml or a .env file; all are reported at once."""
+    """One or more problems in shipit.yaml or a .env file; all are reported at once (the first 50 shown)."""
 
     exit_code = EXIT_USAGE
 
     def __init__(self, issues: Sequence[ConfigIssue]) -> None:
         self.issues = tuple(issues)
-        super().__init__("\n".join(issue.render() for issue in self.issues))
+        super().__init__("\n".join(self.rendered_lines()))
+
+    def rendered_lines(self) -> list[str]:
+        """The first MAX_SHOWN_ISSUES issues, then one line counting the others."""
+        lines = [issue.render() for issue in self.issues[:MAX_SHOWN_ISSUES]]
+        hidden = len(self.issues) - MAX_SHOWN_ISSUES
+        if hidden > 0:
+            lines.append(f"... and {hidden} more problem{'s' if hidden > 1 else ''}")
+        return lines
 
 
 class RemoteError(ShipitError):

@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from shipit.errors import UsageError
 
 COMPOSE_FILES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
@@ -115,17 +113,14 @@ _SHAPES: tuple[tuple[str, type | tuple[type, ...], str], ...] = (
 
 
 def _load_yaml(path: Path, root: Path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{os.path.relpath(path, root)}:{mark.line + 1}" if mark else os.path.relpath(path, root)
-        raise UsageError(
-            f"{where}: not valid YAML", hint="fix the compose file; `docker compose config` checks it"
-        ) from None
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+    # Bounded like shipit.yaml: a regular file under the size limit, safe YAML with an alias budget and a
+    # depth limit; a problem is a located error (exit 2), never a hang or a crash.
+    from shipit.boundedread import COMPOSE_LIMIT
+    from shipit.config.yamlmarks import load_yaml_file
+
     where = os.path.relpath(path, root)
+    data, _marks = load_yaml_file(path, where, COMPOSE_LIMIT, what="compose file")
+    data = data or {}
     if not isinstance(data, dict):
         raise UsageError(f"{where}: the top level must be a mapping")
     if not isinstance(data.get("services") or {}, dict):

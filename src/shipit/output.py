@@ -58,10 +58,16 @@ class Redactor:
         self._ordered: list[str] = []
 
     def register(self, value: str | bytes | None) -> None:
-        if value is None:
-            return
-        text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
-        candidates = secret_forms(text)
+        self.register_many((value,))
+
+    def register_many(self, values: Iterable[str | bytes | None]) -> None:
+        """Register several values at once: the longest-first table is rebuilt once per batch, not per value."""
+        candidates: set[str] = set()
+        for value in values:
+            if value is None:
+                continue
+            text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+            candidates.update(secret_forms(text))
         with self._lock:
             new = {c for c in candidates if c not in self._values and _maskable(c)}
             if new:

@@ -109,10 +109,12 @@ class Plan:
     step: str
     changes: tuple[Change, ...] = ()
     notes: tuple[str, ...] = ()
+    # Reasons the release would stop at this step (an offline plan still shows the rest): `shipit plan` exits 1.
+    blockers: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, step: str, changes: Iterable[Change], notes: Iterable[str] = ()) -> Plan:
-        return cls(step=step, changes=tuple(changes), notes=tuple(notes))
+    def of(cls, step: str, changes: Iterable[Change], notes: Iterable[str] = (), blockers: Iterable[str] = ()) -> Plan:
+        return cls(step=step, changes=tuple(changes), notes=tuple(notes), blockers=tuple(blockers))
 
     def __iter__(self) -> Iterator[Change]:
         return iter(self.changes)
@@ -151,6 +153,7 @@ class Plan:
             "changes": [c.to_json() for c in self.changes],
             "counts": self.counts(),
             "notes": [REDACTOR.redact(n) for n in self.notes],
+            "blockers": [REDACTOR.redact(b) for b in self.blockers],
         }
 
     def render_lines(self, *, show_noop: bool = True) -> list[str]:
@@ -164,4 +167,5 @@ class Plan:
             lines.append(text)
             lines.extend(f"        {d.render()}" for d in change.diffs)
         lines.extend(f"  note: {n}" for n in self.notes)
+        lines.extend(f"  blocker: {b}" for b in self.blockers)
         return [REDACTOR.redact(line) for line in lines]

@@ -312,7 +312,12 @@ class Terraform:
         code, out, err = self._call("quiet", self._tf.cmd, "output", json=python_flag(), no_color=python_flag())
         if code != 0:
             raise classify("output", out + "\n" + err, [], self.workdir)
-        data = json.loads(out or "{}")
+        try:
+            data = json.loads(out or "{}")
+        except (ValueError, RecursionError):
+            data = None
+        if not isinstance(data, dict) or not all(isinstance(entry, dict) for entry in data.values()):
+            raise ToolError("`terraform output -json` printed something that is not its JSON outputs document")
         values: dict[str, OutputValue] = {}
         for name, entry in data.items():
             if entry.get("sensitive"):

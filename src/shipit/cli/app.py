@@ -106,7 +106,9 @@ class Application:
         from shipit.config import find_config
         from shipit.errors import UsageError
 
-        if self.options.file:
+        if self.options.file is not None:
+            if not self.options.file.strip():
+                raise UsageError("-f/--file: the path is empty", hint="pass -f path/to/shipit.yaml, or omit -f")
             return Path(self.options.file)
         found = find_config(self.cwd)
         if found is None:
@@ -118,7 +120,7 @@ class Application:
     def display_path(self, path: Path) -> str:
         try:
             return str(path.resolve().relative_to(self.cwd.resolve()))
-        except ValueError:
+        except (ValueError, RuntimeError, OSError):  # RuntimeError: a symlink loop
             if self.options.file:
                 return str(path)  # as the user wrote it
             # Found by searching upward: ../../shipit.yaml is shorter than an absolute path and still clickable.

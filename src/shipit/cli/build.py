@@ -19,8 +19,14 @@ def build(app: Application, services: tuple[str, ...], dry_run: bool, jobs: int)
 
     An image whose content tag the local engine or the registry already has is not built again.
     """
+    from shipit.localcheck import before_steps
     from shipit.steps import build as step
     from shipit.steps.context import RunOptions, StepContext
+    from shipit.steps.images import select_services
+
+    select_services(app.target, services)  # unknown names: exit 2 before anything else
+    # The env file (build secrets) and the contexts before the engine or the registry is asked anything.
+    before_steps(app.loaded, app.target, ["build"], services=services)
 
     ctx = StepContext(target=app.target, console=app.console, options=RunOptions(dry_run=dry_run, jobs=jobs))
     console = app.console

@@ -34,20 +34,33 @@ def deploy(
     Steps: test, build, infra, push, secrets, migrate, services, workers, jobs, verify.
     """
     from shipit.deployment import DeployOptions, run_deploy
+    from shipit.localcheck import before_steps
+    from shipit.pipeline import select_steps
 
+    parsed = _parse_images(images)
+    target = app.target  # a bad shipit.yaml is reported before anything else
+    unknown = sorted({s for s, _ in parsed} - set(target.config.services))
+    if unknown:
+        from shipit.errors import UsageError
+
+        raise UsageError(
+            f"--image names unknown service(s): {', '.join(unknown)}",
+            hint=f"services: {', '.join(target.config.services)}",
+        )
+    # Everything local first: no API or Docker call when the env file or a build context is wrong.
+    before_steps(app.loaded, target, [s.name for s in select_steps(only, skip)], images=parsed)
+    # Before the online plan: without a terminal the answer is known now, not after minutes of API calls.
+    app.require_confirmation(yes=yes, dry_run=dry_run, action="deploy")
     options = DeployOptions(
         only=only,
         skip=skip,
         dry_run=dry_run,
         yes=yes,
-        images=_parse_images(images),
+        images=parsed,
         staged=staged,
         canary=canary,
         jobs=jobs,
     )
-    target = app.target  # a bad shipit.yaml is reported before a missing confirmation
-    # Before the online plan: without a terminal the answer is known now, not after minutes of API calls.
-    app.require_confirmation(yes=yes, dry_run=dry_run, action="deploy")
     run_deploy(
         target,
         app.console,

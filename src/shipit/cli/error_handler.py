@@ -13,7 +13,15 @@ from pathlib import Path
 
 import click
 
-from shipit.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, Cancelled, ConfigError, ShipitError
+from shipit.errors import (
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    MAX_SHOWN_ISSUES,
+    Cancelled,
+    ConfigError,
+    ShipitError,
+)
 
 
 def _write(text: str) -> None:
@@ -49,9 +57,12 @@ def error_handler(*, verbose: int = 0, json_mode: bool = False) -> Iterator[None
         yield
     except ConfigError as exc:
         if json_mode:
-            _emit_json({"exit_code": exc.exit_code, "issues": [i.render() for i in exc.issues]})
-        for issue in exc.issues:
-            _write(f"error: {issue.render()}")
+            payload: dict[str, object] = {"exit_code": exc.exit_code, "issues": exc.rendered_lines()}
+            if len(exc.issues) > MAX_SHOWN_ISSUES:
+                payload["count"] = len(exc.issues)  # the last line of "issues" counts the ones left out
+            _emit_json(payload)
+        for line in exc.rendered_lines():
+            _write(f"error: {line}")
         raise SystemExit(exc.exit_code) from None
     except Cancelled as exc:
         if json_mode:

@@ -4,6 +4,7 @@ import sys
 
 import click
 
+from shipit.cli import values
 from shipit.cli.app import Application, Effect, effect, global_options, pass_app
 
 RUNTIMES = click.Choice(["docker", "native"])
@@ -46,7 +47,13 @@ def _selected(ctx: click.Context, runtime: str | None) -> str:
 @click.option("--runtime", type=RUNTIMES, default=None, help="docker (default) or native.")
 @click.option("--build/--no-build", default=True, show_default=True, help="Rebuild images before starting.")
 @click.option("--wait/--no-wait", default=True, show_default=True, help="Wait until every service is healthy.")
-@click.option("--timeout", type=float, default=None, help="Seconds to wait (default: longest health.timeout).")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True, max=86400),
+    callback=values.finite,
+    default=None,
+    help="Seconds to wait (default: longest health.timeout).",
+)
 @click.option("--dry-run", is_flag=True, help="Print the compose file it would run; write and start nothing.")
 @global_options
 @pass_app

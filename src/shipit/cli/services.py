@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from shipit.cli import values
 from shipit.cli.app import Application, Effect, effect, global_options, pass_app
 from shipit.concurrency import API_CONCURRENCY
 
@@ -31,10 +32,23 @@ def services() -> None:
 @services.command()
 @click.argument("names", metavar="[SERVICE]...", nargs=-1)
 @click.option("--image", "images", multiple=True, metavar="SERVICE=REF", help="Image to deploy (by digest).")
-@click.option("--secret-version", "secret_versions", multiple=True, metavar="KEY=N", help="Pin a secret version.")
+@click.option(
+    "--secret-version",
+    "secret_versions",
+    multiple=True,
+    metavar="KEY=N",
+    callback=values.secret_versions,
+    help="Pin a secret version.",
+)
 @click.option("--staged", is_flag=True, help="No traffic until the health check on the tagged URL passes.")
 @click.option("--canary", type=click.IntRange(1, 99), metavar="PERCENT", help="Staged, then only PERCENT of traffic.")
-@click.option("--tag", default="candidate", show_default=True, help="Traffic tag of a staged revision.")
+@click.option(
+    "--tag",
+    default="candidate",
+    show_default=True,
+    callback=values.traffic_tag,
+    help="Traffic tag of a staged revision.",
+)
 @click.option(
     "--concurrency", type=click.IntRange(1, 64), default=API_CONCURRENCY, show_default=True, help="Parallel API calls."
 )
@@ -65,6 +79,12 @@ def deploy(
     from shipit.steps.context import RunOptions, StepContext
 
     image_pairs = _pairs(images, "--image", "api=us-central1-docker.pkg.dev/p/r/api@sha256:...")
+    unknown = sorted({name for name, _ in image_pairs} - set(app.target.config.services))
+    if unknown:
+        from shipit.errors import UsageError
+
+        known = ", ".join(app.target.config.services)
+        raise UsageError(f"--image names unknown service(s): {', '.join(unknown)}", hint=f"services: {known}")
     options = RunOptions(dry_run=dry_run, yes=yes, concurrency=concurrency, images=image_pairs)
     ctx = StepContext(target=app.target, console=app.console, options=options)
     deploy_options = services_step.DeployOptions(

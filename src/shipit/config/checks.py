@@ -105,11 +105,14 @@ def _naming_problems(config: ShipitConfig) -> Iterator[Problem]:
 
 
 def check(config: ShipitConfig) -> list[Problem]:
+    from shipit.config.limits import limit_problems
+
     problems: list[Problem] = []
     problems.extend(_naming_problems(config))
     from shipit.config.collisions import shared_project_problems
 
     problems.extend(shared_project_problems(config))
+    problems.extend(Problem(path, message, hint) for path, message, hint in limit_problems(config))
     services, databases = config.services, config.databases
     if config.default_environment and config.default_environment not in config.environments:
         name, env_names = config.default_environment, list(config.environments)

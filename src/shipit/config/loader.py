@@ -37,6 +37,8 @@ def _describe(value: Any) -> str:
         return "a list"
     if value is None:
         return "nothing (null)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
     return repr(value)
 
 
@@ -101,7 +103,11 @@ _TYPE_WORDS = {
 }
 
 
-def _message(error: Mapping[str, Any], root: type[BaseModel]) -> tuple[str, str | None]:
+# Past this many schema errors, unknown keys get no "did you mean" (only the first few are shown anyway).
+_SUGGESTION_LIMIT = 200
+
+
+def _message(error: Mapping[str, Any], root: type[BaseModel], *, suggest: bool = True) -> tuple[str, str | None]:
     kind = error["type"]
     loc = tuple(error["loc"])
     value = error.get("input")
@@ -109,7 +115,8 @@ def _message(error: Mapping[str, Any], root: type[BaseModel]) -> tuple[str, str 
     if kind == "extra_forbidden":
         parent = _model_at(root, loc[:-1])
         options = list(parent.model_fields) if parent else []
-        hint = did_you_mean(str(loc[-1]), options) or (f"allowed: {', '.join(options)}" if options else None)
+        suggestion = did_you_mean(str(loc[-1]), options) if suggest else None
+        hint = suggestion or (f"allowed: {', '.join(options)}" if options else None)
         return f"unknown key '{loc[-1]}'", hint
     if kind == "missing":
         return f"missing required key '{loc[-1]}'", None
@@ -160,6 +167,8 @@ def _misspelled_missing(errors: list[Any]) -> set[tuple[Any, ...]]:
         if error["type"] == "extra_forbidden":
             parent = tuple(error["loc"][:-1])
             options = [str(loc[-1]) for loc in missing if loc[:-1] == parent]
+            if not options:
+                continue
             match = difflib.get_close_matches(str(error["loc"][-1]), options, n=1, cutoff=0.6)
             if match:
                 covered.add((*parent, match[0]))
@@ -170,12 +179,12 @@ def _issues_from_validation(exc: ValidationError, marks: Marks, origins: _Origin
     issues = []
     errors = exc.errors(include_url=False)
     covered = _misspelled_missing(errors)
-    for error in errors:
+    for index, error in enumerate(errors):
         if error["type"] == "missing" and tuple(error["loc"]) in covered:
             continue
         loc: Path_ = tuple(p for p in error["loc"] if p != "[key]")
         at_key = error["type"] in ("extra_forbidden",) or (error["loc"] and error["loc"][-1] == "[key]")
-        message, hint = _message(error, ShipitConfig)
+        message, hint = _message(error, ShipitConfig, suggest=index < _SUGGESTION_LIMIT)
         source = origins.source(loc)
         if error["type"] == "missing":
             location = marks.location(source[:-1], key=True)
@@ -270,8 +279,18 @@ def _independent(problem: Problem, pruned: set[Path_]) -> bool:
     return True
 
 
+def _checked(config: ShipitConfig, root: Path | None) -> list[Problem]:
+    """Cross-field rules, plus (when the project directory is known) paths that leave the project."""
+    problems = check(config)
+    if root is not None:
+        from shipit.config.paths import path_problems
+
+        problems.extend(Problem(path, message, hint) for path, message, hint in path_problems(config, root))
+    return problems
+
+
 def _validate(
-    document: dict[str, Any], marks: Marks, origins: _Origins
+    document: dict[str, Any], marks: Marks, origins: _Origins, root: Path | None = None
 ) -> tuple[ShipitConfig | None, list[ConfigIssue]]:
     """Schema errors and cross-field problems of one document, all at once."""
     try:
@@ -284,7 +303,7 @@ def _validate(
             problems = [p for p in check(pruned_config) if _independent(p, pruned)]
             issues.extend(_issues_from_problems(problems, marks, origins))
         return None, issues
-    return config, _issues_from_problems(check(config), marks, origins)
+    return config, _issues_from_problems(_checked(config, root), marks, origins)
 
 
 @dataclass(frozen=True)
@@ -293,6 +312,8 @@ class LoadedConfig:
     display: str
     base: ShipitConfig
     merged: Mapping[str, ShipitConfig]
+    # Where each key is, for checks that run after loading (local files, the env file).
+    marks: Marks | None = None
 
     @property
     def root(self) -> Path:
@@ -336,7 +357,8 @@ def load_config(path: Path, display: str | None = None) -> LoadedConfig:
         )
     issues: list[ConfigIssue] = []
     no_overlays = _Origins({})
-    base, base_issues = _validate(raw, marks, no_overlays)
+    root = path.parent
+    base, base_issues = _validate(raw, marks, no_overlays, root)
     issues.extend(base_issues)
 
     merged: dict[str, ShipitConfig] = {}
@@ -355,7 +377,7 @@ def load_config(path: Path, display: str | None = None) -> LoadedConfig:
             if base is not None:
                 merged[env_name] = base
             continue
-        env_config, env_issues = _validate(document, marks, _Origins(origins))
+        env_config, env_issues = _validate(document, marks, _Origins(origins), root)
         issues.extend(env_issues)
         if env_config is not None:
             merged[env_name] = env_config
@@ -365,4 +387,4 @@ def load_config(path: Path, display: str | None = None) -> LoadedConfig:
         unique.sort(key=lambda i: (i.location.line or 0, i.location.column or 0))
         raise ConfigError(unique)
     assert base is not None
-    return LoadedConfig(path=path, display=display, base=base, merged=merged)
+    return LoadedConfig(path=path, display=display, base=base, merged=merged, marks=marks)

@@ -20,9 +20,11 @@ from shipit.config.types import (
     EnvironmentName,
     EnvValue,
     EnvVarName,
+    Int,
     LabelKey,
     LabelValue,
     Memory,
+    NonEmptyCommand,
     ProjectId,
     PubSubName,
     Region,
@@ -43,21 +45,24 @@ class Build(Model):
     context: str = Field(".", description="Build context directory, relative to shipit.yaml.")
     dockerfile: str | None = Field(None, description="Dockerfile path relative to the context (default Dockerfile).")
     target: str | None = Field(None, description="Multi-stage build target for the production image.")
-    args: dict[str, EnvValue] = Field(default_factory=dict, description="Build arguments (never secrets).")
+    args: dict[EnvVarName, EnvValue] = Field(default_factory=dict, description="Build arguments (never secrets).")
     secrets: tuple[SecretKey, ...] = Field(
         (), description="Keys of the env file passed as BuildKit build secrets (--secret id=KEY), never as args."
     )
     platform: str = Field("linux/amd64", pattern=r"^linux/(amd64|arm64)$", description="Cloud Run runs linux/amd64.")
+    allow_outside_project: bool = Field(
+        False, description="Allow context and dockerfile outside the project directory (resolved, symlinks included)."
+    )
 
 
 class Probe(Model):
     type: Literal["http", "tcp", "grpc"] = "http"
     path: str = Field("/", pattern=r"^/", description="HTTP path for http probes.")
-    port: int | None = Field(None, ge=1, le=65535, description="Defaults to the service port.")
+    port: Int | None = Field(None, ge=1, le=65535, description="Defaults to the service port.")
     initial_delay: Seconds = Field(0, ge=0, le=240)
     period: Seconds = Field(10, ge=1, le=240)
     timeout: Seconds = Field(1, ge=1, le=240)
-    failure_threshold: int = Field(3, ge=1)
+    failure_threshold: Int = Field(3, ge=1)
 
 
 class Probes(Model):
@@ -77,9 +82,9 @@ class CloudRun(Model):
 
     cpu: Cpu = "1"
     memory: Memory = "512Mi"
-    min_instances: int = Field(0, ge=0, le=1000)
-    max_instances: int = Field(100, ge=1, le=1000)
-    concurrency: int = Field(80, ge=1, le=1000)
+    min_instances: Int = Field(0, ge=0, le=1000)
+    max_instances: Int = Field(100, ge=1, le=1000)
+    concurrency: Int = Field(80, ge=1, le=1000)
     timeout: Seconds = Field(300, ge=1, le=3600, description="Request timeout, e.g. 300s or 5m.")
     ingress: Literal["all", "internal", "internal-and-cloud-load-balancing"] = "all"
     allow_unauthenticated: bool = False
@@ -127,7 +132,7 @@ class Service(Model):
     )
     build: Build | None = Field(default_factory=Build)
     image: ImageRef | None = Field(None, description="A prebuilt image instead of build.")
-    port: int = Field(8080, ge=1, le=65535)
+    port: Int = Field(8080, ge=1, le=65535)
     env: dict[EnvVarName, EnvValue] = Field(
         default_factory=dict, description="Plain variables; values may use ${services.X.url} and other references."
     )
@@ -142,7 +147,7 @@ class Service(Model):
 
 
 class Migrate(Model):
-    command: Command
+    command: NonEmptyCommand
     service: ServiceName | None = Field(None, description="Whose image and env run it (default: the only user).")
     timeout: Seconds = Field(600, ge=1, le=86400)
 
@@ -153,7 +158,7 @@ class Database(Model):
     engine: Literal["postgres"] = "postgres"
     version: Literal["13", "14", "15", "16", "17"] = "16"
     tier: str = Field("db-f1-micro", pattern=r"^db-(f1-micro|g1-small|custom-[0-9]+-[0-9]+|perf-optimized-N-[0-9]+)$")
-    disk_gb: int = Field(10, ge=10, le=65536, description="Disk size at creation; then disk_autoresize grows it.")
+    disk_gb: Int = Field(10, ge=10, le=65536, description="Disk size at creation; then disk_autoresize grows it.")
     disk_autoresize: bool = True
     availability: Literal["zonal", "regional"] = "zonal"
     backups: bool = True
@@ -200,8 +205,11 @@ class Secrets(Model):
     naming: str = Field("{app}-{env}-{key}", description="Secret Manager id pattern: {app}, {env}, {key}.")
     extra: tuple[SecretKey, ...] = Field((), description="Keys to sync that no service declares.")
     replication: Replication = Field(default_factory=Replication)
-    concurrency: int = Field(
+    concurrency: Int = Field(
         API_CONCURRENCY, ge=1, le=64, description="Parallel Secret Manager calls (writes stay under 600/min)."
+    )
+    allow_outside_project: bool = Field(
+        False, description="Allow env_file outside the project directory (resolved, symlinks included)."
     )
 
 
@@ -223,15 +231,21 @@ class Infra(Model):
     bucket: BucketName | None = Field(None, description="State bucket (default PROJECT-shipit-tfstate).")
     connector_cidr: str = Field("10.8.0.0/28", pattern=r"^\d+\.\d+\.\d+\.\d+/28$")
     subnet_cidr: str = Field("10.10.0.0/24", pattern=r"^\d+\.\d+\.\d+\.\d+/\d+$")
+    allow_outside_project: bool = Field(
+        False, description="Allow dir outside the project directory (resolved, symlinks included)."
+    )
 
 
 class TestStep(Model):
-    command: Command
+    command: NonEmptyCommand
     secrets: tuple[SecretKey, ...] = Field((), description="Keys the tests need; CI reads them from Secret Manager.")
 
 
 class EnvSecrets(Model):
     env_file: str | None = None
+    allow_outside_project: bool = Field(
+        False, description="Allow env_file outside the project directory (resolved, symlinks included)."
+    )
 
 
 class Environment(Model):

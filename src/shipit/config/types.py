@@ -76,9 +76,10 @@ EnvironmentName = Annotated[
 ProjectId = Annotated[
     str,
     _rule(
-        r"[a-z][a-z0-9-]{4,28}[a-z0-9]",
+        r"(?!.*google)[a-z][a-z0-9-]{4,28}[a-z0-9]",
         "Google Cloud project id",
-        "6 to 30 lowercase letters, digits or hyphens, starting with a letter",
+        "6 to 30 lowercase letters, digits or hyphens, starting with a letter, not ending with a hyphen, "
+        "without the word 'google'",
     ),
 ]
 Region = Annotated[str, _rule(r"[a-z]+-[a-z]+[0-9]{1,2}", "region", "use e.g. us-central1, europe-west1")]
@@ -243,3 +244,23 @@ Command = Annotated[
         }
     ),
 ]
+
+
+def _no_bool(value: Any) -> Any:
+    """YAML's `true` is not the number 1: `port: true` is a mistake, not port 1."""
+    if isinstance(value, bool):
+        raise PydanticCustomError("int_type", "Input should be a valid integer", {})
+    return value
+
+
+# An integer that refuses booleans (pydantic's lax mode would read `true` as 1).
+Int = Annotated[int, BeforeValidator(_no_bool)]
+
+
+def _non_empty_command(value: tuple[str, ...]) -> tuple[str, ...]:
+    if not value or not value[0].strip():
+        raise PydanticCustomError("shipit_value", "the command is empty (give the program to run, e.g. pytest)", {})
+    return value
+
+
+NonEmptyCommand = Annotated[Command, AfterValidator(_non_empty_command)]

@@ -198,13 +198,19 @@ def save_outputs(target: Target, outputs: dict[str, Any]) -> Path:
 
 def load_outputs(target: Target) -> dict[str, Any]:
     """The cached non-sensitive Terraform outputs of ``target``'s environment (for the deploy step)."""
+    from shipit.boundedread import JSON_LIMIT, FileMissing, read_bounded
+
     path = infra_paths(target).outputs_file
+    again = f"run `shipit infra apply -e {target.env_name}` or `shipit infra output -e {target.env_name}`"
     try:
-        document = json.loads(path.read_text())
-    except FileNotFoundError:
+        document = json.loads(read_bounded(path, str(path), JSON_LIMIT, what="Terraform outputs file"))
+    except FileMissing:
         raise UsageError(
-            f"no Terraform outputs cached for environment {target.env_name} ({path})",
-            hint=f"run `shipit infra apply -e {target.env_name}` or `shipit infra output -e {target.env_name}`",
+            f"no Terraform outputs cached for environment {target.env_name} ({path})", hint=again
         ) from None
+    except (ValueError, RecursionError):
+        raise UsageError(f"{path}: not a valid Terraform outputs file", hint=again) from None
+    if not isinstance(document, dict):
+        raise UsageError(f"{path}: not a valid Terraform outputs file", hint=again)
     outputs = document.get("outputs")
     return dict(outputs) if isinstance(outputs, dict) else {}

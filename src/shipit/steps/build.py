@@ -98,6 +98,14 @@ def plan(ctx: StepContext, services: Sequence[str] | None = None) -> Plan:
     built, prebuilt = buildable(target, [n for n in names if n not in given])
     specs = resolve_images(target, built, _git(ctx))
     notes: list[str] = []
+    for spec in specs:
+        if spec.skipped:
+            first = ", ".join(spec.skipped[:3]) + (
+                f" and {len(spec.skipped) - 3} more" if len(spec.skipped) > 3 else ""
+            )
+            notes.append(
+                f"{spec.service}: skipped unreadable build context entries: {first} (add them to .dockerignore)"
+            )
     items: dict[str, BuildItem] = {n: BuildItem(n, "given", image=given[n]) for n in names if n in given}
     for name in prebuilt:
         items[name] = BuildItem(name, "prebuilt", image=target.config.services[name].image)

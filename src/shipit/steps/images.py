@@ -41,6 +41,7 @@ class ImageSpec:
     secret_ids: tuple[str, ...]
     files: int = 0
     bytes: int = 0
+    skipped: tuple[str, ...] = ()  # unreadable context entries, left out of the hash (and of the build)
 
     @property
     def ref(self) -> str:
@@ -95,7 +96,7 @@ def display_path(target: Target, path: Path) -> str:
 
 def resolve_image(target: Target, name: str, git: GitInfo | None) -> ImageSpec:
     from shipit.adapters.git import is_clean
-    from shipit.contexthash import BuildInputs, hash_build
+    from shipit.contexthash import MAX_CONTEXT_ENTRIES, BuildInputs, ContextTooLarge, hash_build
 
     build = target.config.services[name].build
     assert build is not None
@@ -106,16 +107,27 @@ def resolve_image(target: Target, name: str, git: GitInfo | None) -> ImageSpec:
             f"{where}.context: directory {display_path(target, context)} does not exist",
             hint="fix the path (relative to shipit.yaml)",
         )
-    dockerfile = (context / (build.dockerfile or "Dockerfile")).resolve()
+    try:
+        dockerfile = (context / (build.dockerfile or "Dockerfile")).resolve()
+    except RuntimeError:  # a symlink loop
+        raise UsageError(f"{where}.dockerfile: the path is a symlink loop", hint="fix the link") from None
     if not dockerfile.is_file():
         raise UsageError(
             f"{where}: {display_path(target, dockerfile)} does not exist",
             hint=f"write one with `shipit dockerfile {name} --kind python|node|static`, or set build.dockerfile",
         )
     args = tuple(sorted((k, str(v)) for k, v in build.args.items()))
-    digest = hash_build(
-        BuildInputs(context, dockerfile, build.target, dict(args), build.platform, tuple(build.secrets))
-    )
+    try:
+        digest = hash_build(
+            BuildInputs(context, dockerfile, build.target, dict(args), build.platform, tuple(build.secrets))
+        )
+    except ContextTooLarge as exc:
+        raise UsageError(
+            f"{where}.context: {display_path(target, context)} has more than {MAX_CONTEXT_ENTRIES} files and "
+            f"directories not excluded by .dockerignore (at {exc})",
+            hint="exclude dependencies and data (node_modules, .venv, data dirs) in a .dockerignore, "
+            "or point build.context at the service's own directory",
+        ) from None
     git_tag = None
     if git is not None and git.short and is_clean(target.root, context) and is_clean(target.root, dockerfile):
         git_tag = f"git-{git.short}"
@@ -133,6 +145,7 @@ def resolve_image(target: Target, name: str, git: GitInfo | None) -> ImageSpec:
         secret_ids=tuple(build.secrets),
         files=digest.files,
         bytes=digest.bytes,
+        skipped=digest.skipped,
     )
 
 

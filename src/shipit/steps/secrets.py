@@ -290,9 +290,10 @@ def plan(ctx: StepContext, *, prune: bool = False) -> Plan:
         ops.append(SecretOp(key, sid, "add-version", data, current.version if current else None, highest, highest + 1))
 
     notes: list[str] = []
+    blockers: list[str] = []
     if missing and offline:
         # An offline plan shows the whole release; the deploy itself would stop here, before any write.
-        notes.extend(f"{issue.path}: {issue.message} — a deploy would stop here ({issue.hint})" for issue in missing)
+        blockers.extend(f"{issue.path}: {issue.message} — a deploy would stop here ({issue.hint})" for issue in missing)
         notes.append("offline: planned as if no secret existed in Secret Manager")
     elif offline:
         notes.append("offline: planned as if no secret existed in Secret Manager")
@@ -328,7 +329,7 @@ def plan(ctx: StepContext, *, prune: bool = False) -> Plan:
     elif stale:
         names = ", ".join(sorted(m.secret_id for m in stale))
         notes.append(f"{len(stale)} managed secret(s) no longer declared: {names} (--prune deletes them)")
-    return Plan.of(STEP, [_change(op, currents.get(op.secret_id)) for op in ops], notes)
+    return Plan.of(STEP, [_change(op, currents.get(op.secret_id)) for op in ops], notes, blockers)
 
 
 # A plan says whether a value changed and which version it becomes, never anything derived from the value.

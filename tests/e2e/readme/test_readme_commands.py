@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -43,9 +44,14 @@ def test_main_job_plans_the_example_offline_without_any_account(tmp_path: Path) 
             "NO_COLOR": "1",
         }
     )
+    # The job copies the example's .env.example to .env first; do that in a copy, not in the repository.
+    assert "cp -n examples/fullstack/.env.example examples/fullstack/.env" in main_job
+    work = tmp_path / "repo"
+    shutil.copytree(ROOT / "examples", work / "examples")
+    shutil.copyfile(work / "examples/fullstack/.env.example", work / "examples/fullstack/.env")
     result = subprocess.run(
         [sys.executable, "-m", "shipit", *args, "--json"],
-        cwd=ROOT,
+        cwd=work,
         env=env,
         capture_output=True,
         text=True,

@@ -78,6 +78,8 @@ def test_file_option_with_a_path(project: Path) -> None:
     other = project / "deploy"
     other.mkdir()
     (project / "shipit.yaml").rename(other / "prod.yaml")
+    for context in ("backend", "frontend"):  # paths are relative to the config file
+        (project / context).rename(other / context)
     result = invoke("validate", "-f", "deploy/prod.yaml")
     assert (result.exit_code, result.stdout) == (0, VALID.replace("shipit.yaml", "deploy/prod.yaml"))
     result = invoke("--file", str(other / "prod.yaml"), "validate")

@@ -87,7 +87,9 @@ def test_local_export_json_is_one_document(project: Path) -> None:
 
 
 def test_dockerfile_dry_run_json_names_the_files(project: Path) -> None:
-    (project / "backend").mkdir()
+    (project / "backend").mkdir(exist_ok=True)
+    for name in ("Dockerfile", ".dockerignore"):  # the example project may ship its own: start without
+        (project / "backend" / name).unlink(missing_ok=True)
     before = tree(project)
     result = invoke("dockerfile", "api", "--kind", "python", "--dry-run", "--json")
     assert result.exit_code == 0, result.output

@@ -75,7 +75,7 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_directory_instead_of_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(tmp_path, "somedir")
-    assert caught.value.render() == "somedir: cannot read file: Is a directory"
+    assert caught.value.render() == "somedir: is a directory, not a file (pass -f path/to/shipit.yaml)"
 
 
 def test_syntax_error_unclosed_flow_mapping(errors: Errors) -> None:
@@ -116,7 +116,7 @@ def test_merge_keys_work(load: Load) -> None:
 
 def test_non_string_key(errors: Errors) -> None:
     assert errors(HEAD + "services:\n  api: {}\n[a]: x\n") == [
-        "shipit.yaml:7:1: a key must be a string, not ['a'] (quote it)"
+        "shipit.yaml:7:1: a key must be a string, not a list (quote it)"
     ]
 
 

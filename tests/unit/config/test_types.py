@@ -34,7 +34,9 @@ def test_secret_key_rejected(errors: Errors, key: str) -> None:
 
 
 def test_secret_key_accepted(load: Load) -> None:
-    config = load(HEAD + "services:\n  api:\n    secrets: [STRIPE_KEY, _x, " + "A" * 255 + "]\n").base
+    # With the default naming ({app}-{env}-{key}) a 255-character key would make too long a secret id.
+    text = HEAD + "secrets: {naming: '{key}'}\nservices:\n  api:\n    secrets: [STRIPE_KEY, _x, " + "A" * 255 + "]\n"
+    config = load(text).base
     assert config.services["api"].secrets == ("STRIPE_KEY", "_x", "A" * 255)
 
 
@@ -63,7 +65,8 @@ def test_project_id_rejected(errors: Errors, project: str) -> None:
     text = f"version: 1\napp: acme\nenvironments:\n  prod: {{project: '{project}', region: us-central1}}\n"
     assert errors(text + "services:\n  api: {}\n") == [
         f"shipit.yaml:4:19: environments.prod.project: '{project}' is not a valid Google Cloud project id "
-        "(6 to 30 lowercase letters, digits or hyphens, starting with a letter)"
+        "(6 to 30 lowercase letters, digits or hyphens, starting with a letter, not ending with a hyphen, "
+        "without the word 'google')"
     ]
 
 

@@ -55,7 +55,7 @@ def test_invalid_lines_are_reported_with_file_and_line_and_never_quoted() -> Non
         parse_env_text(text, Path(".env"), ".env.staging")
     rendered = [i.render() for i in caught.value.issues]
     assert rendered[0].startswith(".env.staging:2: cannot parse this line")
-    assert any(r.startswith(".env.staging:4: NOVALUE: has no '='") for r in rendered)
+    assert ".env.staging:4: not KEY=VALUE (write KEY=value, or KEY= for an empty value)" in rendered
     assert caught.value.exit_code == 2
     assert "0071" not in caught.value.render() and "0072" not in caught.value.render()
 
@@ -79,7 +79,7 @@ def test_missing_file_is_empty_unless_required(tmp_path: Path) -> None:
 
 def test_non_utf8_file_is_a_located_error(tmp_path: Path) -> None:
     (tmp_path / ".env").write_bytes(b"A=1\nB=\xff\xfe\n")
-    with pytest.raises(ConfigError, match=r"\.env:2: is not valid UTF-8"):
+    with pytest.raises(ConfigError, match=r"\.env:2:3: is not valid UTF-8"):
         read_env_file(tmp_path / ".env", ".env")
 
 
