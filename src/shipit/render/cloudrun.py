@@ -8,7 +8,7 @@ with the live service. docs/gcloud-equivalence.md maps every field to its `gclou
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -257,9 +257,26 @@ def _vpc(vpc: VpcAccess | None) -> dict[str, Any] | None:
     return out
 
 
-def settled_traffic() -> list[dict[str, Any]]:
-    """All traffic to the latest ready revision: where every finished deploy leaves a service."""
-    return [{"type": LATEST, "percent": 100}]
+def settled_traffic(tags: Sequence[Mapping[str, Any]] = ()) -> list[dict[str, Any]]:
+    """All traffic to the latest ready revision: where every finished deploy leaves a service.
+
+    ``tags`` (from :func:`kept_tags`) stay on their revisions at 0%, as `gcloud run deploy --no-traffic
+    --tag` leaves them, so a tagged URL stays valid after the rollout and after a promotion."""
+    return [{"type": LATEST, "percent": 100}, *tags]
+
+
+def kept_tags(
+    traffic: Sequence[Mapping[str, Any]], latest_ready: str | None, moving: str | None = None
+) -> list[dict[str, Any]]:
+    """The tags of ``traffic`` as 0% targets pinned to a revision (a tag on LATEST pins the latest ready
+    one); ``moving`` is a tag about to be given to another revision, so it is left out."""
+    out: dict[str, dict[str, Any]] = {}
+    for target in traffic:
+        tag = target.get("tag")
+        revision = target.get("revision") or (latest_ready or "").rsplit("/", 1)[-1]
+        if tag and tag != moving and revision:
+            out[tag] = {"type": REVISION, "revision": revision, "percent": 0, "tag": tag}
+    return [out[t] for t in sorted(out)]
 
 
 def prune(value: Any) -> Any:

@@ -251,8 +251,17 @@ def test_staged_row(project: Project) -> None:
         health_checker=lambda url, path, timeout: _seen(url),
     )
     assert SEEN and re.match(r"https://next---api-", SEEN[0])
-    assert old != project.revisions("api")[-1]
-    assert project.service("api")["traffic"] == [{"type": "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST", "percent": 100}]
+    new = project.revisions("api")[-1]
+    assert old != new
+    # The tagged revision keeps its tag at 0% after the rollout, as `gcloud run deploy --no-traffic --tag` does.
+    assert project.service("api")["traffic"] == [
+        {"type": "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST", "percent": 100},
+        {"type": "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION", "revision": new, "tag": "next"},
+    ]
+    assert any(s.get("tag") == "next" and s.get("uri") for s in project.service("api")["trafficStatuses"])
+    # Re-deploying the same config is a no-op: the kept tag is not a reason to rewrite traffic.
+    plan, _ = project.deploy()
+    assert not plan.has_changes, plan.render_lines()
 
 
 SEEN: list[str] = []

@@ -29,6 +29,16 @@ _OWNED_PREFIXES = (
     "args",
     "startupProbe.",
     "livenessProbe.",
+    "readinessProbe.",
+    "dependsOn",
+    "containers[",
+    "name",
+    "description",
+    "iapEnabled",
+    "invokerIamDisabled",
+    "defaultUriDisabled",
+    "customAudiences",
+    "service.scaling.",
     "sessionAffinity",
     "scaling.minInstanceCount",
     "resources.cpuIdle",
@@ -38,7 +48,22 @@ _OWNED_PREFIXES = (
 _IGNORED = ("etag", "traffic")
 
 
+# Service-level fields: outside the revision template, so changing only these creates no revision.
+SERVICE_LEVEL = (
+    "labels.",
+    "description",
+    "ingress",
+    "iapEnabled",
+    "invokerIamDisabled",
+    "defaultUriDisabled",
+    "customAudiences",
+    "service.scaling.",
+)
+
+
 def _short(path: str) -> str:
+    if path.startswith("scaling."):
+        return "service." + path  # service-level scaling, apart from the revision's template.scaling
     if path.startswith(_CONTAINER):
         return path[len(_CONTAINER) :]
     if path.startswith("template.labels."):
@@ -102,8 +127,23 @@ def spec_diff(desired: Mapping[str, Any], live: Mapping[str, Any]) -> list[Field
     return diffs
 
 
+def creates_revision(diffs: Sequence[FieldDiff]) -> bool:
+    """Whether applying these differences makes Cloud Run create a revision (a template change)."""
+    return any(not d.field.startswith(SERVICE_LEVEL) for d in diffs)
+
+
 def _spec_only(live: Mapping[str, Any]) -> dict[str, Any]:
-    keep = ("labels", "ingress", "template")
+    keep = (
+        "labels",
+        "description",
+        "ingress",
+        "iapEnabled",
+        "invokerIamDisabled",
+        "defaultUriDisabled",
+        "customAudiences",
+        "scaling",
+        "template",
+    )
     return {k: live[k] for k in keep if k in live}
 
 
@@ -126,6 +166,7 @@ def traffic_display(traffic: Sequence[Mapping[str, Any]]) -> str:
 
 
 def _traffic_key(traffic: Sequence[Mapping[str, Any]]) -> list[tuple[str, str, int, str]]:
+    # A tag kept on a revision at 0% (a finished staged rollout) is not a reason to rewrite traffic.
     return sorted(
         (
             "latest" if not t.get("revision") else "revision",
@@ -134,6 +175,7 @@ def _traffic_key(traffic: Sequence[Mapping[str, Any]]) -> list[tuple[str, str, i
             str(t.get("tag", "")),
         )
         for t in traffic
+        if not (t.get("revision") and t.get("tag") and not int(t.get("percent", 0)))
     )
 
 
