@@ -104,6 +104,8 @@ def _naming_problems(config: ShipitConfig) -> Iterator[Problem]:
 
 
 def check(config: ShipitConfig) -> list[Problem]:
+    from shipit.config.cloudrun_checks import service_problems  # it builds on this module's Problem
+
     problems: list[Problem] = []
     problems.extend(_naming_problems(config))
     services, databases = config.services, config.databases
@@ -148,6 +150,7 @@ def check(config: ShipitConfig) -> list[Problem]:
                     )
                 )
         problems.extend(_cloud_run_problems((*base, "cloud_run"), svc.cloud_run))
+        problems.extend(service_problems(base, name, svc))
         for section, variables in (("env", svc.env), ("local", svc.local.env)):
             for var, value in variables.items():
                 path: Path_ = (*base, section, var) if section == "env" else (*base, "local", "env", var)

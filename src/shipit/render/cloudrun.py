@@ -105,6 +105,17 @@ def _sidecar_probe(probe: Probe | None) -> dict[str, Any] | None:
     return _probe(probe, 0) if probe else None
 
 
+def health_path(service: Service) -> str | None:
+    """The path checked after a deploy: the readiness probe's HTTP path when there is one (what Cloud Run
+    itself gates traffic on), else ``health.path``; None when ``health.path`` is null (no check)."""
+    if service.health.path is None:
+        return None
+    readiness = service.cloud_run.probes.readiness
+    if readiness is not None and readiness.type == "http":
+        return readiness.path
+    return service.health.path
+
+
 def default_startup_probe(port: int) -> dict[str, Any]:
     """What Cloud Run applies when no startup probe is given; rendered so that removing one is a diff."""
     return {"timeoutSeconds": 240, "periodSeconds": 240, "failureThreshold": 1, "tcpSocket": {"port": port}}

@@ -52,7 +52,7 @@ def test_canary_promote_rollback(cli: Cli) -> None:
     first = cli.service("api")["latestReadyRevision"].rsplit("/", 1)[-1]
     canary = cli("services", "deploy", "api", "--yes", "--canary", "25", "--image", f"api={image('api', 'b')}")
     assert canary.returncode == 0, canary.stderr
-    assert any(s.startswith("candidate---api-") and s.endswith("/healthz") for s in cli.health.seen)
+    assert any(s.startswith("candidate---api-") and s.endswith("/health") for s in cli.health.seen)
     percents = sorted(t.get("percent", 0) for t in cli.service("api")["traffic"])
     assert percents == [25, 75]
 
@@ -76,7 +76,7 @@ def test_failed_health_check_keeps_traffic(cli: Cli) -> None:
     cfg = (
         (cli.root / "shipit.yaml")
         .read_text()
-        .replace("health: {path: /healthz}", "health: {path: /healthz, timeout: 1}")
+        .replace("health: {path: /health}", "health: {path: /health, timeout: 1}")
     )
     (cli.root / "shipit.yaml").write_text(cfg)
     result = cli("services", "deploy", "api", "--yes", "--staged", "--image", f"api={image('api', 'b')}")

@@ -19,7 +19,7 @@ version: 1
 app: acme
 environments: {staging: {project: acme-staging, region: us-central1}}
 services:
-  api: {health: {path: /healthz, timeout: 5s}}
+  api: {health: {path: /health, timeout: 5s}}
   web: {health: {path: null}}
 """
 
@@ -48,7 +48,7 @@ def _ctx(tmp_path: Path, action: str, revision: str) -> StepContext:
 def test_a_new_revision_is_checked_once_and_remembered(tmp_path: Path) -> None:
     checker = Checker()
     verify.apply(_ctx(tmp_path, "create", "api-1"), verify.plan(_ctx(tmp_path, "create", "api-1")), checker=checker)
-    assert checker.calls == [("https://api-x.a.run.app", "/healthz")]
+    assert checker.calls == [("https://api-x.a.run.app", "/health")]
     again = Checker()
     verify.apply(_ctx(tmp_path, "no-op", "api-1"), Plan.of("verify", ()), checker=again)
     assert again.calls == []
@@ -59,14 +59,14 @@ def test_an_unverified_serving_revision_is_checked_even_when_nothing_changed(tmp
     verify.apply(_ctx(tmp_path, "create", "api-1"), Plan.of("verify", ()), checker=Checker())
     checker = Checker()
     verify.apply(_ctx(tmp_path, "no-op", "api-2"), Plan.of("verify", ()), checker=checker)
-    assert checker.calls == [("https://api-x.a.run.app", "/healthz")]
+    assert checker.calls == [("https://api-x.a.run.app", "/health")]
 
 
 def test_a_failed_check_fails_the_release_and_is_not_remembered(tmp_path: Path) -> None:
-    with pytest.raises(verify.HealthCheckFailed, match=r"api: GET /healthz -> HTTP 500") as info:
+    with pytest.raises(verify.HealthCheckFailed, match=r"api: GET /health -> HTTP 500") as info:
         verify.apply(_ctx(tmp_path, "create", "api-1"), Plan.of("verify", ()), checker=Checker(ok=False))
     assert "no earlier revision to roll back to" in info.value.message
     assert info.value.exit_code == 1
     checker = Checker()
     verify.apply(_ctx(tmp_path, "no-op", "api-1"), Plan.of("verify", ()), checker=checker)
-    assert checker.calls == [("https://api-x.a.run.app", "/healthz")]
+    assert checker.calls == [("https://api-x.a.run.app", "/health")]

@@ -12,8 +12,8 @@ from fastapi import FastAPI, Request, Response
 app = FastAPI()
 
 
-@app.get("/healthz")
-def healthz() -> dict[str, str]:
+@app.get("/health")
+def health() -> dict[str, str]:
     return {"status": "ok"}
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from shipit.errors import ShipitError
 from shipit.plan import Change
-from shipit.render.cloudrun import LATEST, RELEASE_LABEL, REVISION, kept_tags, settled_traffic
+from shipit.render.cloudrun import LATEST, RELEASE_LABEL, REVISION, health_path, kept_tags, settled_traffic
 from shipit.steps.services.api import HealthResult, Json, RunApi, http_health_check
 from shipit.steps.services.diff import creates_revision, short_revision, spec_diff, traffic_diff
 from shipit.steps.services.failure import explain
@@ -173,7 +173,7 @@ class Rollout:
         ]
 
     def _health(self, service: Json) -> HealthResult | None:
-        path = self.service_cfg.health.path
+        path = health_path(self.service_cfg)
         if path is None:
             return None
         uri = _tag_uri(service, self.options.tag)
