@@ -53,7 +53,9 @@ class NfsVolume(_Model):
 
 
 class EmptyDirVolume(_Model):
-    size_limit: Memory | None = Field(None, description="e.g. 256Mi; counts against the instance memory.")
+    size_limit: str | None = Field(
+        None, pattern=r"^[0-9]+(Ki|Mi|Gi)$", description="e.g. 256Mi; counts against the instance's memory."
+    )
 
 
 class Volume(_Model):
