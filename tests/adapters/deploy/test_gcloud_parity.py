@@ -470,3 +470,23 @@ def test_batch_matches_gcloud(batch: str, project: Project, tmp_path: Path) -> N
             except AssertionError as exc:
                 failures.append(f"{flag}: {exc}")
     assert not failures, "\n".join(failures)
+
+
+def _help_flags(*command: str) -> set[str]:
+    """Flag names (`--[no-]x` as `--x`) of the FLAGS section of `gcloud COMMAND --help`."""
+    with recording() as rec:
+        result = run_gcloud(rec, [*command, "--help"])
+    assert result.returncode == 0, result.stderr[-1000:]
+    text = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout)
+    flags_section = text.split("\nFLAGS\n", 1)[-1].split("\nGCLOUD WIDE FLAGS\n", 1)[0]
+    return {f.replace("[no-]", "") for f in re.findall(r"^ +(--(?:\[no-\])?[a-z0-9-]+)", flags_section, re.M)}
+
+
+def test_every_gcloud_run_deploy_flag_is_documented() -> None:
+    """Every flag of `gcloud run deploy` (GA and beta) is a row, or named as expressed otherwise/unsupported."""
+    doc = DOC.read_text().split("## gcloud run jobs deploy", 1)[0]
+    named = {f.replace("[no-]", "") for f in re.findall(r"--(?:\[no-\])?[a-z0-9-]+", doc)}
+    flags = _help_flags("run", "deploy") | _help_flags("beta", "run", "deploy")
+    assert len(flags) > 80, sorted(flags)
+    missing = sorted(f for f in flags if f not in named and f.replace("--no-", "--") not in named)
+    assert not missing, f"not in docs/gcloud-equivalence.md: {missing}"

@@ -10,6 +10,7 @@ on every deploy. Volatile labels (release id, git sha) are never a reason for a 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -31,7 +32,6 @@ _OWNED_PREFIXES = (
     "livenessProbe.",
     "readinessProbe.",
     "dependsOn",
-    "containers[",
     "name",
     "description",
     "iapEnabled",
@@ -46,6 +46,16 @@ _OWNED_PREFIXES = (
     "ingress",
 )
 _IGNORED = ("etag", "traffic")
+# In a sidecar (containers[1..]) Cloud Run fills resources in; shipit owns what it renders there.
+_SIDECAR = re.compile(r"^containers\[\d+\]\.")
+_SIDECAR_OWNED = ("name", "image", "command", "args", "env", "volumeMounts", "startupProbe", "livenessProbe", "dependsOn")
+
+
+def _owned(path: str) -> bool:
+    match = _SIDECAR.match(path)
+    if match:
+        return path[match.end() :].startswith(_SIDECAR_OWNED)
+    return path.startswith(_OWNED_PREFIXES)
 
 
 # Service-level fields: outside the revision template, so changing only these creates no revision.
@@ -121,7 +131,7 @@ def spec_diff(desired: Mapping[str, Any], live: Mapping[str, Any]) -> list[Field
         before, after = have.get(path), want.get(path)
         if before == after:
             continue
-        if after is None and not path.startswith(_OWNED_PREFIXES):
+        if after is None and not _owned(path):
             continue  # a server-side default or another tool's addition
         diffs.append(FieldDiff(path.rstrip("."), before, after))
     return diffs
