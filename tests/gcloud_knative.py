@@ -42,7 +42,9 @@ def _container(c: Json, annotations: Json, deps: Json, first: bool) -> Json:
     for e in c.get("env", []):
         ref = (e.get("valueFrom") or {}).get("secretKeyRef")
         if ref:
-            env.append({"name": e["name"], "valueSource": {"secretKeyRef": {"secret": ref["name"], "version": ref["key"]}}})
+            env.append(
+                {"name": e["name"], "valueSource": {"secretKeyRef": {"secret": ref["name"], "version": ref["key"]}}}
+            )
         else:
             env.append({"name": e["name"], "value": e.get("value", "")})
     resources = dict(c.get("resources") or {})
@@ -53,7 +55,9 @@ def _container(c: Json, annotations: Json, deps: Json, first: bool) -> Json:
         "args": c.get("args"),
         "env": sorted(env, key=lambda e: (0 if "value" in e else 1, e["name"])),
         # v1 leaves the port name to the server, whose default is http1.
-        "ports": [{"name": p.get("name") or "http1", "containerPort": p.get("containerPort")} for p in c.get("ports", [])],
+        "ports": [
+            {"name": p.get("name") or "http1", "containerPort": p.get("containerPort")} for p in c.get("ports", [])
+        ],
         "resources": {
             "limits": resources.get("limits"),
             "cpuIdle": _bool(annotations.get("run.googleapis.com/cpu-throttling")) if first else None,
@@ -78,7 +82,10 @@ def _volume(v: Json, instances: list[str]) -> Json:
         }
     elif "emptyDir" in v:
         medium = v["emptyDir"].get("medium")
-        out["emptyDir"] = {"medium": "MEMORY" if medium == "Memory" else medium, "sizeLimit": v["emptyDir"].get("sizeLimit")}
+        out["emptyDir"] = {
+            "medium": "MEMORY" if medium == "Memory" else medium,
+            "sizeLimit": v["emptyDir"].get("sizeLimit"),
+        }
     elif "csi" in v and v["csi"].get("driver") == _GCSFUSE:
         attrs = v["csi"].get("volumeAttributes") or {}
         options = [o for o in str(attrs.get("mountOptions", "")).split(",") if o]

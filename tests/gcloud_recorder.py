@@ -7,7 +7,8 @@ gcloud talks to Cloud Run's v1 (Knative-style) API on a *regional* host it deriv
 proxy: a proxy receives the absolute URL, so no name is ever resolved. Service Usage (gcloud checks
 that the Run API is enabled) is answered the same way.
 
-Answers: the Run API is enabled; the project exists (Resource Manager); a GET of a service is 404 (or the service given as ``existing``);
+Answers: the Run API is enabled; the project exists (Resource Manager); a GET of a service is 404
+(or the service given as ``existing``);
 a create/replace returns the resource it was sent (with a Ready status); IAM policies are empty,
 and a set policy is returned as sent. Every write is kept in ``writes`` as (method, path, JSON body).
 """

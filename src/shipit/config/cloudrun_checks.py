@@ -128,9 +128,9 @@ def service_problems(base: Path_, name: str, service: Service) -> Iterator[Probl
             "manual scaling takes no min_instances/max_instances",
             "remove min_instances and max_instances",
         )
-    if scaling.min_instances is not None and scaling.max_instances is not None:
-        if scaling.min_instances > scaling.max_instances:
-            yield Problem((*spath, "min_instances"), "min_instances is greater than max_instances")
+    low, high = scaling.min_instances, scaling.max_instances
+    if low is not None and high is not None and low > high:
+        yield Problem((*spath, "min_instances"), "min_instances is greater than max_instances")
 
 
 def _cycle(path: Path_, name: str, service: Service) -> Iterator[Problem]:

@@ -273,7 +273,7 @@ def settled_traffic(tags: Sequence[Mapping[str, Any]] = ()) -> list[dict[str, An
 
     ``tags`` (from :func:`kept_tags`) stay on their revisions at 0%, as `gcloud run deploy --no-traffic
     --tag` leaves them, so a tagged URL stays valid after the rollout and after a promotion."""
-    return [{"type": LATEST, "percent": 100}, *tags]
+    return [{"type": LATEST, "percent": 100}, *(dict(tag) for tag in tags)]
 
 
 def kept_tags(

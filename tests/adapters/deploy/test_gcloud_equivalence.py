@@ -119,9 +119,7 @@ ROWS: dict[str, tuple[str, str, Check]] = {
     "`--scaling` (beta)": (
         "{cloud_run: {scaling: {manual_instances: 3}}}",
         "",
-        lambda p: (
-            p.service("api")["scaling"] == {"scalingMode": "MANUAL", "manualInstanceCount": 3} or pytest.fail()
-        ),
+        lambda p: p.service("api")["scaling"] == {"scalingMode": "MANUAL", "manualInstanceCount": 3} or pytest.fail(),
     ),
     "`--concurrency`": (
         "{cloud_run: {concurrency: 12}}",
@@ -242,10 +240,12 @@ ROWS: dict[str, tuple[str, str, Check]] = {
         "{volumes: {data: {gcs: {bucket: acme-data, mount_options: [implicit-dirs]}, mount: /data}}}",
         "",
         lambda p: (
-            {"name": "data", "gcs": {"bucket": "acme-data", "mountOptions": ["implicit-dirs"]}} in t(p)["volumes"]
-            and {"name": "data", "mountPath": "/data"} in c(p)["volumeMounts"]
-        )
-        or pytest.fail(),
+            (
+                {"name": "data", "gcs": {"bucket": "acme-data", "mountOptions": ["implicit-dirs"]}} in t(p)["volumes"]
+                and {"name": "data", "mountPath": "/data"} in c(p)["volumeMounts"]
+            )
+            or pytest.fail()
+        ),
     ),
     "`--add-volume type=nfs` (beta)": (
         "{volumes: {share: {nfs: {server: 10.0.0.2, path: /export, read_only: true}, mount: /share}}}",

@@ -229,7 +229,11 @@ spec:
       containers:
       - image: {IMAGE}
         ports: [{{containerPort: 8080}}]
-        readinessProbe: {{httpGet: {{path: /ready, port: 8080}}, periodSeconds: 5, timeoutSeconds: 1, failureThreshold: 3}}
+        readinessProbe:
+          httpGet: {{path: /ready, port: 8080}}
+          periodSeconds: 5
+          timeoutSeconds: 1
+          failureThreshold: 3
 """
 
 

@@ -74,9 +74,7 @@ def test_failed_health_check_keeps_traffic(cli: Cli) -> None:
     first = cli.service("api")["latestReadyRevision"].rsplit("/", 1)[-1]
     cli.health.unhealthy.add("candidate---api-")
     cfg = (
-        (cli.root / "shipit.yaml")
-        .read_text()
-        .replace("health: {path: /health}", "health: {path: /health, timeout: 1}")
+        (cli.root / "shipit.yaml").read_text().replace("health: {path: /health}", "health: {path: /health, timeout: 1}")
     )
     (cli.root / "shipit.yaml").write_text(cfg)
     result = cli("services", "deploy", "api", "--yes", "--staged", "--image", f"api={image('api', 'b')}")

@@ -48,7 +48,17 @@ _OWNED_PREFIXES = (
 _IGNORED = ("etag", "traffic")
 # In a sidecar (containers[1..]) Cloud Run fills resources in; shipit owns what it renders there.
 _SIDECAR = re.compile(r"^containers\[\d+\]\.")
-_SIDECAR_OWNED = ("name", "image", "command", "args", "env", "volumeMounts", "startupProbe", "livenessProbe", "dependsOn")
+_SIDECAR_OWNED = (
+    "name",
+    "image",
+    "command",
+    "args",
+    "env",
+    "volumeMounts",
+    "startupProbe",
+    "livenessProbe",
+    "dependsOn",
+)
 
 
 def _owned(path: str) -> bool:
