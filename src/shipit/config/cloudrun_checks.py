@@ -4,7 +4,7 @@ Probe limits follow "Configure container health checks for services"
 (https://cloud.google.com/run/docs/configuring/healthchecks): a startup probe's initial delay, period
 and timeout are each 0/1..240 seconds, a liveness (and readiness) probe's 0/1..3600, and the timeout
 may not exceed the period. HTTP probes need HTTP/1 (not end-to-end HTTP/2). Paths Google's front end
-reserves ("Known issues": /eventlog, /_ah/..., and some paths ending in z such as /health) never reach
+reserves ("Known issues": /eventlog, /_ah/..., and some paths ending in z such as /healthz) never reach
 the container from outside, so a health check on them fails after a good deploy.
 """
 
@@ -29,7 +29,7 @@ def reserved_path(path: str) -> str | None:
     if bare.startswith("/_ah/"):
         return "paths under /_ah/ are reserved by Cloud Run"
     if bare.rstrip("/").endswith("z"):
-        return "Cloud Run reserves paths ending in z (such as /health)"
+        return "Cloud Run reserves paths ending in z (such as /healthz)"
     return None
 
 

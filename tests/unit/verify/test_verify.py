@@ -70,3 +70,17 @@ def test_a_failed_check_fails_the_release_and_is_not_remembered(tmp_path: Path) 
     checker = Checker()
     verify.apply(_ctx(tmp_path, "no-op", "api-1"), Plan.of("verify", ()), checker=checker)
     assert checker.calls == [("https://api-x.a.run.app", "/health")]
+
+
+def test_the_readiness_probe_path_is_checked_when_there_is_one(tmp_path: Path) -> None:
+    config = CONFIG.replace(
+        "api: {health: {path: /health, timeout: 5s}}",
+        "api: {health: {path: /health, timeout: 5s}, cloud_run: {probes: {readiness: {path: /ready}}}}",
+    )
+    (tmp_path / "shipit.yaml").write_text(config)
+    target = resolve_target(load_config(tmp_path / "shipit.yaml"), None)
+    ctx = StepContext(target, Console(stdout=io.StringIO(), stderr=io.StringIO()))
+    ctx.results["services"] = {"api": {"action": "create", "ok": True, "url": "https://api-x.a.run.app"}}
+    checker = Checker()
+    verify.apply(ctx, verify.plan(ctx), checker=checker)
+    assert checker.calls == [("https://api-x.a.run.app", "/ready")]
