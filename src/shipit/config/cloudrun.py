@@ -86,7 +86,10 @@ class Sidecar(_Model):
     depends_on: tuple[ContainerName, ...] = Field(
         (), description="Containers (sidecar names, or the service name) that must pass their startup probe first."
     )
-    mounts: dict[str, str] = Field(default_factory=dict, description="Volume name -> mount path in this container.")
+    mounts: dict[str, str] = Field(
+        default_factory=dict,
+        description="Volume name -> mount path in this container; `cloudsql` is the Cloud SQL socket volume.",
+    )
     startup_probe: Probe | None = None
     liveness_probe: Probe | None = None
 

@@ -101,6 +101,8 @@ def service_problems(base: Path_, name: str, service: Service) -> Iterator[Probl
                     did_you_mean(dep, containers - {side}) or f"containers: {', '.join(sorted(containers - {side}))}",
                 )
         for volume in sidecar.mounts:
+            if volume == "cloudsql" and service.databases:
+                continue  # the Cloud SQL socket volume of the service's databases
             if volume not in service.volumes:
                 yield Problem(
                     (*spath, "mounts", volume),

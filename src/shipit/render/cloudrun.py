@@ -174,7 +174,7 @@ def volume_source(volume: Volume) -> dict[str, Any]:
     return {"emptyDir": {"medium": "MEMORY", "sizeLimit": size}}
 
 
-def _sidecar(name: str, sidecar: Sidecar, inputs: ServiceInputs) -> dict[str, Any]:
+def _sidecar(name: str, sidecar: Sidecar, inputs: ServiceInputs, defined: set[str]) -> dict[str, Any]:
     limits = {"cpu": cpu_limit(sidecar.cpu) if sidecar.cpu else None, "memory": sidecar.memory}
     return {
         "name": name,
@@ -183,7 +183,8 @@ def _sidecar(name: str, sidecar: Sidecar, inputs: ServiceInputs) -> dict[str, An
         "args": list(sidecar.args or ()),
         "env": _env(inputs.sidecar_env.get(name, {}), inputs.sidecar_secret_env.get(name, {})),
         "resources": {"limits": limits},
-        "volumeMounts": [{"name": v, "mountPath": path} for v, path in sorted(sidecar.mounts.items())],
+        # `cloudsql` exists only once the database's connection name is known (infra outputs).
+        "volumeMounts": [{"name": v, "mountPath": p} for v, p in sorted(sidecar.mounts.items()) if v in defined],
         "startupProbe": _sidecar_probe(sidecar.startup_probe),
         "livenessProbe": _sidecar_probe(sidecar.liveness_probe),
         "dependsOn": list(sidecar.depends_on),
@@ -222,7 +223,8 @@ def render_service(service: Service, inputs: ServiceInputs) -> dict[str, Any]:
         "readinessProbe": _probe(probes.readiness, service.port) if probes.readiness else None,
         "dependsOn": list(cr.depends_on),
     }
-    sidecars = [_sidecar(name, sidecar, inputs) for name, sidecar in service.sidecars.items()]
+    defined = {volume["name"] for volume in volumes}
+    sidecars = [_sidecar(name, sidecar, inputs, defined) for name, sidecar in service.sidecars.items()]
     template: dict[str, Any] = {
         "labels": dict(inputs.labels),
         "scaling": {"minInstanceCount": cr.min_instances, "maxInstanceCount": cr.max_instances},

@@ -132,7 +132,12 @@ def _sidecars(name: str, target: Target, endpoints: Endpoints, named: VolumeOpti
         body["environment"] = environment
         # Cloud Run's containers of one instance share localhost: join the service's network namespace.
         body["network_mode"] = f"service:{name}"
-        mounts = [_cloud_volume(name, v, svc.volumes[v], path, named) for v, path in sorted(sidecar.mounts.items())]
+        # Locally a database is reached over TCP: the Cloud SQL socket volume has no equivalent.
+        mounts = [
+            _cloud_volume(name, v, svc.volumes[v], path, named)
+            for v, path in sorted(sidecar.mounts.items())
+            if v in svc.volumes
+        ]
         if mounts:
             body["volumes"] = mounts
         depends = {name: {"condition": "service_started"}}
