@@ -47,7 +47,8 @@ def test_cpu_boost_is_on_for_a_new_service_and_kept_for_an_existing_one(project:
 def test_a_sidecar_mounts_the_cloud_sql_socket(project: Project) -> None:
     infra = {"database_connection_names": {"main": "acme-staging:us-central1:main"}}
     project.write(
-        "api:\n  databases: [main]\n  sidecars:\n    pgbouncer: {image: 'bitnami/pgbouncer:1', mounts: {cloudsql: /cloudsql}}\n",
+        "api:\n  databases: [main]\n  sidecars:\n"
+        "    pgbouncer: {image: 'bitnami/pgbouncer:1', mounts: {cloudsql: /cloudsql}}\n",
         "databases:\n  main: {}\n",
     )
     _, out = project.deploy({"api": image("api")}, {"infra": infra})
