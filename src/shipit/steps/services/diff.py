@@ -32,7 +32,6 @@ _OWNED_PREFIXES = (
     "livenessProbe.",
     "readinessProbe.",
     "dependsOn",
-    "name",
     "description",
     "iapEnabled",
     "invokerIamDisabled",
@@ -59,6 +58,10 @@ _SIDECAR_OWNED = (
     "livenessProbe",
     "dependsOn",
 )
+
+
+# Live values that mean "not set" (what Cloud Run reports for a service that never set them).
+_SERVER_DEFAULTS = {("service.scaling.scalingMode", "AUTOMATIC")}
 
 
 def _owned(path: str) -> bool:
@@ -141,7 +144,7 @@ def spec_diff(desired: Mapping[str, Any], live: Mapping[str, Any]) -> list[Field
         before, after = have.get(path), want.get(path)
         if before == after:
             continue
-        if after is None and not _owned(path):
+        if after is None and (not _owned(path) or (path, before) in _SERVER_DEFAULTS):
             continue  # a server-side default or another tool's addition
         diffs.append(FieldDiff(path.rstrip("."), before, after))
     return diffs
