@@ -58,7 +58,10 @@ def test_canary_promote_rollback(cli: Cli) -> None:
 
     promote = cli("promote", "--yes")
     assert promote.returncode == 0, promote.stderr
-    assert cli.service("api")["traffic"] == [{"type": "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST", "percent": 100}]
+    # All traffic on the latest revision; the candidate tag stays on it at 0%, so its URL stays valid.
+    traffic = cli.service("api")["traffic"]
+    assert traffic[0] == {"type": "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST", "percent": 100}
+    assert [t.get("tag") for t in traffic[1:]] == ["candidate"] and not traffic[1].get("percent")
     assert "nothing to promote" in cli("promote", "--yes").stderr + cli("promote", "--yes").stdout
 
     rollback = cli("rollback", "api", "--yes")
