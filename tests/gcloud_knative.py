@@ -162,3 +162,31 @@ def traffic_to_v2(traffic: list[Json]) -> list[Json]:
         target.update({"percent": t.get("percent"), "tag": t.get("tag")})
         out.append(prune(target))
     return out
+
+
+def job_to_v2(job: Json) -> Json:
+    """A v1 Job as `gcloud run jobs deploy` sends it -> the v2 Job fields shipit renders for a migration."""
+    execution = (job.get("spec") or {}).get("template") or {}
+    task = ((execution.get("spec") or {}).get("template") or {}).get("spec") or {}
+    # The task template has a revision template's shape (containers, volumes, account, timeout): reuse to_v2.
+    as_service = {
+        "metadata": job.get("metadata"),
+        "spec": {"template": {"metadata": execution.get("metadata"), "spec": task}},
+    }
+    mapped = to_v2(as_service)
+    template = mapped.get("template", {})
+    out: Json = prune(
+        {
+            "labels": mapped.get("labels"),
+            "template": {
+                "labels": template.get("labels"),
+                "taskCount": (execution.get("spec") or {}).get("taskCount"),
+                "parallelism": (execution.get("spec") or {}).get("parallelism"),
+                "template": {k: template.get(k) for k in ("containers", "volumes", "serviceAccount", "vpcAccess")}
+                | {"timeout": template.get("timeout")},
+            },
+        }
+    )
+    if "maxRetries" in task:  # 0 is meaningful here (no retry), so it is kept like shipit keeps it
+        out.setdefault("template", {}).setdefault("template", {})["maxRetries"] = int(task["maxRetries"])
+    return out

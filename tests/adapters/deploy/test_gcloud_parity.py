@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from adapters.deploy.conftest import PARENT, Project, image, svc_name
-from gcloud_knative import to_v2, traffic_to_v2
+from gcloud_knative import job_to_v2, to_v2, traffic_to_v2
 from gcloud_recorder import Recorder, recording, run_gcloud
 
 pytestmark = pytest.mark.gcloud
@@ -494,3 +494,84 @@ def test_every_gcloud_run_deploy_flag_is_documented() -> None:
     assert len(flags) > 80, sorted(flags)
     missing = sorted(f for f in flags if f not in named and f.replace("--no-", "--") not in named)
     assert not missing, f"not in docs/gcloud-equivalence.md: {missing}"
+
+
+# -- gcloud run jobs deploy: a database's migration job ------------------------------------------------
+
+JOB_TASK = "template.template"
+JOB_ROWS: dict[str, tuple[str, ...]] = {
+    "`--image`": (f"{JOB_TASK}.containers[0].image",),
+    "`--command`": (f"{JOB_TASK}.containers[0].command",),
+    "`--task-timeout`": (f"{JOB_TASK}.timeout",),
+    "`--tasks`": ("template.taskCount",),
+    "`--max-retries`": (f"{JOB_TASK}.maxRetries",),
+    "`--set-secrets VAR=SECRET:VERSION` (database URL)": (f"{JOB_TASK}.containers[0].env{{DATABASE_URL}}",),
+    "`--set-cloudsql-instances`": (f"{JOB_TASK}.volumes{{cloudsql}}",),
+    "`--vpc-connector`, `--vpc-egress`": (f"{JOB_TASK}.vpcAccess",),
+    "`--service-account`": (f"{JOB_TASK}.serviceAccount",),
+}
+JOB_FLAGS = (
+    "run",
+    "jobs",
+    "deploy",
+    "acme-migrate-main",
+    *WHERE,
+    "--async",
+    "--image",
+    IMAGE,
+    "--command",
+    "alembic,upgrade,head",
+    "--task-timeout",
+    "600",
+    "--tasks",
+    "1",
+    "--max-retries",
+    "0",
+    "--set-secrets",
+    "DATABASE_URL=acme-staging-main-url:3",
+    "--set-cloudsql-instances",
+    CONN,
+    "--vpc-connector",
+    CONNECTOR,
+    "--vpc-egress",
+    "private-ranges-only",
+    "--service-account",
+    SA,
+)
+
+
+def job_doc_rows() -> list[str]:
+    section = DOC.read_text().split("## gcloud run jobs deploy", 1)[1].split("\n## ", 1)[0]
+    return [line.split(" | ")[0].removeprefix("| ").strip() for line in section.splitlines() if line.startswith("| `")]
+
+
+def test_every_job_doc_row_is_compared_with_gcloud() -> None:
+    assert job_doc_rows() == list(JOB_ROWS)
+
+
+def test_migration_job_matches_gcloud_run_jobs_deploy(project: Project) -> None:
+    from shipit.render.cloudrun_job import render_job
+    from shipit.steps.services.inputs import resolve_inputs
+
+    with recording() as rec:
+        result = run_gcloud(rec, JOB_FLAGS)
+    assert result.returncode == 0, result.stderr[-2000:]
+    job = next(b for b in rec.bodies("/jobs") if b.get("kind") == "Job")
+    gcloud = job_to_v2(job)
+    project.write(
+        "api: {databases: [main]}\n", "databases:\n  main: {migrate: {command: alembic upgrade head, timeout: 10m}}\n"
+    )
+    infra = {**INFRA, "database_url_versions": {"main": "3"}}
+    ctx = project.ctx({"api": IMAGE}, {"infra": infra, "secrets": SECRETS})
+    inputs, _ = resolve_inputs(ctx, "api", None, {}, set())
+    config = ctx.target.config
+    migrate = config.databases["main"].migrate
+    assert migrate is not None
+    shipit = render_job(config.services["api"], inputs, migrate)
+    failures = [
+        f"{flag}: {path}: gcloud {_get(gcloud, path)!r} != shipit {_get(shipit, path)!r}"
+        for flag, paths in JOB_ROWS.items()
+        for path in paths
+        if _get(gcloud, path) is None or _get(gcloud, path) != _get(shipit, path)
+    ]
+    assert not failures, "\n".join(failures)
