@@ -9,11 +9,18 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from dataclasses import dataclass
 
 from engines.requirements import EngineUnavailable
 
 
-def find_gcloud() -> str:
+@dataclass(frozen=True)
+class GcloudCli:
+    path: str
+    version: str
+
+
+def find_gcloud() -> GcloudCli:
     """The gcloud binary (SHIPIT_TEST_GCLOUD or PATH), checked to run and to have the beta track."""
     path = os.environ.get("SHIPIT_TEST_GCLOUD") or shutil.which("gcloud")
     if not path:
@@ -31,4 +38,4 @@ def find_gcloud() -> str:
         raise EngineUnavailable(f"gcloud does not run: {exc}") from exc
     if out.returncode != 0:
         raise EngineUnavailable(f"gcloud version failed: {out.stderr.strip()[-300:]}")
-    return path
+    return GcloudCli(path, out.stdout.strip() or "?")
