@@ -57,7 +57,7 @@ class EngineRecord:
             detail = self.value.host
         elif isinstance(self.value, postgres.PostgresServer):
             detail = f"{self.value.host}:{self.value.port} ({self.value.bindir})"
-        elif isinstance(self.value, gcloud.GcloudCli) or isinstance(self.value, terraform.Terraform):
+        elif isinstance(self.value, gcloud.GcloudCli | terraform.Terraform):
             detail = f"{self.value.version} ({self.value.path})"
         elif isinstance(self.value, list):
             detail = " ".join(self.value)
