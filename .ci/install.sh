@@ -99,12 +99,12 @@ if have gcloud; then
   if gcloud components list --only-local-state --format='value(id)' 2>/dev/null | grep -qx pubsub-emulator \
      || compgen -G "$(dirname "$(readlink -f "$(command -v gcloud)")")/../platform/pubsub-emulator" >/dev/null \
      || [ -d /usr/lib/google-cloud-sdk/platform/pubsub-emulator ]; then
-    log "gcloud with pubsub emulator present"
+    log "gcloud with pubsub emulator present (the gcloud-parity test uses its beta track too)"
   else
     log "WARNING: gcloud present but the pubsub emulator was not found (pubsub tests will skip)"
   fi
 else
-  log "WARNING: gcloud not found (pubsub tests will skip)"
+  log "WARNING: gcloud not found (pubsub and gcloud-parity tests will skip, or fail under SHIPIT_TEST_REQUIRE_ALL=1)"
 fi
 log "docker: $(dockerd --version 2>/dev/null || echo '?')"
 log "compose: $(docker-compose version --short 2>/dev/null || echo '?')"

@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
-        if self.path == "/healthz":
+        if self.path == "/health":
             body = b"ok"
         else:
             body = json.dumps({"greeting": os.environ.get("GREETING", "hello")}).encode()

@@ -17,6 +17,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from shipit.config.cloudrun_checks import reserved_path
 from shipit.initcompose import (
     ComposeProject,
     command_text,
@@ -370,7 +371,16 @@ class _Mapper(VariableRules):
         if len({p for _, p in published}) > 1:
             others = sorted({p for _, p in published} - {port})
             self.note("dropped", f"{subject}.ports", f"{', '.join(map(str, others))}: Cloud Run serves one port")
-        if health_path is not None:
+        reserved = reserved_path(health_path) if health_path is not None else None
+        if health_path is not None and reserved is not None:
+            # Cloud Run answers such a path itself: the app would never see the deploy's health check.
+            self.note(
+                "decide",
+                f"{subject}.health.path",
+                f"the healthcheck calls {health_path}, but {reserved}: serve the check on another path "
+                "(e.g. /health) and set it here",
+            )
+        elif health_path is not None:
             out.health_path = health_path
             self.note("mapped", f"{subject}.health.path", f"{health_path} (from the healthcheck)")
         else:

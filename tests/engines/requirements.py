@@ -20,6 +20,7 @@ MARKER_ENGINES: dict[str, tuple[str, ...]] = {
     "postgres": ("postgres",),
     "compose": ("docker", "compose"),
     "pubsub": ("pubsub",),
+    "gcloud": ("gcloud",),
 }
 
 

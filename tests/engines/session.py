@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from engines import docker, postgres, pubsub, registry, terraform
+from engines import docker, gcloud, postgres, pubsub, registry, terraform
 from engines.requirements import EngineUnavailable, missing
 
 
@@ -31,6 +31,7 @@ STARTERS: dict[str, Callable[[], Any]] = {
     "terraform": terraform.find_terraform,
     "postgres": postgres.start_postgres,
     "pubsub": pubsub.start_pubsub_emulator,
+    "gcloud": gcloud.find_gcloud,
 }
 
 
@@ -56,7 +57,7 @@ class EngineRecord:
             detail = self.value.host
         elif isinstance(self.value, postgres.PostgresServer):
             detail = f"{self.value.host}:{self.value.port} ({self.value.bindir})"
-        elif isinstance(self.value, terraform.Terraform):
+        elif isinstance(self.value, gcloud.GcloudCli | terraform.Terraform):
             detail = f"{self.value.version} ({self.value.path})"
         elif isinstance(self.value, list):
             detail = " ".join(self.value)

@@ -110,6 +110,42 @@ def check_template(template: Any, what: str = "service.template") -> None:
     with_ports = [c for c in containers if c.get("ports")]
     if len(containers) > 1 and len(with_ports) != 1:
         raise ApiError.invalid_argument(f"{what}.containers: exactly one container must specify a port.")
+    _check_containers(template, containers, what)
+
+
+# Cloud Run's probe limits (https://cloud.google.com/run/docs/configuring/healthchecks), seconds.
+_PROBE_MAX = {"startupProbe": 240, "livenessProbe": 3600, "readinessProbe": 3600}
+
+
+def _check_containers(template: Json, containers: list[Json], what: str) -> None:
+    """Multi-container rules Cloud Run enforces: names, volume mounts, dependencies and probe windows."""
+    names = [c.get("name", "") for c in containers]
+    if len(containers) > 1 and (not all(names) or len(set(names)) != len(names)):
+        raise ApiError.invalid_argument(f"{what}.containers: every container needs a unique name.")
+    volumes = {v.get("name") for v in template.get("volumes") or []}
+    for v in template.get("volumes") or []:
+        if "gcs" in v and not v["gcs"].get("bucket"):
+            raise ApiError.invalid_argument(f"{what}.volumes[{v.get('name')}].gcs.bucket: Field is required.")
+        if "nfs" in v and not v["nfs"].get("server"):
+            raise ApiError.invalid_argument(f"{what}.volumes[{v.get('name')}].nfs.server: Field is required.")
+    for i, c in enumerate(containers):
+        where = f"{what}.containers[{i}]"
+        for mount in c.get("volumeMounts") or []:
+            if mount.get("name") not in volumes:
+                raise ApiError.invalid_argument(f"{where}.volumeMounts: volume '{mount.get('name')}' is not defined.")
+        for dep in c.get("dependsOn") or []:
+            if dep not in names or dep == c.get("name"):
+                raise ApiError.invalid_argument(f"{where}.dependsOn: '{dep}' is not another container.")
+        for kind, limit in _PROBE_MAX.items():
+            probe = c.get(kind)
+            if not probe:
+                continue
+            period, timeout = probe.get("periodSeconds", 10), probe.get("timeoutSeconds", 1)
+            if timeout > period:
+                raise ApiError.invalid_argument(f"{where}.{kind}.timeoutSeconds: must not exceed periodSeconds.")
+            for field in ("initialDelaySeconds", "periodSeconds", "timeoutSeconds"):
+                if probe.get(field, 0) > limit:
+                    raise ApiError.invalid_argument(f"{where}.{kind}.{field}: must be at most {limit}.")
 
 
 def default_service_template(template: Json, project: str) -> Json:

@@ -230,3 +230,62 @@ def test_jobs_and_executions(clients: Clients) -> None:
     assert len(executions) == 2 and executions[0].failed_count == 1
     assert clients.executions.get_execution(name=ex.name).name == ex.name
     assert clients.jobs.get_job(name=job.name).execution_count == 2
+
+
+def test_sidecars_volumes_and_service_level_fields_round_trip(mocked: Clients) -> None:
+    template = {
+        "containers": [
+            {
+                "name": "api",
+                "image": "img:1",
+                "ports": [{"name": "h2c", "container_port": 8080}],
+                "depends_on": ["proxy"],
+                "volume_mounts": [{"name": "data", "mount_path": "/data"}],
+                "readiness_probe": {"http_get": {"path": "/ready"}, "period_seconds": 5, "timeout_seconds": 1},
+            },
+            {"name": "proxy", "image": "nginx", "startup_probe": {"tcp_socket": {"port": 9000}}},
+        ],
+        "volumes": [
+            {"name": "data", "gcs": {"bucket": "b", "read_only": True, "mount_options": ["implicit-dirs"]}},
+            {"name": "share", "nfs": {"server": "10.0.0.2", "path": "/x"}},
+            {"name": "cache", "empty_dir": {"medium": "MEMORY", "size_limit": "64Mi"}},
+        ],
+    }
+    s = _deploy(
+        mocked,
+        template=template,
+        description="d",
+        iap_enabled=True,
+        invoker_iam_disabled=True,
+        default_uri_disabled=True,
+        custom_audiences=["https://a"],
+        scaling={"scaling_mode": run_v2.ServiceScaling.ScalingMode.MANUAL, "manual_instance_count": 2},
+    )
+    assert s.description == "d" and s.iap_enabled and s.invoker_iam_disabled and s.default_uri_disabled
+    assert list(s.custom_audiences) == ["https://a"] and s.scaling.manual_instance_count == 2
+    assert list(s.template.containers[0].depends_on) == ["proxy"]
+    assert s.template.containers[0].readiness_probe.http_get.path == "/ready"
+    assert s.template.volumes[0].gcs.bucket == "b" and s.template.volumes[1].nfs.server == "10.0.0.2"
+    assert s.template.volumes[2].empty_dir.size_limit == "64Mi"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda t: t["containers"][1].pop("name"), "unique name"),
+        (lambda t: t["containers"][0].update(depends_on=["nope"]), "not another container"),
+        (lambda t: t["containers"][0].update(volume_mounts=[{"name": "x", "mount_path": "/x"}]), "not defined"),
+        (lambda t: t["containers"][0].update(liveness_probe={"period_seconds": 5, "timeout_seconds": 6}), "exceed"),
+        (lambda t: t["containers"][1].update(startup_probe={"initial_delay_seconds": 300}), "at most 240"),
+    ],
+)
+def test_multi_container_rules(mocked: Clients, change: Any, message: str) -> None:
+    template: dict[str, Any] = {
+        "containers": [
+            {"name": "api", "image": "img:1", "ports": [{"container_port": 8080}]},
+            {"name": "proxy", "image": "nginx"},
+        ]
+    }
+    change(template)
+    with pytest.raises(exceptions.BadRequest, match=message):
+        _deploy(mocked, template=template)

@@ -105,6 +105,7 @@ def _naming_problems(config: ShipitConfig) -> Iterator[Problem]:
 
 
 def check(config: ShipitConfig) -> list[Problem]:
+    from shipit.config.cloudrun_checks import service_problems  # it builds on this module's Problem
     from shipit.config.limits import limit_problems
 
     problems: list[Problem] = []
@@ -155,6 +156,7 @@ def check(config: ShipitConfig) -> list[Problem]:
                     )
                 )
         problems.extend(_cloud_run_problems((*base, "cloud_run"), svc.cloud_run))
+        problems.extend(service_problems(base, name, svc))
         for section, variables in (("env", svc.env), ("local", svc.local.env)):
             for var, value in variables.items():
                 path: Path_ = (*base, section, var) if section == "env" else (*base, "local", "env", var)

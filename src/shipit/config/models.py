@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shipit.concurrency import API_CONCURRENCY
 from shipit.config.ci import Ci
+from shipit.config.cloudrun import ContainerName, Probes, ServiceScaling, Sidecar, Volume
 from shipit.config.generated_values import BucketName, ImageRef, RegistryHost
 from shipit.config.jobs import Job
 from shipit.config.types import (
@@ -55,21 +56,6 @@ class Build(Model):
     )
 
 
-class Probe(Model):
-    type: Literal["http", "tcp", "grpc"] = "http"
-    path: str = Field("/", pattern=r"^/", description="HTTP path for http probes.")
-    port: Int | None = Field(None, ge=1, le=65535, description="Defaults to the service port.")
-    initial_delay: Seconds = Field(0, ge=0, le=240)
-    period: Seconds = Field(10, ge=1, le=240)
-    timeout: Seconds = Field(1, ge=1, le=240)
-    failure_threshold: Int = Field(3, ge=1)
-
-
-class Probes(Model):
-    startup: Probe | None = None
-    liveness: Probe | None = None
-
-
 class Vpc(Model):
     """How the service reaches private IPs (Cloud SQL): a Serverless VPC Access connector or Direct VPC egress."""
 
@@ -94,7 +80,21 @@ class CloudRun(Model):
         description="Defaults to the per-service account that `shipit infra` creates.",
     )
     cpu_idle: bool = Field(True, description="True: CPU only during requests (throttled); false: always allocated.")
-    startup_cpu_boost: bool = False
+    startup_cpu_boost: bool | None = Field(
+        None, description="Startup CPU boost. Unset: on for a new service (as gcloud run deploy), else kept as live."
+    )
+    http2: bool = Field(False, description="End-to-end HTTP/2 (h2c): the port is named h2c instead of http1.")
+    description: str | None = Field(None, max_length=512, description="The service's description.")
+    scaling: ServiceScaling = Field(
+        default_factory=ServiceScaling, description="Service-level scaling (no new revision when it changes)."
+    )
+    iap: bool = Field(False, description="Cloud Run's built-in Identity-Aware Proxy in front of the service.")
+    invoker_iam_disabled: bool = Field(False, description="Skip the run.invoker IAM check (public without IAM).")
+    default_uri_disabled: bool = Field(False, description="Disable the default run.app URL.")
+    custom_audiences: tuple[str, ...] = Field((), description="Extra audiences accepted in ID tokens.")
+    depends_on: tuple[ContainerName, ...] = Field(
+        (), description="Sidecars that must pass their startup probe before the service's container starts."
+    )
     session_affinity: bool = Field(False, description="Sticky sessions, e.g. for websockets.")
     execution_environment: Literal["gen1", "gen2"] | None = None
     vpc: Vpc | None = Field(None, description="Defaults to a connector when the service uses a database.")
@@ -128,7 +128,8 @@ class Service(Model):
 
     kind: Literal["service", "worker"] = Field(
         "service",
-        description="service: an HTTP service on Cloud Run; worker: a background process with no port (a Cloud Run worker pool).",  # noqa: E501
+        description="service: an HTTP service on Cloud Run; worker: a background process with no port "
+        "(a Cloud Run worker pool).",
     )
     build: Build | None = Field(default_factory=Build)
     image: ImageRef | None = Field(None, description="A prebuilt image instead of build.")
@@ -141,6 +142,12 @@ class Service(Model):
         default_factory=dict, description="Secrets mounted as files: {'/secrets/key.json': KEY}."
     )
     databases: tuple[ResourceName, ...] = Field((), description="Databases this service uses; injects DATABASE_URL.")
+    sidecars: dict[ContainerName, Sidecar] = Field(
+        default_factory=dict, description="More containers in each instance (no port; share localhost)."
+    )
+    volumes: dict[ContainerName, Volume] = Field(
+        default_factory=dict, description="Cloud Storage, NFS or in-memory volumes, by name."
+    )
     health: Health = Field(default_factory=Health)
     cloud_run: CloudRun = Field(default_factory=CloudRun)
     local: Local = Field(default_factory=Local)

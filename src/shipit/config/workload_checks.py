@@ -45,10 +45,7 @@ def workload_problems(config: ShipitConfig) -> Iterator[tuple[Path_, str, str | 
                     f"{key} is for HTTP services, not workers",
                     ("use cloud_run.instances for a worker's size" if key.endswith("instances") else f"remove {key}"),
                 )
-        for kind in ("startup", "liveness"):
-            probe = getattr(cr.probes, kind)
-            if probe is not None and probe.type == "http":
-                yield (*base, "cloud_run", "probes", kind), "an HTTP probe on a worker, which has no port", "remove it"
+        # HTTP probes on a worker are reported by config/cloudrun_checks.py with the other probe rules.
         if cr.vpc is not None and cr.vpc.mode == "connector":
             yield (
                 (*base, "cloud_run", "vpc", "mode"),

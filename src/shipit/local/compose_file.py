@@ -1,5 +1,10 @@
 """shipit.yaml -> a Compose file (compose spec, readable by `docker compose` v2 and docker-compose >= 1.27).
 
+Cloud Run's multi-container instances map to compose like this: a sidecar is a compose service
+``SERVICE-SIDECAR`` in the service's network namespace (``network_mode: service:SERVICE``), so
+``localhost`` reaches the same ports as on Cloud Run; an ``empty_dir`` volume is a tmpfs; Cloud Storage
+and NFS volumes are named compose volumes (empty: the bucket or share is not mounted locally).
+
 Pure: config and computed environments in, YAML text out. Secret values never enter the file: each
 secret is an interpolation (`STRIPE_KEY: ${STRIPE_KEY}`) that compose fills from the environment
 shipit runs it with (or from `--env-file .env` for someone who exports the file and runs it by hand).
@@ -16,10 +21,11 @@ from typing import Any
 
 import yaml
 
+from shipit.config.cloudrun import Volume
 from shipit.config.models import Service
 from shipit.config.target import Target
 from shipit.errors import one_line
-from shipit.local.env import DatabaseEndpoint, Endpoints, ServiceEnv, database_identity
+from shipit.local.env import DatabaseEndpoint, Endpoints, ServiceEnv, database_identity, sidecar_env
 from shipit.local.ports import PortBinding
 
 POSTGRES_PORT = 5432
@@ -47,6 +53,9 @@ def reserved_names(target: Target) -> dict[str, str]:
     names = {db_service_name(key): f"databases.{key}" for key in target.config.databases}
     if target.config.pubsub is not None:
         names[PUBSUB_SERVICE] = "pubsub"
+    for name, svc in target.config.services.items():
+        for side in svc.sidecars:
+            names[f"{name}-{side}"] = f"services.{name}.sidecars.{side}"
     return names
 
 
@@ -94,6 +103,59 @@ def _volume(spec: str, root: Path, base: Path, named: set[str]) -> str:
     return spec
 
 
+_UNITS = {"Ki": 1024, "Mi": 1024**2, "Gi": 1024**3}
+
+
+# Named volumes shipit adds for Cloud Run volumes -> their compose options (an empty_dir is a tmpfs).
+VolumeOptions = dict[str, dict[str, Any]]
+
+
+def _cloud_volume(service: str, name: str, volume: Volume, mount: str, options: VolumeOptions) -> str:
+    """One of the service's Cloud Run volumes, mounted at ``mount``: a named volume shared by the service
+    and its sidecars, in memory (tmpfs) for an empty_dir."""
+    key = f"{service}-{name}"
+    if volume.empty_dir is not None:
+        size = volume.empty_dir.size_limit
+        opts = f"size={int(size[:-2]) * _UNITS[size[-2:]]}" if size else ""
+        options[key] = {"driver_opts": {"type": "tmpfs", "device": "tmpfs", **({"o": opts} if opts else {})}}
+        return f"{key}:{mount}"
+    options.setdefault(key, {})
+    read_only = (volume.gcs.read_only if volume.gcs else False) or (volume.nfs.read_only if volume.nfs else False)
+    return f"{service}-{name}:{mount}" + (":ro" if read_only else "")
+
+
+def _sidecars(name: str, target: Target, endpoints: Endpoints, named: VolumeOptions) -> dict[str, dict[str, Any]]:
+    svc = target.config.services[name]
+    out: dict[str, dict[str, Any]] = {}
+    for side, sidecar in svc.sidecars.items():
+        body: dict[str, Any] = {"image": sidecar.image}
+        if sidecar.command:
+            body["entrypoint"] = [_escape(arg) for arg in sidecar.command]
+        if sidecar.args:
+            body["command"] = [_escape(arg) for arg in sidecar.args]
+        environment = {k: _escape(v) for k, v in sorted(sidecar_env(target, name, side, endpoints).items())}
+        for key in sorted(sidecar.secrets):
+            environment[key] = "${" + key + "}"
+        body["environment"] = environment
+        # Cloud Run's containers of one instance share localhost: join the service's network namespace.
+        body["network_mode"] = f"service:{name}"
+        # Locally a database is reached over TCP: the Cloud SQL socket volume has no equivalent.
+        mounts = [
+            _cloud_volume(name, v, svc.volumes[v], path, named)
+            for v, path in sorted(sidecar.mounts.items())
+            if v in svc.volumes
+        ]
+        if mounts:
+            body["volumes"] = mounts
+        depends = {name: {"condition": "service_started"}}
+        for dep in sidecar.depends_on:
+            if dep != name:
+                depends[f"{name}-{dep}"] = {"condition": "service_started"}
+        body["depends_on"] = depends
+        out[f"{name}-{side}"] = body
+    return out
+
+
 def _build(svc: Service, root: Path, base: Path) -> dict[str, Any]:
     assert svc.build is not None
     build: dict[str, Any] = {"context": _relative(svc.build.context, root, base)}
@@ -115,6 +177,7 @@ def _service(
     ports: tuple[PortBinding, ...],
     options: ComposeOptions,
     named_volumes: set[str],
+    cloud_volumes: VolumeOptions,
 ) -> dict[str, Any]:
     svc = target.config.services[name]
     body: dict[str, Any] = {}
@@ -130,8 +193,12 @@ def _service(
     body["environment"] = environment
     if ports:
         body["ports"] = [binding.compose() for binding in ports]
-    if svc.local.volumes:
-        body["volumes"] = [_escape(_volume(v, target.root, options.base_dir, named_volumes)) for v in svc.local.volumes]
+    volumes: list[str] = [_escape(_volume(v, target.root, options.base_dir, named_volumes)) for v in svc.local.volumes]
+    for vol_name, volume in sorted(svc.volumes.items()):
+        if volume.mount:
+            volumes.append(_escape(_cloud_volume(name, vol_name, volume, volume.mount, cloud_volumes)))
+    if volumes:
+        body["volumes"] = volumes
     depends: dict[str, dict[str, str]] = {}
     for db_key in svc.databases:
         depends[db_service_name(db_key)] = {"condition": "service_healthy"}
@@ -237,6 +304,7 @@ def render_compose(
     config = target.config
     endpoints = compose_endpoints(target)
     named_volumes: set[str] = set()
+    cloud_volumes: VolumeOptions = {}
     services: dict[str, dict[str, Any]] = {}
     for key, db in config.databases.items():
         services[db_service_name(key)] = _postgres(key, endpoints.databases[key], db.version, options)
@@ -244,9 +312,13 @@ def render_compose(
     if config.pubsub is not None:
         services[PUBSUB_SERVICE] = _pubsub(target.project, options)
     for name in config.services:
-        services[name] = _service(name, target, envs[name], ports.get(name, ()), options, named_volumes)
+        services[name] = _service(name, target, envs[name], ports.get(name, ()), options, named_volumes, cloud_volumes)
+        services.update(_sidecars(name, target, endpoints, cloud_volumes))
 
-    secrets = sorted({key for env in envs.values() for key in env.secrets})
+    secrets = sorted(
+        {key for env in envs.values() for key in env.secrets}
+        | {key for svc in config.services.values() for side in svc.sidecars.values() for key in side.secrets}
+    )
     header = [
         f"# Generated by `shipit local` from {_comment(str(target.config_file))} (environment: {target.env_name}).",
         "# Do not edit: it is rewritten on every run. `shipit local export > compose.yaml` gives you a copy to own.",
@@ -259,6 +331,7 @@ def render_compose(
         header.append(f"# e.g. `docker compose --env-file {_comment(shlex.quote(options.env_file_hint))} ...`.")
     blocks = [_indent(_dump({name: body})).rstrip("\n") for name, body in services.items()]
     text = "\n".join(header) + "\n\nservices:\n" + "\n\n".join(blocks) + "\n"
-    if named_volumes:
-        text += "\n" + _dump({"volumes": {name: {} for name in sorted(named_volumes)}})
+    if named_volumes or cloud_volumes:
+        volumes: VolumeOptions = {name: {} for name in named_volumes} | cloud_volumes
+        text += "\n" + _dump({"volumes": {name: volumes[name] for name in sorted(volumes)}})
     return text

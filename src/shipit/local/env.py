@@ -108,6 +108,9 @@ def declared_secrets(config: ShipitConfig) -> dict[str, list[str]]:
     for name, svc in config.services.items():
         for key in svc.secrets:
             keys.setdefault(key, []).append(f"services.{name}.secrets")
+        for side, sidecar in svc.sidecars.items():
+            for key in sidecar.secrets:
+                keys.setdefault(key, []).append(f"services.{name}.sidecars.{side}.secrets")
     return keys
 
 
@@ -214,6 +217,13 @@ def service_env(target: Target, service: str, endpoints: Endpoints, secret_value
             local_only.append(key)
     secrets = {key: secret_values[key] for key in svc.secrets}
     return ServiceEnv(service, plain, secrets, tuple(local_only), tuple(dict.fromkeys(unset)))
+
+
+def sidecar_env(target: Target, service: str, sidecar: str, endpoints: Endpoints) -> dict[str, str]:
+    """A sidecar's plain variables with references resolved for the local runtime."""
+    resolve = _resolver(target, endpoints, [])
+    env = target.config.services[service].sidecars[sidecar].env
+    return {key: substitute(value, resolve) for key, value in env.items()}
 
 
 def all_service_envs(target: Target, endpoints: Endpoints, secret_values: Mapping[str, str]) -> dict[str, ServiceEnv]:

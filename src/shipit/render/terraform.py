@@ -59,6 +59,7 @@ def service_secret_keys(service: Service) -> list[str]:
     """Secrets the running service reads: env-var secrets and secret files (not build secrets)."""
     keys = list(service.secrets)
     keys.extend(key for key in service.secret_files.values() if key not in keys)
+    keys.extend(key for sidecar in service.sidecars.values() for key in sidecar.secrets if key not in keys)
     return keys
 
 

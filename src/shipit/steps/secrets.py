@@ -69,6 +69,9 @@ def declared_keys(config: ShipitConfig) -> dict[str, str]:
             found.setdefault(key, f"services.{name}.secrets")
         for key in service.secret_files.values():
             found.setdefault(key, f"services.{name}.secret_files")
+        for side, sidecar in service.sidecars.items():
+            for key in sidecar.secrets:
+                found.setdefault(key, f"services.{name}.sidecars.{side}.secrets")
         if service.build is not None:
             for key in service.build.secrets:
                 found.setdefault(key, f"services.{name}.build.secrets")

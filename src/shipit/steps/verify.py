@@ -1,5 +1,5 @@
 """Verify a release: every service whose serving revision was not verified yet must answer its health
-path on its live URL.
+path on its live URL (its readiness probe's HTTP path when it has one, else ``health.path``).
 
 Cloud Run already refuses traffic to a revision that never became Ready; this catches the revision
 that starts but answers 5xx. A failed check rolls those services back to their previous ready
@@ -21,6 +21,7 @@ from typing import Any
 
 from shipit.errors import ShipitError
 from shipit.plan import Plan
+from shipit.render.cloudrun import health_path
 from shipit.results import ServicesResult, VerifyResult
 from shipit.steps.context import StepContext
 from shipit.steps.resolver import earlier
@@ -33,7 +34,7 @@ class HealthCheckFailed(ShipitError):
 
 
 def plan(ctx: StepContext) -> Plan:
-    paths = {n: s.health.path for n, s in ctx.target.config.services.items() if s.health.path and s.kind == "service"}
+    paths = {n: p for n, s in ctx.target.config.services.items() if s.kind == "service" and (p := health_path(s))}
     if not paths:
         return Plan.of(STEP, (), ["no health paths configured (services.X.health.path)"])
     listed = ", ".join(f"{n} {p}" for n, p in sorted(paths.items()))
@@ -72,18 +73,19 @@ def apply(ctx: StepContext, plan: Plan) -> VerifyResult:
     failures: list[str] = []
     for name, result in sorted(changed.items()):
         health = ctx.target.config.services[name].health
+        path = health_path(ctx.target.config.services[name])
         url = result.get("url")
-        if not health.path or not url:
+        if not path or not url:
             continue
-        outcome = check(str(url), health.path, float(health.timeout))
+        outcome = check(str(url), path, float(health.timeout))
         results[name] = {"ok": outcome.ok, "detail": outcome.detail}
         ctx.console.event("health", service=name, ok=outcome.ok, detail=outcome.detail)
         if outcome.ok:
-            ctx.console.success(f"{name}: {url}{health.path} answered {outcome.detail}")
+            ctx.console.success(f"{name}: {url}{path} answered {outcome.detail}")
             if result.get("revision"):
                 verified[name] = str(result["revision"])
         else:
-            failures.append(f"{name}: GET {health.path} -> {outcome.detail}")
+            failures.append(f"{name}: GET {path} -> {outcome.detail}")
             verified.pop(name, None)
     _remember(ctx, verified)
     if failures:

@@ -44,6 +44,11 @@ ROWS: dict[str, tuple[str, str, Check]] = {
     "`--project`, `--region`": ("{}", "", lambda p: svc_name("api") in p.fake.run.services or pytest.fail()),
     "`--image`": ("{}", "", lambda p: c(p)["image"] == image("api") or pytest.fail()),
     "`--port`": ("{port: 3000}", "", lambda p: c(p)["ports"][0]["containerPort"] == 3000 or pytest.fail()),
+    "`--[no-]use-http2`": (
+        "{cloud_run: {http2: true}}",
+        "",
+        lambda p: c(p)["ports"][0] == {"name": "h2c", "containerPort": 8080} or pytest.fail(),
+    ),
     "`--set-env-vars`": ("{env: {A: b}}", "", lambda p: env(p)["A"]["value"] == "b" or pytest.fail()),
     "`--set-secrets VAR=SECRET:VERSION`": (
         "{secrets: [K]}",
@@ -81,13 +86,18 @@ ROWS: dict[str, tuple[str, str, Check]] = {
         "",
         lambda p: c(p)["resources"]["limits"]["memory"] == "1Gi" or pytest.fail(),
     ),
-    "`--cpu-throttling` / `--no-cpu-throttling`": (
+    "`--[no-]cpu-throttling`": (
         "{cloud_run: {cpu_idle: false}}",
         "",
         lambda p: not c(p)["resources"].get("cpuIdle") or pytest.fail(),
     ),
-    "`--cpu-boost`": (
-        "{cloud_run: {startup_cpu_boost: true}}",
+    "`--[no-]cpu-boost`": (
+        "{cloud_run: {startup_cpu_boost: false}}",
+        "",
+        lambda p: not c(p)["resources"].get("startupCpuBoost") or pytest.fail(),
+    ),
+    "`--[no-]cpu-boost` (not given, new service)": (
+        "{}",
         "",
         lambda p: c(p)["resources"]["startupCpuBoost"] is True or pytest.fail(),
     ),
@@ -100,6 +110,16 @@ ROWS: dict[str, tuple[str, str, Check]] = {
         "{cloud_run: {max_instances: 7}}",
         "",
         lambda p: t(p)["scaling"]["maxInstanceCount"] == 7 or pytest.fail(),
+    ),
+    "`--min`, `--max` (beta)": (
+        "{cloud_run: {scaling: {min_instances: 1, max_instances: 5}}}",
+        "",
+        lambda p: p.service("api")["scaling"] == {"minInstanceCount": 1, "maxInstanceCount": 5} or pytest.fail(),
+    ),
+    "`--scaling` (beta)": (
+        "{cloud_run: {scaling: {manual_instances: 3}}}",
+        "",
+        lambda p: p.service("api")["scaling"] == {"scalingMode": "MANUAL", "manualInstanceCount": 3} or pytest.fail(),
     ),
     "`--concurrency`": (
         "{cloud_run: {concurrency: 12}}",
@@ -159,7 +179,7 @@ ROWS: dict[str, tuple[str, str, Check]] = {
             or pytest.fail()
         ),
     ),
-    "`--session-affinity`": (
+    "`--[no-]session-affinity`": (
         "{cloud_run: {session_affinity: true}}",
         "",
         lambda p: t(p)["sessionAffinity"] is True or pytest.fail(),
@@ -180,6 +200,11 @@ ROWS: dict[str, tuple[str, str, Check]] = {
         "",
         lambda p: c(p)["livenessProbe"]["tcpSocket"] == {"port": 8080} or pytest.fail(),
     ),
+    "`readinessProbe` (YAML, `gcloud run services replace`)": (
+        "{cloud_run: {probes: {readiness: {path: /ready}}}}",
+        "",
+        lambda p: c(p)["readinessProbe"]["httpGet"] == {"path": "/ready", "port": 8080} or pytest.fail(),
+    ),
     "`--command`": (
         "{cloud_run: {command: gunicorn app}}",
         "",
@@ -190,7 +215,74 @@ ROWS: dict[str, tuple[str, str, Check]] = {
         "",
         lambda p: c(p)["args"] == ["--workers", "2"] or pytest.fail(),
     ),
-    "`--allow-unauthenticated` / `--no-allow-unauthenticated`": (
+    "`--description`": (
+        "{cloud_run: {description: The API}}",
+        "",
+        lambda p: p.service("api")["description"] == "The API" or pytest.fail(),
+    ),
+    "`--set-custom-audiences`": (
+        "{cloud_run: {custom_audiences: [https://api.example.com]}}",
+        "",
+        lambda p: p.service("api")["customAudiences"] == ["https://api.example.com"] or pytest.fail(),
+    ),
+    "`--[no-]invoker-iam-check`": (
+        "{cloud_run: {invoker_iam_disabled: true}}",
+        "",
+        lambda p: p.service("api")["invokerIamDisabled"] is True or pytest.fail(),
+    ),
+    "`--[no-]iap` (beta)": ("{cloud_run: {iap: true}}", "", lambda p: p.service("api")["iapEnabled"] or pytest.fail()),
+    "`--[no-]default-url` (beta)": (
+        "{cloud_run: {default_uri_disabled: true}}",
+        "",
+        lambda p: p.service("api")["defaultUriDisabled"] is True or pytest.fail(),
+    ),
+    "`--add-volume type=cloud-storage` (beta)": (
+        "{volumes: {data: {gcs: {bucket: acme-data, mount_options: [implicit-dirs]}, mount: /data}}}",
+        "",
+        lambda p: (
+            (
+                {"name": "data", "gcs": {"bucket": "acme-data", "mountOptions": ["implicit-dirs"]}} in t(p)["volumes"]
+                and {"name": "data", "mountPath": "/data"} in c(p)["volumeMounts"]
+            )
+            or pytest.fail()
+        ),
+    ),
+    "`--add-volume type=nfs` (beta)": (
+        "{volumes: {share: {nfs: {server: 10.0.0.2, path: /export, read_only: true}, mount: /share}}}",
+        "",
+        lambda p: (
+            {"name": "share", "nfs": {"server": "10.0.0.2", "path": "/export", "readOnly": True}} in t(p)["volumes"]
+            or pytest.fail()
+        ),
+    ),
+    "`--add-volume type=in-memory` (beta)": (
+        "{volumes: {cache: {empty_dir: {size_limit: 256Mi}, mount: /cache}}}",
+        "",
+        lambda p: (
+            {"name": "cache", "emptyDir": {"medium": "MEMORY", "sizeLimit": "256Mi"}} in t(p)["volumes"]
+            or pytest.fail()
+        ),
+    ),
+    "`--container` (sidecars)": (
+        "{sidecars: {proxy: {image: 'nginx:1.27', env: {A: b}, secrets: [K]}}}",
+        "",
+        lambda p: (
+            (
+                t(p)["containers"][1]["name"] == "proxy"
+                and t(p)["containers"][1]["image"] == "nginx:1.27"
+                and t(p)["containers"][1]["env"][1]["valueSource"]["secretKeyRef"]["version"] == "7"
+                and c(p)["name"] == "api"
+            )
+            or pytest.fail()
+        ),
+    ),
+    "`--depends-on`": (
+        "{cloud_run: {depends_on: [proxy]}, sidecars: {proxy: {image: 'nginx:1.27', "
+        "startup_probe: {type: tcp, port: 9000}}}}",
+        "",
+        lambda p: c(p)["dependsOn"] == ["proxy"] or pytest.fail(),
+    ),
+    "`--[no-]allow-unauthenticated`": (
         "{cloud_run: {allow_unauthenticated: true}}",
         "",
         lambda p: (
@@ -213,9 +305,8 @@ ROWS: dict[str, tuple[str, str, Check]] = {
 
 def doc_rows() -> list[str]:
     rows = []
-    for line in DOC.read_text().splitlines():
-        if line.startswith("## "):  # the sections after the services table: worker pools and jobs
-            break
+    section = DOC.read_text().split("## gcloud run deploy", 1)[1].split("\n## ", 1)[0]
+    for line in section.splitlines():
         if line.startswith("| `"):
             rows.append(line.split(" | ")[0].removeprefix("| ").strip())
     return rows
@@ -253,8 +344,17 @@ def test_staged_row(project: Project) -> None:
         health_checker=lambda url, path, timeout: _seen(url),
     )
     assert SEEN and re.match(r"https://next---api-", SEEN[0])
-    assert old != project.revisions("api")[-1]
-    assert project.service("api")["traffic"] == [{"type": "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST", "percent": 100}]
+    new = project.revisions("api")[-1]
+    assert old != new
+    # The tagged revision keeps its tag at 0% after the rollout, as `gcloud run deploy --no-traffic --tag` does.
+    assert project.service("api")["traffic"] == [
+        {"type": "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST", "percent": 100},
+        {"type": "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION", "revision": new, "tag": "next"},
+    ]
+    assert any(s.get("tag") == "next" and s.get("uri") for s in project.service("api")["trafficStatuses"])
+    # Re-deploying the same config is a no-op: the kept tag is not a reason to rewrite traffic.
+    plan, _ = project.deploy()
+    assert not plan.has_changes, plan.render_lines()
 
 
 SEEN: list[str] = []

@@ -177,7 +177,12 @@ def test_canary_then_promote(project: Project) -> None:
     promote = run_traffic.plan_promote(ctx, ["api"])
     assert promote.has_changes
     run_traffic.apply_traffic(ctx, promote)
-    assert project.service("api")["traffic"] == [{"type": "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST", "percent": 100}]
+    new = project.revisions("api")[-1]
+    # As gcloud: the tag stays on the promoted revision at 0%, so the candidate URL stays valid.
+    assert project.service("api")["traffic"] == [
+        {"type": "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST", "percent": 100},
+        {"type": "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION", "revision": new, "tag": "candidate"},
+    ]
     assert len(project.revisions("api")) == 2
     assert not run_traffic.plan_promote(project.ctx(), ["api"]).has_changes
 

@@ -24,7 +24,7 @@ environments:
 services:
   api:
     env: {LOG_LEVEL: info}
-    health: {path: /healthz}
+    health: {path: /health}
   web:
     env: {API_URL: "${services.api.url}"}
     cloud_run: {allow_unauthenticated: true}

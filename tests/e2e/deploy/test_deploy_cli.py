@@ -52,13 +52,16 @@ def test_canary_promote_rollback(cli: Cli) -> None:
     first = cli.service("api")["latestReadyRevision"].rsplit("/", 1)[-1]
     canary = cli("services", "deploy", "api", "--yes", "--canary", "25", "--image", f"api={image('api', 'b')}")
     assert canary.returncode == 0, canary.stderr
-    assert any(s.startswith("candidate---api-") and s.endswith("/healthz") for s in cli.health.seen)
+    assert any(s.startswith("candidate---api-") and s.endswith("/health") for s in cli.health.seen)
     percents = sorted(t.get("percent", 0) for t in cli.service("api")["traffic"])
     assert percents == [25, 75]
 
     promote = cli("promote", "--yes")
     assert promote.returncode == 0, promote.stderr
-    assert cli.service("api")["traffic"] == [{"type": "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST", "percent": 100}]
+    # All traffic on the latest revision; the candidate tag stays on it at 0%, so its URL stays valid.
+    traffic = cli.service("api")["traffic"]
+    assert traffic[0] == {"type": "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST", "percent": 100}
+    assert [t.get("tag") for t in traffic[1:]] == ["candidate"] and not traffic[1].get("percent")
     assert "nothing to promote" in cli("promote", "--yes").stderr + cli("promote", "--yes").stdout
 
     rollback = cli("rollback", "api", "--yes")
@@ -74,9 +77,7 @@ def test_failed_health_check_keeps_traffic(cli: Cli) -> None:
     first = cli.service("api")["latestReadyRevision"].rsplit("/", 1)[-1]
     cli.health.unhealthy.add("candidate---api-")
     cfg = (
-        (cli.root / "shipit.yaml")
-        .read_text()
-        .replace("health: {path: /healthz}", "health: {path: /healthz, timeout: 1}")
+        (cli.root / "shipit.yaml").read_text().replace("health: {path: /health}", "health: {path: /health, timeout: 1}")
     )
     (cli.root / "shipit.yaml").write_text(cfg)
     result = cli("services", "deploy", "api", "--yes", "--staged", "--image", f"api={image('api', 'b')}")

@@ -3,7 +3,7 @@ server, the real Docker engine, the real authenticated registry and real Terrafo
 
 The sample project (written into a temporary directory, a git repository):
   api   multi-stage image FROM the local busybox, secret STRIPE_KEY from .env, database main
-        (whose ``migrate`` runs as a Cloud Run Job with api's image), health /healthz
+        (whose ``migrate`` runs as a Cloud Run Job with api's image), health /health
   web   single-stage image, API_URL = ${services.api.url} (so it deploys after api), public
   infra/environments/staging/main.tf: ``terraform_data`` plus outputs (service accounts, a VPC
         connector, the database's URL secret) with a local backend: a user-owned infra dir.
@@ -64,7 +64,7 @@ services:
     env: {{LOG_LEVEL: info}}
     secrets: [STRIPE_KEY]
     databases: [main]
-    health: {{path: /healthz, timeout: 2}}
+    health: {{path: /health, timeout: 2}}
   web:
     build: {{context: ./web}}
     env: {{API_URL: "${{services.api.url}}"}}

@@ -84,7 +84,7 @@ def test_first_deploy_creates_everything(deployed: tuple[Project, Result]) -> No
     assert _env(project.service("web"))["API_URL"]["value"] == project.service("api")["uri"]
 
     # verify: both health paths were checked on the services' hosts
-    assert any(s.endswith("/healthz") for s in project.health.seen)
+    assert any(s.endswith("/health") for s in project.health.seen)
     assert any(s.endswith("/") and "web" in s for s in project.health.seen)
 
     # the timing table

@@ -91,7 +91,7 @@ def test_failing_health_check_rolls_traffic_back(project: Project) -> None:
     assert [e["step"] for e in events if e.get("event") == "error"] == ["verify"]
     assert events[-1]["error"]["exit_code"] == 1  # the CLI's closing error document
     assert "health check failed" in result.stderr, str(result)
-    assert "api: GET /healthz -> HTTP 500" in result.stderr
+    assert "api: GET /health -> HTTP 500" in result.stderr
     assert "traffic rolled back for api" in result.stderr
     assert "Traceback" not in result.output
     assert project.serving("api") == previous

@@ -19,7 +19,7 @@ def test_a_worker_with_http_settings_is_rejected_at_each_key(errors: Errors) -> 
         "  worker:\n"
         "    kind: worker\n"
         "    port: 9000\n"
-        "    health: {path: /healthz}\n"
+        "    health: {path: /health}\n"
         "    cloud_run: {ingress: internal, max_instances: 3, vpc: {mode: connector}}\n"
     )
     assert errors(text) == [

@@ -20,7 +20,7 @@ from shipit.remote import Remote
 from shipit.render.cloudrun import cpu_limit, prune
 from shipit.steps import services as services_step
 from shipit.steps.context import RunOptions, StepContext
-from shipit.steps.services.diff import spec_diff
+from shipit.steps.services.diff import creates_revision, spec_diff
 from shipit.steps.services.failure import explain
 from step_results import typed_results
 
@@ -157,6 +157,19 @@ def test_diff_ignores_server_defaults_but_sees_owned_removals() -> None:
     live["template"]["containers"][0]["env"].append({"name": "OLD", "value": "x"})
     live["template"]["scaling"] = {"minInstanceCount": 3}
     assert [d.field for d in spec_diff(desired, live)] == ["env.OLD", "scaling.minInstanceCount"]
+
+
+def test_service_level_fields_are_diffed_apart_from_the_template() -> None:
+    desired = {"scaling": {"minInstanceCount": 1}, "template": {"containers": [{"image": "x"}]}}
+    live = copy.deepcopy(desired)
+    live["scaling"]["scalingMode"] = "AUTOMATIC"  # what Cloud Run reports when it was never set
+    live["template"]["containers"][0]["name"] = "placeholder-1"  # a name another tool gave: not shipit's
+    assert spec_diff(desired, live) == []
+    live["scaling"]["maxInstanceCount"] = 4
+    live["template"]["scaling"] = {"minInstanceCount": 3}
+    diffs = spec_diff(desired, live)
+    assert [d.field for d in diffs] == ["scaling.minInstanceCount", "service.scaling.maxInstanceCount"]
+    assert creates_revision(diffs) and not creates_revision(diffs[1:])
 
 
 def test_volatile_labels_are_not_a_change() -> None:

@@ -110,3 +110,43 @@ def test_a_service_named_like_a_shipit_service_is_refused(make_target: Callable[
     )
     with pytest.raises(UsageError, match="clashes"):
         check_names(target)
+
+
+def test_sidecars_share_the_network_and_volumes_map_to_compose(make_target: Callable[..., Target]) -> None:
+    target = make_target(
+        """
+        version: 1
+        app: shop
+        environments: {dev: {project: shop-dev-1, region: us-central1}}
+        services:
+          api:
+            image: busybox
+            volumes:
+              cache: {empty_dir: {size_limit: 64Mi}, mount: /cache}
+              media: {gcs: {bucket: shop-media, read_only: true}, mount: /media}
+            sidecars:
+              proxy:
+                image: nginx:1.27
+                command: [nginx]
+                args: [-g, daemon off;]
+                env: {UPSTREAM: "${services.api.url}"}
+                secrets: [TOKEN]
+                mounts: {cache: /var/cache/nginx}
+        """,
+        dotenv="TOKEN=t0k\n",
+    )
+    stack = prepare(target)
+    doc = _doc(stack.text)
+    assert doc["services"]["api"]["volumes"] == ["api-cache:/cache", "api-media:/media:ro"]
+    proxy = doc["services"]["api-proxy"]
+    # Like the containers of one Cloud Run instance: localhost is shared, so is the in-memory volume.
+    assert proxy["network_mode"] == "service:api"
+    assert proxy["entrypoint"] == ["nginx"] and proxy["command"] == ["-g", "daemon off;"]
+    assert proxy["environment"] == {"UPSTREAM": "http://api:8080", "TOKEN": "${TOKEN}"}
+    assert proxy["volumes"] == ["api-cache:/var/cache/nginx"]
+    assert proxy["depends_on"] == {"api": {"condition": "service_started"}}
+    assert doc["volumes"] == {
+        "api-cache": {"driver_opts": {"type": "tmpfs", "device": "tmpfs", "o": f"size={64 * 1024 * 1024}"}},
+        "api-media": {},
+    }
+    assert "t0k" not in stack.text and stack.secret_values["TOKEN"] == "t0k"

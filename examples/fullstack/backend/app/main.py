@@ -14,8 +14,8 @@ app = FastAPI()
 publisher = pubsub_v1.PublisherClient()  # honours PUBSUB_EMULATOR_HOST locally
 
 
-@app.get("/healthz")
-def healthz() -> dict[str, str]:
+@app.get("/health")
+def health() -> dict[str, str]:
     with connect() as conn:
         conn.execute("SELECT 1")
     return {"status": "ok", "payments": "configured" if os.environ.get("STRIPE_KEY") else "missing"}

@@ -24,7 +24,7 @@ from shipit.plan import Action, Change, FieldDiff, Plan, freeze_json
 from shipit.render.cloudrun import settled_traffic
 from shipit.results import ServicesResult
 from shipit.steps.services.api import Json, OfflineRun, RunApi
-from shipit.steps.services.diff import short_revision, spec_diff, traffic_diff
+from shipit.steps.services.diff import creates_revision, short_revision, spec_diff, traffic_diff
 from shipit.steps.services.inputs import Resolver, desired_service, with_release_labels
 from shipit.steps.services.invokers import change_for
 from shipit.steps.services.rollout import DeployFailed, Rollout, ServiceResult
@@ -70,7 +70,8 @@ def _plan_service(
     diffs: list[FieldDiff] = [] if live is None else spec_diff(desired, live)
     retry_failed = not diffs and _latest_failed(live)
     spec_changed = live is None or bool(diffs) or retry_failed
-    if spec_changed and previous is not None:
+    # A new revision carries the new release's labels; a service-level change keeps the serving release's.
+    if (retry_failed or creates_revision(diffs)) and previous is not None:
         desired = api.normalize(with_release_labels(spec, settings.release_id, settings.git_sha))
     t_diff = None if live is None else traffic_diff(settled_traffic(), live.get("traffic", []))
     # An existing service whose policy could not be read: add what is missing, never remove blindly.
@@ -103,7 +104,8 @@ def _plan_service(
         return Change(STEP, Action.CREATE, f"service {name}", summary, (), payload)
     if not all_diffs and not pending:
         return Change(STEP, Action.NOOP, f"service {name}", "", (), payload)
-    summary = "new revision" if spec_changed else "no new revision"
+    # Service-level fields (scaling, IAP, description, ...) change without a revision.
+    summary = "new revision" if retry_failed or creates_revision(diffs) else "no new revision"
     if pending:
         summary += f", after {', '.join(pending)}"
     return Change(STEP, Action.UPDATE, f"service {name}", summary, tuple(all_diffs), payload)

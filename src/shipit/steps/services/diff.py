@@ -10,6 +10,7 @@ on every deploy. Volatile labels (release id, git sha) are never a reason for a 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -29,6 +30,14 @@ _OWNED_PREFIXES = (
     "args",
     "startupProbe.",
     "livenessProbe.",
+    "readinessProbe.",
+    "dependsOn",
+    "description",
+    "iapEnabled",
+    "invokerIamDisabled",
+    "defaultUriDisabled",
+    "customAudiences",
+    "service.scaling.",
     "sessionAffinity",
     "scaling.minInstanceCount",
     "resources.cpuIdle",
@@ -36,9 +45,48 @@ _OWNED_PREFIXES = (
     "ingress",
 )
 _IGNORED = ("etag", "traffic")
+# In a sidecar (containers[1..]) Cloud Run fills resources in; shipit owns what it renders there.
+_SIDECAR = re.compile(r"^containers\[\d+\]\.")
+_SIDECAR_OWNED = (
+    "name",
+    "image",
+    "command",
+    "args",
+    "env",
+    "volumeMounts",
+    "startupProbe",
+    "livenessProbe",
+    "dependsOn",
+)
+
+
+# Live values that mean "not set" (what Cloud Run reports for a service that never set them).
+_SERVER_DEFAULTS = {("service.scaling.scalingMode", "AUTOMATIC")}
+
+
+def _owned(path: str) -> bool:
+    match = _SIDECAR.match(path)
+    if match:
+        return path[match.end() :].startswith(_SIDECAR_OWNED)
+    return path.startswith(_OWNED_PREFIXES)
+
+
+# Service-level fields: outside the revision template, so changing only these creates no revision.
+SERVICE_LEVEL = (
+    "labels.",
+    "description",
+    "ingress",
+    "iapEnabled",
+    "invokerIamDisabled",
+    "defaultUriDisabled",
+    "customAudiences",
+    "service.scaling.",
+)
 
 
 def _short(path: str) -> str:
+    if path.startswith("scaling."):
+        return "service." + path  # service-level scaling, apart from the revision's template.scaling
     if path.startswith(_CONTAINER):
         return path[len(_CONTAINER) :]
     if path.startswith("template.labels."):
@@ -96,14 +144,29 @@ def spec_diff(desired: Mapping[str, Any], live: Mapping[str, Any]) -> list[Field
         before, after = have.get(path), want.get(path)
         if before == after:
             continue
-        if after is None and not path.startswith(_OWNED_PREFIXES):
+        if after is None and (not _owned(path) or (path, before) in _SERVER_DEFAULTS):
             continue  # a server-side default or another tool's addition
         diffs.append(FieldDiff(path.rstrip("."), before, after))
     return diffs
 
 
+def creates_revision(diffs: Sequence[FieldDiff]) -> bool:
+    """Whether applying these differences makes Cloud Run create a revision (a template change)."""
+    return any(not d.field.startswith(SERVICE_LEVEL) for d in diffs)
+
+
 def _spec_only(live: Mapping[str, Any]) -> dict[str, Any]:
-    keep = ("labels", "ingress", "template")
+    keep = (
+        "labels",
+        "description",
+        "ingress",
+        "iapEnabled",
+        "invokerIamDisabled",
+        "defaultUriDisabled",
+        "customAudiences",
+        "scaling",
+        "template",
+    )
     return {k: live[k] for k in keep if k in live}
 
 
@@ -126,6 +189,7 @@ def traffic_display(traffic: Sequence[Mapping[str, Any]]) -> str:
 
 
 def _traffic_key(traffic: Sequence[Mapping[str, Any]]) -> list[tuple[str, str, int, str]]:
+    # A tag kept on a revision at 0% (a finished staged rollout) is not a reason to rewrite traffic.
     return sorted(
         (
             "latest" if not t.get("revision") else "revision",
@@ -134,6 +198,7 @@ def _traffic_key(traffic: Sequence[Mapping[str, Any]]) -> list[tuple[str, str, i
             str(t.get("tag", "")),
         )
         for t in traffic
+        if not (t.get("revision") and t.get("tag") and not int(t.get("percent", 0)))
     )
 
 

@@ -74,6 +74,14 @@ def _live_secret_versions(live: Json | None) -> dict[str, str]:
     return out
 
 
+def _live_cpu_boost(live: Json | None) -> bool:
+    """An unset startup_cpu_boost: on for a new service (as `gcloud run deploy`), else what the service has."""
+    if live is None:
+        return True
+    containers = live.get("template", {}).get("containers") or [{}]
+    return bool(containers[0].get("resources", {}).get("startupCpuBoost"))
+
+
 class Resolver:
     """Turns config + step results into ServiceInputs for one service, collecting plan notes.
 
@@ -191,9 +199,21 @@ class Resolver:
         conns = self.infra.get("database_connection_names") or {}
         cloudsql = tuple(str(conns[d]) for d in service.databases if d in conns)
         labels = {**cr.labels, MANAGED_BY: MANAGER}
+        sidecar_env = {
+            side: {k: substitute(v, resolve) for k, v in sidecar.env.items()}
+            for side, sidecar in service.sidecars.items()
+        }
+        sidecar_secrets = {
+            side: {key: self._secret(key, self.target.secret_id(key), live_versions) for key in sidecar.secrets}
+            for side, sidecar in service.sidecars.items()
+        }
         return (
             ServiceInputs(
                 image=image,
+                name=name,
+                cpu_boost=_live_cpu_boost(live),
+                sidecar_env=sidecar_env,
+                sidecar_secret_env=sidecar_secrets,
                 env=env,
                 secret_env=secret_env,
                 secret_files=files,

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 from shipit.errors import ShipitError
 from shipit.names import RELEASE_LABEL
 from shipit.plan import Change, thaw_json
-from shipit.render.cloudrun import LATEST, REVISION, settled_traffic
+from shipit.render.cloudrun import LATEST, REVISION, health_path, kept_tags, settled_traffic
 from shipit.steps.services.api import HealthResult, Json, RunApi
-from shipit.steps.services.diff import short_revision, spec_diff, traffic_diff
+from shipit.steps.services.diff import creates_revision, short_revision, spec_diff, traffic_diff
 from shipit.steps.services.failure import explain
 from shipit.steps.services.inputs import Resolver, desired_service, with_release_labels
 from shipit.steps.services.invokers import apply_change, change_for
@@ -134,11 +134,15 @@ class Rollout:
     def _update(self, desired: Json, live: Json, spec_changed: bool) -> ServiceResult:
         if not spec_changed and not self.p.traffic_changed:
             return self._finish(live, "update")  # only the IAM policy differs
-        staged = (self.options.staged or self.options.canary is not None) and spec_changed
+        # Only service-level fields (scaling, IAP, description...) changed: no revision to stage.
+        new_revision = spec_changed and (self.p.retry_failed or creates_revision(spec_diff(desired, live)))
+        staged = (self.options.staged or self.options.canary is not None) and new_revision
         pinned = serving_traffic(live)
-        single = not staged and (_is_settled(live.get("traffic", [])) or not spec_changed or not pinned)
+        single = not staged and (_is_settled(live.get("traffic", [])) or not new_revision or not pinned)
         candidate = {"type": LATEST, "percent": 0, "tag": self.options.tag}
-        traffic = settled_traffic() if single else [*pinned, candidate]
+        tags = kept_tags(live.get("traffic", []), live.get("latestReadyRevision"))
+        moved = [t for t in tags if t["tag"] != self.options.tag]
+        traffic = settled_traffic(tags) if single else [*pinned, *moved, candidate]
         body = {**desired, "name": self.p.full_name, "etag": live.get("etag"), "traffic": traffic}
         previous = ", ".join(t["revision"] for t in pinned) or None
         if spec_changed:
@@ -165,8 +169,11 @@ class Rollout:
                 )
         if self.options.canary is not None and staged:
             final = self._canary_split(pinned, self.options.canary)
+        elif staged:
+            # Like `gcloud run deploy --no-traffic --tag` then a promotion: the tag stays on the new revision.
+            final = settled_traffic(kept_tags(service.get("traffic", []), service.get("latestReadyRevision")))
         else:
-            final = settled_traffic()
+            final = settled_traffic(moved)
         service = self._write_traffic(service, final) or service
         return self._finish(service, "update")
 
@@ -178,7 +185,7 @@ class Rollout:
         ]
 
     def _health(self, service: Json) -> HealthResult | None:
-        path = self.service_cfg.health.path
+        path = health_path(self.service_cfg)
         if path is None:
             return None
         uri = _tag_uri(service, self.options.tag)

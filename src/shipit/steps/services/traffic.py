@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 from shipit.errors import ShipitError, UsageError
 from shipit.names import GIT_SHA_LABEL, RELEASE_LABEL
 from shipit.plan import Action, Change, FieldDiff, FrozenJson, Plan, freeze_json, thaw_json
-from shipit.render.cloudrun import REVISION, settled_traffic
+from shipit.render.cloudrun import REVISION, kept_tags, settled_traffic
 from shipit.steps.services.api import Json, RunApi
 from shipit.steps.services.deploy import parallel_by_item, selected_services
-from shipit.steps.services.diff import short_revision, traffic_display
+from shipit.steps.services.diff import short_revision, traffic_diff, traffic_display
 from shipit.steps.services.rollout import serving_traffic, write_traffic
 from shipit.steps.services.shared import DeployOptions, full_name
 
@@ -165,8 +165,9 @@ def plan_promote(ctx: StepContext, services: Iterable[str] = ()) -> Plan:
         if service is None:
             continue
         traffic = service.get("traffic", [])
-        settled = settled_traffic()
-        if traffic == settled:
+        # Tags stay valid: a tag on LATEST stays on the revision it names now, at 0%.
+        settled = settled_traffic(kept_tags(traffic, service.get("latestReadyRevision")))
+        if traffic_diff(settled, traffic) is None:
             changes.append(Change(PROMOTE, Action.NOOP, f"service {name}", "all traffic on the latest revision"))
             continue
         created, ready = service.get("latestCreatedRevision"), service.get("latestReadyRevision")

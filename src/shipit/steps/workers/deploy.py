@@ -137,7 +137,10 @@ def _plan_one(release: Release, resolver: Resolver, api: WorkerPoolApi, name: st
     desired = api.normalize(with_release_labels(spec, *(previous or (release.release_id, release.git_sha))))
     diffs: list[FieldDiff] = []
     if live is not None:
-        diffs = spec_diff({k: v for k, v in desired.items() if k != "scaling"}, live)
+        # A worker pool's scaling is its instance count, compared on its own just below.
+        diffs = spec_diff(
+            {k: v for k, v in desired.items() if k != "scaling"}, {k: v for k, v in live.items() if k != "scaling"}
+        )
         want = (desired.get("scaling") or {}).get("manualInstanceCount", 0)
         have = (live.get("scaling") or {}).get("manualInstanceCount", 0)
         if want != have:
