@@ -21,9 +21,7 @@ from shipit.render.cloudrun import RenderError
 from shipit.render.job import job_as_service, render_app_job
 from shipit.results import JobsResult
 from shipit.steps.migrate import job_diff
-from shipit.steps.services import DeployOptions
-from shipit.steps.services.inputs import Resolver
-from shipit.steps.services.shared import location_parent
+from shipit.steps.services import DeployOptions, Resolver, location_parent
 
 if TYPE_CHECKING:
     from shipit.config import Target

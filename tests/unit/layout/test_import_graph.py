@@ -84,3 +84,21 @@ def test_the_check_finds_a_cycle(tmp_path: Path) -> None:
         (tmp_path / package / "__init__.py").write_text(f"def f():\n    from shipit.{other}.x import y\n")
     (tmp_path / "names.py").write_text("import os\n")
     assert cycles(import_graph(tmp_path)) == [["local", "render"]]
+
+
+def test_the_services_step_is_used_only_through_its_public_api() -> None:
+    """Only steps/services/ itself imports its modules; everyone else imports `shipit.steps.services`."""
+    package = SRC / "steps" / "services"
+    offenders = []
+    for path in sorted(SRC.rglob("*.py")):
+        if package in path.parents:
+            continue
+        for name in _imported(ast.parse(path.read_text(), str(path))):
+            if name.startswith("shipit.steps.services."):
+                offenders.append(f"{path.relative_to(SRC)} imports {name}")
+    assert offenders == []
+
+
+def test_the_checker_sees_a_private_import() -> None:
+    tree = ast.parse("from shipit.steps.services.inputs import Resolver\n")
+    assert _imported(tree) == {"shipit.steps.services.inputs"}

@@ -12,16 +12,18 @@ The package is the step. Its modules, by role:
 - ``api``       the Cloud Run operations the step needs (a Protocol), health checks
 - ``shared``    options and per-run state the modules above share
 
-Other steps and the CLI use only the names exported here.
+Other steps (migrate, verify, workers, jobs) and the CLI use only the names exported here: the resolver
+of a workload's inputs, the field diff and the release labels are shared with the workers and jobs steps.
 """
 
 from __future__ import annotations
 
 from shipit.steps.services.api import HealthChecker, HealthResult, OfflineRun, RunApi, http_health_check
 from shipit.steps.services.deploy import STEP, apply, plan
-from shipit.steps.services.inputs import resolve_inputs
+from shipit.steps.services.diff import short_revision, spec_diff
+from shipit.steps.services.inputs import Resolver, resolve_inputs, with_release_labels
 from shipit.steps.services.rollout import DeployFailed
-from shipit.steps.services.shared import DeployOptions
+from shipit.steps.services.shared import DeployOptions, location_parent
 from shipit.steps.services.traffic import ServiceStatus, apply_traffic, plan_promote, plan_rollback, status
 
 __all__ = [
@@ -31,14 +33,19 @@ __all__ = [
     "HealthChecker",
     "HealthResult",
     "OfflineRun",
+    "Resolver",
     "RunApi",
     "ServiceStatus",
     "apply",
     "apply_traffic",
     "http_health_check",
+    "location_parent",
     "plan",
     "plan_promote",
     "plan_rollback",
     "resolve_inputs",
+    "short_revision",
+    "spec_diff",
     "status",
+    "with_release_labels",
 ]

@@ -25,10 +25,14 @@ from shipit.render.cloudrun import RenderError
 from shipit.render.workerpool import LATEST, REVISION, render_worker_pool, settled_split
 from shipit.results import ServicesResult, WorkersResult
 from shipit.steps.resolver import earlier
-from shipit.steps.services import DeployOptions
-from shipit.steps.services.diff import short_revision, spec_diff
-from shipit.steps.services.inputs import Resolver, with_release_labels
-from shipit.steps.services.shared import location_parent
+from shipit.steps.services import (
+    DeployOptions,
+    Resolver,
+    location_parent,
+    short_revision,
+    spec_diff,
+    with_release_labels,
+)
 from shipit.steps.workers.api import Json, OfflineWorkerPools, WorkerPoolApi
 
 if TYPE_CHECKING:
