@@ -119,22 +119,31 @@ def _load_yaml(path: Path, root: Path) -> dict[str, Any]:
     from shipit.config.yamlmarks import load_yaml_file
 
     where = os.path.relpath(path, root)
-    data, _marks = load_yaml_file(path, where, COMPOSE_LIMIT, what="compose file")
+    data, marks = load_yaml_file(path, where, COMPOSE_LIMIT, what="compose file")
     data = data or {}
+
+    def wrong(at: tuple[str, ...], message: str) -> UsageError:
+        # file:line of the offending value, as for shipit.yaml.
+        location = marks.location(at) if at else None
+        line = f":{location.line}" if location is not None and location.line else ":1"
+        # Worded as before: "services must be a mapping", "services.api: must be a mapping".
+        subject = at[0] + " " if len(at) == 1 else ".".join(at) + ": " if at else ""
+        return UsageError(f"{where}{line}: {subject}{message}")
+
     if not isinstance(data, dict):
-        raise UsageError(f"{where}: the top level must be a mapping")
+        raise wrong((), "the top level must be a mapping")
     if not isinstance(data.get("services") or {}, dict):
-        raise UsageError(f"{where}: services must be a mapping")
+        raise wrong(("services",), "must be a mapping")
     for name, svc in (data.get("services") or {}).items():
         if not isinstance(svc or {}, dict):
-            raise UsageError(f"{where}: services.{name}: must be a mapping")
+            raise wrong(("services", str(name)), "must be a mapping")
         for key, shapes, what in _SHAPES:
             if key in (svc or {}) and svc[key] is not None and not isinstance(svc[key], shapes):
-                raise UsageError(f"{where}: services.{name}.{key}: must be {what}")
+                raise wrong(("services", str(name), key), f"must be {what}")
     if not isinstance(data.get("secrets") or {}, dict):
-        raise UsageError(f"{where}: secrets must be a mapping")
+        raise wrong(("secrets",), "must be a mapping")
     if not isinstance(data.get("include") or [], list):
-        raise UsageError(f"{where}: include must be a list")
+        raise wrong(("include",), "must be a list")
     return data
 
 

@@ -34,6 +34,8 @@ def _run(root: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 def test_deploy_without_a_terminal_refuses_before_any_api_call(cli: Cli) -> None:
     # The API is down: the refusal must come first (exit 2), not after the online plan's retries (exit 1).
+    # Local checks come before it (a missing Dockerfile is bad input too): the project passes them.
+    (cli.root / "Dockerfile").write_text("FROM busybox\n")
     down = _run(cli.root, UNREACHABLE, "deploy")
     assert (down.returncode, down.stdout) == (2, "")
     assert down.stderr == (
