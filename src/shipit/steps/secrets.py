@@ -324,7 +324,16 @@ def plan(ctx: StepContext, *, prune: bool = False) -> Plan:
         and meta.labels.get("env") == target.env_name
         and meta.secret_id not in declared_ids
     ]
-    if prune:
+    if prune and stale and terraform_owns(target, "secrets"):
+        # One owner: the containers are Terraform's. Deleting one here would leave Terraform's state pointing
+        # at nothing (re-created, or an error, on its next apply); Terraform removes the undeclared ones.
+        names = ", ".join(sorted(m.secret_id for m in stale))
+        notes.append(
+            f"{len(stale)} managed secret(s) no longer declared: {names}; Terraform owns the secret containers, "
+            f"so `shipit infra generate` then `shipit infra apply -e {target.env_name}` removes them "
+            "(--prune deletes none)"
+        )
+    elif prune:
         ops.extend(
             SecretOp(key_of(target, m.secret_id) or "", m.secret_id, "delete", etag=m.etag)
             for m in sorted(stale, key=lambda m: m.secret_id)

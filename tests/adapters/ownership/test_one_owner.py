@@ -184,3 +184,25 @@ def test_the_module_shipit_generates_makes_terraform_the_owner(tmp_path: Path) -
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     assert terraform_owns(target, "repository") and terraform_owns(target, "secrets")
+
+
+def _stale(fake: FakeGCP) -> None:
+    labels = {"managed-by": "shipit", "app": "acme", "env": "staging"}
+    fake.secrets.seed("acme-staging", "acme-staging-STRIPE_KEY", "sk_live_canary_0042", labels=labels)
+    fake.secrets.seed("acme-staging", "acme-staging-OLD_KEY", "old", labels=labels)  # no longer declared
+
+
+def test_with_infra_prune_leaves_undeclared_containers_to_terraform(tmp_path: Path, fake_gcp_mock: FakeGCP) -> None:
+    ctx = _ctx(tmp_path, "infra: {enabled: true}")
+    _stale(fake_gcp_mock)
+    plan = secrets.plan(ctx, prune=True)
+    assert [c.action for c in plan if c.action is Action.DELETE] == []
+    assert any("acme-staging-OLD_KEY" in n and "--prune deletes none" in n for n in plan.notes)
+
+
+def test_without_infra_prune_deletes_what_shipit_created(tmp_path: Path, fake_gcp_mock: FakeGCP) -> None:
+    ctx = _ctx(tmp_path, "infra: {enabled: false}")
+    _stale(fake_gcp_mock)
+    plan = secrets.plan(ctx, prune=True)
+    # The change is named by its secret id: the key is not declared any more.
+    assert [c.action for c in plan if c.resource == "acme-staging-OLD_KEY"] == [Action.DELETE]
