@@ -19,12 +19,16 @@ def _options(api: str) -> Any:
 class GcpClients:
     """Lazily built, thread-safe clients (the REST transport uses a requests Session per client)."""
 
-    def __init__(self) -> None:
+    def __init__(self, response_limit: int | None = None) -> None:
         self._lock = threading.Lock()
+        self._response_limit = response_limit
 
     def _build(self, factory: Any, api: str) -> Any:
+        from shipit.adapters.gcp.bounded import RESPONSE_LIMIT, bound_client
+
         creds, _ = credentials()
-        return factory(credentials=creds, transport="rest", client_options=_options(api))
+        client = factory(credentials=creds, transport="rest", client_options=_options(api))
+        return bound_client(client, self._response_limit or RESPONSE_LIMIT)
 
     @cached_property
     def secret_manager(self) -> Any:

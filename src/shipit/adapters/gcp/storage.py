@@ -38,8 +38,10 @@ class StateBuckets:
         if self._session is None:
             from google.auth.transport.requests import AuthorizedSession
 
+            from shipit.adapters.gcp.bounded import bound_session
+
             creds, _ = credentials()
-            self._session = AuthorizedSession(creds)  # type: ignore[no-untyped-call]
+            self._session = bound_session(AuthorizedSession(creds))  # type: ignore[no-untyped-call]
         return self._session
 
     @property
