@@ -67,6 +67,17 @@ def bound_session(session: Any, limit: int = RESPONSE_LIMIT) -> Any:
     return session
 
 
+def authorized_session() -> Any:
+    """An AuthorizedSession with shipit's credentials, bounded: for the APIs shipit calls without a
+    google-cloud-* client (Cloud Logging reads, the state bucket)."""
+    from google.auth.transport.requests import AuthorizedSession
+
+    from shipit.adapters.gcp.auth import credentials
+
+    creds, _ = credentials()
+    return bound_session(AuthorizedSession(creds))  # type: ignore[no-untyped-call]
+
+
 def bound_client(client: Any, limit: int = RESPONSE_LIMIT) -> Any:
     """A google-cloud-* REST client whose transport session is bounded (a gRPC client is left as it is)."""
     session = getattr(getattr(client, "_transport", None), "_session", None)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from shipit.adapters.gcp.auth import credentials, endpoint_override
+from shipit.adapters.gcp.auth import endpoint_override
 from shipit.adapters.gcp.errors import translated, with_retries
 
 _DEFAULT = "https://logging.googleapis.com"
@@ -34,12 +34,9 @@ class LogEntries:
     @property
     def session(self) -> Any:
         if self._session is None:
-            from google.auth.transport.requests import AuthorizedSession
+            from shipit.adapters.gcp.bounded import authorized_session
 
-            from shipit.adapters.gcp.bounded import bound_session
-
-            creds, _ = credentials()
-            self._session = bound_session(AuthorizedSession(creds))  # type: ignore[no-untyped-call]
+            self._session = authorized_session()
         return self._session
 
     def list(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from shipit.adapters.gcp.auth import credentials, endpoint_override
+from shipit.adapters.gcp.auth import endpoint_override
 from shipit.errors import ConflictError, RemoteError
 
 _DEFAULT = "https://storage.googleapis.com"
@@ -36,12 +36,9 @@ class StateBuckets:
     @property
     def session(self) -> Any:
         if self._session is None:
-            from google.auth.transport.requests import AuthorizedSession
+            from shipit.adapters.gcp.bounded import authorized_session
 
-            from shipit.adapters.gcp.bounded import bound_session
-
-            creds, _ = credentials()
-            self._session = bound_session(AuthorizedSession(creds))  # type: ignore[no-untyped-call]
+            self._session = authorized_session()
         return self._session
 
     @property

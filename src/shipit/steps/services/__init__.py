@@ -19,7 +19,7 @@ of a workload's inputs, the field diff and the release labels are shared with th
 from __future__ import annotations
 
 from shipit.steps.services.api import HealthChecker, HealthResult, OfflineRun, RunApi, http_health_check
-from shipit.steps.services.deploy import STEP, apply, plan
+from shipit.steps.services.deploy import STEP, apply, plan, referenced_services
 from shipit.steps.services.diff import short_revision, spec_diff
 from shipit.steps.services.inputs import Resolver, resolve_inputs, with_release_labels
 from shipit.steps.services.rollout import DeployFailed
@@ -43,6 +43,7 @@ __all__ = [
     "plan",
     "plan_promote",
     "plan_rollback",
+    "referenced_services",
     "resolve_inputs",
     "short_revision",
     "spec_diff",

@@ -130,6 +130,17 @@ def selected_services(target: Target, services: Iterable[str]) -> list[str]:
     return names or known
 
 
+def referenced_services(target: Target, names: Iterable[str]) -> set[str]:
+    """The services whose URL the env of ``names`` refers to (``${services.X.url}``)."""
+    return {
+        r.name
+        for n in names
+        for v in target.config.services[n].env.values()
+        for r in parse_refs(v)
+        if r.kind == "services"
+    }
+
+
 def parallel_by_item(fn: Callable[[K], V], items: list[K], workers: int) -> dict[K, V]:
     """fn over items, at most ``workers`` at a time; results keyed by item, exceptions re-raised."""
     return dict(zip(items, bounded_map(fn, items, workers, name="run"), strict=True))
@@ -150,13 +161,7 @@ def plan(ctx: StepContext, options: DeployOptions | None = None) -> Plan:
     waves = tuple(tuple(n for n in wave if n in names) for wave in deploy_order(target.config))
     # Every service read, also those only referenced, for their URLs. Reads run in parallel:
     # the service and its IAM policy are independent calls.
-    referenced = {
-        r.name
-        for n in names
-        for v in target.config.services[n].env.values()
-        for r in parse_refs(v)
-        if r.kind == "services"
-    }
+    referenced = referenced_services(target, names)
     to_read = sorted(set(names) | referenced)
     calls: list[tuple[str, str]] = [(n, "service") for n in to_read] + [(n, "iam") for n in names]
 

@@ -17,7 +17,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from shipit.config.refs import parse_refs
 from shipit.errors import RemoteError, ShipitError, UsageError
 from shipit.names import GIT_SHA_LABEL, MANAGED_BY, MANAGER, RELEASE_LABEL
 from shipit.plan import Action, Change, FieldDiff, FrozenJson, Plan, freeze_json, thaw_json
@@ -29,6 +28,7 @@ from shipit.steps.services import (
     DeployOptions,
     Resolver,
     location_parent,
+    referenced_services,
     short_revision,
     spec_diff,
     with_release_labels,
@@ -193,13 +193,7 @@ def plan(ctx: StepContext) -> Plan:
     if canary is not None and not 0 < canary < 100:
         raise UsageError(f"--canary {canary}: must be between 1 and 99", hint="use e.g. --canary 10")
     pools = worker_api_for(ctx)
-    referenced = {
-        r.name
-        for n in names
-        for v in target.config.services[n].env.values()
-        for r in parse_refs(v)
-        if r.kind == "services"
-    }
+    referenced = referenced_services(target, names)
     release = Release(new_release_id(), git_sha(target.root), canary)
     notes: set[str] = set()
     resolver = Resolver(ctx, DeployOptions(canary=canary), _urls(ctx, referenced), notes)
