@@ -9,6 +9,7 @@ and re-checked against the live state after a dropped connection.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -96,67 +97,81 @@ class CloudRunClient:
         return to_dict(result)
 
     def create_service(self, parent: str, service_id: str, body: Json) -> WriteResult:
-        name = f"{parent}/services/{service_id}"
-        resource = f"Cloud Run service {service_id}"
         pb = _service_pb(body)
-        try:
-            with translated(api="run", action="create", resource=resource):
-                op = retry_answered_writes(
-                    lambda: self._services.create_service(parent=parent, service=pb, service_id=service_id)
-                )
-        except ResponseLost:
-            return self._after_drop(name, resource)
-        except RemoteError as exc:
-            if not has_status(exc.__context__ or exc, 409):
-                raise
-            return self._after_drop(name, resource)  # an earlier attempt created it
-        return self._finish(op, name, resource)
+        return self._writes.create(
+            f"{parent}/services/{service_id}",
+            lambda: self._services.create_service(parent=parent, service=pb, service_id=service_id),
+        )
 
     def update_service(self, body: Json) -> WriteResult:
         """Replace the service's spec; ``body["etag"]`` guards against concurrent changes."""
-        name = body["name"]
-        resource = f"Cloud Run service {name.rsplit('/', 1)[-1]}"
         pb = _service_pb(body)
-        try:
-            with translated(api="run", action="update", resource=resource):
-                op = retry_answered_writes(lambda: self._services.update_service(service=pb))
-        except ResponseLost:
-            return self._after_drop(name, resource)
-        return self._finish(op, name, resource)
+        return self._writes.update(body["name"], lambda: self._services.update_service(service=pb))
 
-    def _finish(self, op: Any, name: str, resource: str) -> WriteResult:
+    @property
+    def _writes(self) -> RolloutWrites:
+        return RolloutWrites("service", self.get_service)
+
+
+@dataclass(frozen=True)
+class RolloutWrites:
+    """Creating or replacing a Cloud Run resource whose write is a rollout (a service, a worker pool): retried
+    when the server answered 429/5xx, re-read when the answer was lost (or a retried create met its own first
+    attempt: 409), then the long-running operation awaited until the new revision is Ready or has failed."""
+
+    kind: str  # "service", "worker pool"
+    get: Callable[[str], Json | None]
+
+    def _resource(self, name: str) -> str:
+        return f"Cloud Run {self.kind} {name.rsplit('/', 1)[-1]}"
+
+    def create(self, name: str, call: Callable[[], Any]) -> WriteResult:
+        try:
+            with translated(api="run", action="create", resource=self._resource(name)):
+                op = retry_answered_writes(call)
+        except ResponseLost:
+            return self._after_drop(name)
+        except RemoteError as exc:
+            if not has_status(exc.__context__ or exc, 409):
+                raise
+            return self._after_drop(name)  # an earlier attempt created it
+        return self._finish(op, name)
+
+    def update(self, name: str, call: Callable[[], Any]) -> WriteResult:
+        try:
+            with translated(api="run", action="update", resource=self._resource(name)):
+                op = retry_answered_writes(call)
+        except ResponseLost:
+            return self._after_drop(name)
+        return self._finish(op, name)
+
+    def _finish(self, op: Any, name: str) -> WriteResult:
         from google.api_core import exceptions as gexc
 
-        try:
-            with translated(api="run", action="wait for", resource=resource):
-                try:
-                    result = op.result(timeout=LRO_TIMEOUT)
-                except gexc.GoogleAPICallError as exc:
-                    # The operation finished with an error: the rollout failed, the service exists.
-                    return WriteResult(self._must_get(name), getattr(exc, "message", None) or str(exc))
-        except RemoteError:
-            raise
+        with translated(api="run", action="wait for", resource=self._resource(name)):
+            try:
+                result = op.result(timeout=LRO_TIMEOUT)
+            except gexc.GoogleAPICallError as exc:
+                # The operation finished with an error: the rollout failed, the resource exists.
+                return WriteResult(self._must_get(name), getattr(exc, "message", None) or str(exc))
         return WriteResult(to_dict(result))
 
-    def _after_drop(self, name: str, resource: str) -> WriteResult:
+    def _after_drop(self, name: str) -> WriteResult:
         """The response was lost: read what the server did. The caller re-diffs and decides."""
-        service = self._must_get(name)
-        if service.get("reconciling"):
-            raise RemoteError(f"lost the response while updating {resource}; it is still rolling out", hint="re-run")
-        return WriteResult(service, _condition_error(service))
+        live = self._must_get(name)
+        if live.get("reconciling"):
+            raise RemoteError(
+                f"lost the response while updating {self._resource(name)}; it is still rolling out", hint="re-run"
+            )
+        cond = live.get("terminalCondition") or {}
+        failed = cond.get("state") == "CONDITION_FAILED"
+        return WriteResult(live, str(cond.get("message") or f"the {self.kind} is not ready") if failed else None)
 
     def _must_get(self, name: str) -> Json:
-        service = self.get_service(name)
-        if service is None:
-            raise RemoteError(f"Cloud Run service {name.rsplit('/', 1)[-1]} disappeared during the deploy")
-        return service
-
-
-def _condition_error(service: Json) -> str | None:
-    cond = service.get("terminalCondition") or {}
-    if cond.get("state") == "CONDITION_FAILED":
-        return str(cond.get("message") or "the service is not ready")
-    return None
+        live = self.get(name)
+        if live is None:
+            raise RemoteError(f"{self._resource(name)} disappeared during the deploy")
+        return live
 
 
 def identity_token(audience: str) -> str | None:

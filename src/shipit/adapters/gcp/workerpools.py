@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from shipit.adapters.gcp.errors import ResponseLost, has_status, retry_answered_writes, translated, with_retries
+from shipit.adapters.gcp.errors import translated, with_retries
 from shipit.adapters.gcp.proto import to_dict
-from shipit.adapters.gcp.run import LRO_TIMEOUT, WriteResult
-from shipit.errors import RemoteError
+from shipit.adapters.gcp.run import RolloutWrites, WriteResult
+from shipit.errors import NotFound
 
 if TYPE_CHECKING:
     from shipit.adapters.gcp.clients import GcpClients
@@ -52,70 +52,28 @@ class WorkerPoolClient:
         return out
 
     def get_worker_pool(self, name: str) -> Json | None:
-        from google.api_core import exceptions as gexc
-
         try:
             with translated(api="run", action="read", resource=f"Cloud Run worker pool {_short(name)}"):
                 return to_dict(with_retries(lambda: self._pools.get_worker_pool(name=name)))
-        except RemoteError as exc:
-            if isinstance(exc.__context__, gexc.NotFound) or "not found" in exc.message:
-                return None
-            raise
+        except NotFound:
+            return None
 
     def list_worker_pools(self, parent: str) -> list[Json]:
         with translated(api="run", action="list", resource=f"Cloud Run worker pools in {parent}"):
             return with_retries(lambda: [to_dict(p) for p in self._pools.list_worker_pools(parent=parent)])
 
     def create_worker_pool(self, parent: str, pool_id: str, body: Json) -> WriteResult:
-        name = f"{parent}/workerPools/{pool_id}"
-        resource = f"Cloud Run worker pool {pool_id}"
         pb = _pool_pb(body)
-        try:
-            with translated(api="run", action="create", resource=resource):
-                op = retry_answered_writes(
-                    lambda: self._pools.create_worker_pool(parent=parent, worker_pool=pb, worker_pool_id=pool_id)
-                )
-        except ResponseLost:
-            return self._after_drop(name, resource)
-        except RemoteError as exc:
-            if not has_status(exc.__context__ or exc, 409):
-                raise
-            return self._after_drop(name, resource)  # an earlier attempt created it
-        return self._finish(op, name, resource)
+        return self._writes.create(
+            f"{parent}/workerPools/{pool_id}",
+            lambda: self._pools.create_worker_pool(parent=parent, worker_pool=pb, worker_pool_id=pool_id),
+        )
 
     def update_worker_pool(self, body: Json) -> WriteResult:
         """Replace the worker pool's spec; ``body["etag"]`` guards against concurrent changes."""
-        name = body["name"]
-        resource = f"Cloud Run worker pool {_short(name)}"
         pb = _pool_pb(body)
-        try:
-            with translated(api="run", action="update", resource=resource):
-                op = retry_answered_writes(lambda: self._pools.update_worker_pool(worker_pool=pb))
-        except ResponseLost:
-            return self._after_drop(name, resource)
-        return self._finish(op, name, resource)
+        return self._writes.update(body["name"], lambda: self._pools.update_worker_pool(worker_pool=pb))
 
-    def _finish(self, op: Any, name: str, resource: str) -> WriteResult:
-        from google.api_core import exceptions as gexc
-
-        with translated(api="run", action="wait for", resource=resource):
-            try:
-                result = op.result(timeout=LRO_TIMEOUT)
-            except gexc.GoogleAPICallError as exc:
-                # The operation finished with an error: the rollout failed, the worker pool exists.
-                return WriteResult(self._must_get(name), getattr(exc, "message", None) or str(exc))
-        return WriteResult(to_dict(result))
-
-    def _after_drop(self, name: str, resource: str) -> WriteResult:
-        pool = self._must_get(name)
-        if pool.get("reconciling"):
-            raise RemoteError(f"lost the response while updating {resource}; it is still rolling out", hint="re-run")
-        cond = pool.get("terminalCondition") or {}
-        failed = cond.get("state") == "CONDITION_FAILED"
-        return WriteResult(pool, str(cond.get("message") or "not ready") if failed else None)
-
-    def _must_get(self, name: str) -> Json:
-        pool = self.get_worker_pool(name)
-        if pool is None:
-            raise RemoteError(f"Cloud Run worker pool {_short(name)} disappeared during the deploy")
-        return pool
+    @property
+    def _writes(self) -> RolloutWrites:
+        return RolloutWrites("worker pool", self.get_worker_pool)
