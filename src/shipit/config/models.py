@@ -261,6 +261,11 @@ class Environment(Model):
     project: ProjectId
     region: Region
     production: bool | None = Field(None, description="Default: true for environments named prod/production.")
+    protected: bool | None = Field(
+        None,
+        description="`shipit destroy` needs --allow-protected. Default: true for production environments and "
+        "for environments named prod/production/prd.",
+    )
     secrets: EnvSecrets = Field(default_factory=EnvSecrets)
     services: dict[str, dict[str, Any]] = Field(default_factory=dict)
     databases: dict[str, dict[str, Any]] = Field(default_factory=dict)
@@ -269,6 +274,15 @@ class Environment(Model):
 
     def is_production(self, name: str) -> bool:
         return self.production if self.production is not None else name in ("prod", "production")
+
+    def is_protected(self, name: str) -> bool:
+        if self.protected is not None:
+            return self.protected
+        return self.is_production(name) or name in PROTECTED_NAMES
+
+
+# Environments protected from `shipit destroy` unless `protected: false` says otherwise.
+PROTECTED_NAMES = ("prod", "production", "prd")
 
 
 class ShipitConfig(Model):

@@ -37,6 +37,11 @@ class Target:
         return self.environment.is_production(self.env_name)
 
     @property
+    def protected(self) -> bool:
+        """`shipit destroy` refuses it without --allow-protected."""
+        return self.environment.is_protected(self.env_name)
+
+    @property
     def services(self) -> dict[str, Service]:
         return dict(self.config.services)
 

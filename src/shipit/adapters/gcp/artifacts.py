@@ -55,6 +55,14 @@ class ArtifactRegistry:
                 raw = self._client.get_repository(name=name)
         return _repository(raw)
 
+    def delete_repository(self, name: str) -> bool:
+        """Delete the repository with every image in it. False when it was already gone."""
+        from shipit.adapters.gcp.deletes import delete_and_wait
+
+        return delete_and_wait(
+            lambda: self._client.delete_repository(name=name), api=API, resource=f"repository {name}"
+        )
+
 
 def _repository(raw: Any) -> Repository:
     fmt = raw.format_

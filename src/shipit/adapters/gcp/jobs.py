@@ -168,7 +168,20 @@ class CloudRunJobs:
             items = with_retries(lambda: [to_dict(e) for e in self._executions.list_executions(parent=job)])
         return [_execution_state(e) for e in items]
 
+    def list_jobs(self, parent: str) -> list[Json]:
+        """Every job in ``parent`` (projects/P/locations/R) as REST JSON, labels included."""
+        with translated(api="run", action="list", resource=f"Cloud Run jobs in {parent}"):
+            return with_retries(lambda: [to_dict(j) for j in self._jobs.list_jobs(parent=parent)])
+
     # -- writes ----------------------------------------------------------------------------------
+    def delete_job(self, name: str) -> bool:
+        """Delete the job and its executions. False when it was already gone."""
+        from shipit.adapters.gcp.deletes import delete_and_wait
+
+        return delete_and_wait(
+            lambda: self._jobs.delete_job(name=name), api="run", resource=f"Cloud Run job {name.rsplit('/', 1)[-1]}"
+        )
+
     def create_job(self, parent: str, job_id: str, spec: Json) -> JobState:
         name = f"{parent}/jobs/{job_id}"
         resource = f"Cloud Run job {job_id}"

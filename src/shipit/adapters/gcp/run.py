@@ -33,6 +33,10 @@ class WriteResult:
     error: str | None = None
 
 
+def _short(name: str) -> str:
+    return name.rsplit("/", 1)[-1]
+
+
 def _service_pb(body: Json) -> Any:
     from google.cloud import run_v2
 
@@ -107,6 +111,14 @@ class CloudRunClient:
         """Replace the service's spec; ``body["etag"]`` guards against concurrent changes."""
         pb = _service_pb(body)
         return self._writes.update(body["name"], lambda: self._services.update_service(service=pb))
+
+    def delete_service(self, name: str) -> bool:
+        """Delete the service (its revisions and IAM policy go with it). False when it was already gone."""
+        from shipit.adapters.gcp.deletes import delete_and_wait
+
+        return delete_and_wait(
+            lambda: self._services.delete_service(name=name), api="run", resource=f"Cloud Run service {_short(name)}"
+        )
 
     @property
     def _writes(self) -> RolloutWrites:

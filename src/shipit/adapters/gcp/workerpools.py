@@ -74,6 +74,16 @@ class WorkerPoolClient:
         pb = _pool_pb(body)
         return self._writes.update(body["name"], lambda: self._pools.update_worker_pool(worker_pool=pb))
 
+    def delete_worker_pool(self, name: str) -> bool:
+        """Delete the worker pool and its revisions. False when it was already gone."""
+        from shipit.adapters.gcp.deletes import delete_and_wait
+
+        return delete_and_wait(
+            lambda: self._pools.delete_worker_pool(name=name),
+            api="run",
+            resource=f"Cloud Run worker pool {_short(name)}",
+        )
+
     @property
     def _writes(self) -> RolloutWrites:
         return RolloutWrites("worker pool", self.get_worker_pool)

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from shipit.config.models import Service
 from shipit.config.refs import Reference, substitute
 from shipit.errors import UsageError
-from shipit.names import GIT_SHA_LABEL, MANAGED_BY, MANAGER, RELEASE_LABEL
+from shipit.names import GIT_SHA_LABEL, RELEASE_LABEL, owner_labels
 from shipit.render.cloudrun import (
     RenderError,
     SecretRef,
@@ -198,7 +198,8 @@ class Resolver:
         vpc = self._vpc(name, service)
         conns = self.infra.get("database_connection_names") or {}
         cloudsql = tuple(str(conns[d]) for d in service.databases if d in conns)
-        labels = {**cr.labels, MANAGED_BY: MANAGER}
+        # app/env: `shipit destroy` deletes only what carries this app's and environment's labels.
+        labels = {**cr.labels, **owner_labels(self.target.app, self.target.env_name)}
         sidecar_env = {
             side: {k: substitute(v, resolve) for k, v in sidecar.env.items()}
             for side, sidecar in service.sidecars.items()
