@@ -100,6 +100,43 @@ class OutputValue:
     value: Any = field(default=None, repr=False)  # None when sensitive: the value is dropped
 
 
+@dataclass(frozen=True)
+class StateResource:
+    """One managed resource instance in the state; attribute values are never kept (but deletion_protection)."""
+
+    address: str  # the instance: module.app.google_sql_database_instance.db["main"]
+    resource: str  # its configuration address, as depends_on names it: module.app.google_sql_database_instance.db
+    resource_type: str
+    depends_on: tuple[str, ...] = ()
+    deletion_protection: bool = False
+
+
+def state_resources(data: Mapping[str, Any]) -> tuple[StateResource, ...]:
+    """`terraform show -json` (no plan file) -> the managed resources of the state, every module included."""
+    found: list[StateResource] = []
+
+    def walk(module: Mapping[str, Any]) -> None:
+        prefix = f"{module['address']}." if module.get("address") else ""
+        for res in module.get("resources") or []:
+            if res.get("mode") != "managed":
+                continue
+            values = res.get("values") or {}
+            found.append(
+                StateResource(
+                    address=str(res.get("address")),
+                    resource=f"{prefix}{res.get('type')}.{res.get('name')}",
+                    resource_type=str(res.get("type", "")),
+                    depends_on=tuple(str(d) for d in res.get("depends_on") or ()),
+                    deletion_protection=values.get("deletion_protection") is True,
+                )
+            )
+        for child in module.get("child_modules") or []:
+            walk(child)
+
+    walk(((data.get("values") or {}).get("root_module")) or {})
+    return tuple(found)
+
+
 class TerraformFailed(ToolError):
     """terraform exited non-zero; ``diagnostics`` are its errors (resource address, provider message)."""
 
@@ -269,8 +306,9 @@ class Terraform:
         if code != 0:
             raise classify("init", out + "\n" + err, [], self.workdir)
 
-    def plan(self, out: Path, *, destroy: bool = False) -> bool:
-        """Write a saved plan to ``out``; True when it changes anything."""
+    def plan(self, out: Path, *, destroy: bool = False, targets: Sequence[str] = ()) -> bool:
+        """Write a saved plan to ``out``; True when it changes anything. ``targets``: only these resource
+        instances (and, destroying, what depends on them)."""
         kwargs: dict[str, Any] = {
             "out": str(out),
             "lock_timeout": self.options.lock_timeout,
@@ -279,6 +317,8 @@ class Terraform:
         }
         if destroy:
             kwargs["destroy"] = python_flag()
+        if targets:
+            kwargs["target"] = list(targets)
         code, stdout, stderr = self._call("json", self._tf.plan, **kwargs)
         if code == 2:  # -detailed-exitcode: success with changes
             return True
@@ -293,6 +333,19 @@ class Terraform:
         if code != 0:
             raise classify("show", out + "\n" + err, [], self.workdir)
         return summarize_plan(json.loads(out), path, destroy=destroy)
+
+    def state(self) -> tuple[StateResource, ...]:
+        """The managed resources in the current state (after init); empty when there is no state yet."""
+        code, out, err = self._call("quiet", self._tf.cmd, "show", json=python_flag(), no_color=python_flag())
+        if code != 0:
+            raise classify("show", out + "\n" + err, [], self.workdir)
+        try:
+            data = json.loads(out or "{}")
+        except (ValueError, RecursionError):
+            data = None
+        if not isinstance(data, dict):
+            raise ToolError("`terraform show -json` printed something that is not its JSON state document")
+        return state_resources(data)
 
     def apply(self, plan: Path) -> None:
         """Apply exactly the saved plan ``plan`` (Terraform refuses it if the state moved since)."""

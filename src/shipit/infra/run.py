@@ -12,12 +12,19 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from shipit.adapters.terraform import PlanSummary, ResourceChange, Terraform, TerraformFactory, default_terraform
+from shipit.adapters.terraform import (
+    PlanSummary,
+    ResourceChange,
+    StateResource,
+    Terraform,
+    TerraformFactory,
+    default_terraform,
+)
 from shipit.config.target import Target
 from shipit.errors import UsageError
 from shipit.output import Console
@@ -133,15 +140,21 @@ class InfraRunner:
         self.console.info(f"terraform init ({self.paths.root})")
         self.tf.init()
 
-    def plan(self, *, destroy: bool = False) -> Plan:
-        """init, then a saved plan, summarised. The returned plan's changes carry the file to apply."""
+    def plan(self, *, destroy: bool = False, targets: Sequence[str] = ()) -> Plan:
+        """init, then a saved plan, summarised. The returned plan's changes carry the file to apply.
+        ``targets``: only these resource instances (`shipit destroy` leaves the database out this way)."""
         self.init()
         path = self._workdir() / "tfplan"
         path.unlink(missing_ok=True)
-        self.console.info("terraform plan" + (" -destroy" if destroy else ""))
-        self.tf.plan(path, destroy=destroy)
+        self.console.info("terraform plan" + (" -destroy" if destroy else "") + (" -target=..." if targets else ""))
+        self.tf.plan(path, destroy=destroy, targets=targets)
         path.chmod(0o600)
         return to_plan(self.tf.show_plan(path, destroy=destroy))
+
+    def state(self) -> tuple[StateResource, ...]:
+        """init, then the managed resources of the environment's state (none before the first apply)."""
+        self.init()
+        return self.tf.state()
 
     def apply(self, plan: Plan) -> dict[str, Any]:
         """Apply the saved plan behind ``plan`` (and nothing else), then refresh the outputs cache."""

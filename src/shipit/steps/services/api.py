@@ -53,3 +53,6 @@ class OfflineRun:
 
     def update_service(self, body: Json) -> WriteResult:
         return self._refuse()  # type: ignore[no-any-return]
+
+    def delete_service(self, name: str) -> bool:
+        return self._refuse()  # type: ignore[no-any-return]

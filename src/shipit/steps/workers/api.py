@@ -40,3 +40,6 @@ class OfflineWorkerPools:
 
     def update_worker_pool(self, body: Json) -> WriteResult:
         return self._refuse()  # type: ignore[no-any-return]
+
+    def delete_worker_pool(self, name: str) -> bool:
+        return self._refuse()  # type: ignore[no-any-return]
