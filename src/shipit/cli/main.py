@@ -36,6 +36,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "jobs": ("shipit.cli.jobs:jobs", "List the Cloud Run jobs of shipit.yaml, or run one (--wait for its result)."),
     "rollback": ("shipit.cli.rollback:rollback", "Move traffic back to the previous ready revision."),
     "promote": ("shipit.cli.promote:promote", "Send all traffic to the latest revision (after --canary)."),
+    "destroy": (
+        "shipit.cli.destroy:destroy",
+        "Delete what shipit created for an environment (data only with --include-data).",
+    ),
 }
 
 

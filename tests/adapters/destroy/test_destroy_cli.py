@@ -1,0 +1,140 @@
+"""`shipit destroy` end to end: the real Cloud Run, Secret Manager and Artifact Registry clients against the
+HTTP fake (in-process), through shipit's entry point."""
+
+from __future__ import annotations
+
+import json
+
+from adapters.destroy.conftest import REPOSITORY, Estate
+from cli_runner import invoke
+
+FOREIGN_SERVICES = {"other-app", "hand-made"}
+
+
+def test_destroys_what_shipit_labelled_for_this_environment_and_nothing_else(estate: Estate) -> None:
+    result = invoke("destroy", "--yes")
+    assert result.exit_code == 0, result.output
+    assert estate.names("services") == FOREIGN_SERVICES
+    assert estate.names("jobs") == {"prod-cleanup"}
+    assert estate.names("pools") == set()
+    assert estate.secrets() == {"other-staging-STRIPE_KEY"}
+    # Images stay without --images.
+    assert REPOSITORY in estate.fake.artifacts.repositories
+    assert "destroyed staging: 6 resource(s)" in result.stdout
+
+
+def test_the_plan_lists_every_deletion_what_goes_with_it_and_what_stays(estate: Estate) -> None:
+    result = invoke("destroy", "--dry-run")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    for line in (
+        "Cloud Run service api",
+        "Cloud Run service web",
+        "Cloud Run worker pool queue",
+        "Cloud Run job cleanup",
+        "Secret Manager secret acme-staging-OLD_KEY",
+        "Secret Manager secret acme-staging-STRIPE_KEY",
+    ):
+        assert line in out
+    assert "IAM bindings" in out
+    assert "--images deletes the repository" in out
+    for foreign in ("other-app", "hand-made", "prod-cleanup", "other-staging"):
+        assert foreign not in out
+
+
+def test_dry_run_writes_nothing(estate: Estate) -> None:
+    result = invoke("destroy", "--dry-run", "--images", "--include-data", "--json")
+    assert result.exit_code == 0, result.output
+    assert estate.writes() == []
+    document = json.loads(result.stdout.strip().splitlines()[-1])
+    assert document["dry_run"] is True
+    kinds = sorted(r["kind"] for r in document["plan"]["removals"])
+    assert kinds == ["job", "repository", "secret", "secret", "service", "service", "worker-pool"]
+
+
+def test_images_deletes_the_repository(estate: Estate) -> None:
+    result = invoke("destroy", "--yes", "--images")
+    assert result.exit_code == 0, result.output
+    assert REPOSITORY not in estate.fake.artifacts.repositories
+
+
+def test_a_repository_another_environment_shares_is_kept(estate: Estate) -> None:
+    config = estate.project.root / "shipit.yaml"
+    config.write_text(
+        config.read_text().replace(
+            "environments:\n",
+            "default_environment: staging\nenvironments:\n  qa: {project: acme-staging, region: europe-west1}\n",
+        )
+    )
+    result = invoke("destroy", "--yes", "--images")
+    assert result.exit_code == 0, result.output
+    assert REPOSITORY in estate.fake.artifacts.repositories
+    assert "qa in the same project" in result.stdout
+
+
+def test_an_interrupted_destroy_finishes_on_the_next_run(estate: Estate) -> None:
+    # The second service delete is refused (not retryable): the run stops with some resources gone.
+    estate.fake.faults.fail("run.projects.locations.services.delete", status=403, nth=2, times=1)
+    first = invoke("destroy", "--yes")
+    assert first.exit_code == 1, first.output
+    assert len(estate.names("services") - FOREIGN_SERVICES) == 1
+    assert estate.names("jobs") == {"cleanup", "prod-cleanup"}
+
+    again = invoke("destroy", "--dry-run")
+    assert again.exit_code == 0, again.output
+    assert again.stdout.count("Cloud Run service") == 1  # only what remains is planned
+
+    second = invoke("destroy", "--yes")
+    assert second.exit_code == 0, second.output
+    assert estate.names("services") == FOREIGN_SERVICES
+    assert estate.names("jobs") == {"prod-cleanup"}
+    assert estate.secrets() == {"other-staging-STRIPE_KEY"}
+
+    third = invoke("destroy", "--yes")
+    assert third.exit_code == 0, third.output
+    assert "nothing of staging is left to destroy" in third.stdout
+
+
+def test_a_lost_answer_to_a_delete_counts_as_done(estate: Estate) -> None:
+    # The delete happened but its answer was dropped: the retry meets a 404, which means gone.
+    estate.fake.faults.drop_response("run.projects.locations.jobs.delete", nth=1, times=1)
+    result = invoke("destroy", "--yes")
+    assert result.exit_code == 0, result.output
+    assert estate.names("jobs") == {"prod-cleanup"}
+
+
+def test_a_protected_environment_needs_allow_protected(estate: Estate) -> None:
+    config = estate.project.root / "shipit.yaml"
+    config.write_text(config.read_text().replace("region: us-central1}", "region: us-central1, protected: true}"))
+    refused = invoke("destroy", "--yes")
+    assert refused.exit_code == 2
+    assert refused.stderr == (
+        "error: environment staging is protected: destroying it needs --allow-protected "
+        "(or set environments.staging.protected: false in shipit.yaml)\n"
+    )
+    assert estate.fake.calls == []
+    allowed = invoke("destroy", "--yes", "--allow-protected")
+    assert allowed.exit_code == 0, allowed.output
+    assert estate.names("services") == FOREIGN_SERVICES
+
+
+def test_prod_is_protected_by_default(estate: Estate) -> None:
+    config = estate.project.root / "shipit.yaml"
+    config.write_text(
+        config.read_text().replace(
+            "environments:\n",
+            "default_environment: staging\nenvironments:\n  prd: {project: acme-prd, region: us-central1}\n",
+        )
+    )
+    refused = invoke("destroy", "-e", "prd", "--yes")
+    assert refused.exit_code == 2
+    assert "environment prd is protected" in refused.stderr
+    assert estate.fake.calls == []
+
+
+def test_bad_config_is_reported_before_any_call(estate: Estate) -> None:
+    config = estate.project.root / "shipit.yaml"
+    config.write_text(config.read_text() + "bogus: 1\n")
+    result = invoke("destroy", "--yes")
+    assert result.exit_code == 2
+    assert estate.fake.calls == []
