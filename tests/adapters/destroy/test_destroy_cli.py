@@ -138,3 +138,28 @@ def test_bad_config_is_reported_before_any_call(estate: Estate) -> None:
     result = invoke("destroy", "--yes")
     assert result.exit_code == 2
     assert estate.fake.calls == []
+
+
+class StateOnly:
+    """The environment's Terraform as far as planning reads it: the state of the generated module."""
+
+    def state(self) -> tuple[object, ...]:
+        from unit.infra.test_destroy_split import STATE
+
+        return STATE
+
+
+def test_include_data_with_deletion_protection_on_is_refused_with_the_fix(estate: Estate) -> None:
+    from shipit.destroy import DestroyOptions, plan
+
+    ctx = estate.project.ctx()
+    planned = plan(ctx, DestroyOptions(include_data=True), StateOnly())  # type: ignore[arg-type]
+    (blocker,) = planned.blockers
+    assert 'deletion protection is on for module.app.google_sql_database_instance.db["main"]' in blocker
+    assert "databases.NAME.deletion_protection: false" in blocker
+    assert "shipit infra apply -e staging" in blocker
+    without = plan(ctx, DestroyOptions(), StateOnly())  # type: ignore[arg-type]
+    assert without.blockers == ()
+    assert without.data is None
+    assert any("--include-data destroys them last" in k for k in without.kept)
+    assert estate.writes() == []
