@@ -2,8 +2,9 @@
 
 Labels follow one schema everywhere shipit writes them: ``managed-by=shipit`` marks what shipit owns,
 ``app`` and ``env`` say whose it is (Terraform-made resources, secrets, the state bucket, the image
-repository); Cloud Run services and jobs carry ``managed-by`` plus the ``shipit-*`` labels of a release
-(which release and commit a revision runs, which migration a job ran). Names are derived from the app and
+repository, and Cloud Run services, worker pools and jobs, which `shipit destroy` selects by them); Cloud Run
+resources also carry the ``shipit-*`` labels of a release (which release and commit a revision runs, which
+migration a job ran). Names are derived from the app and
 environment (``{app}-{env}`` prefix), cut to each API's length limit with a stable hash when too long.
 
 Resources are found by name, never by ``app``/``env`` labels, so the image repository and state bucket that

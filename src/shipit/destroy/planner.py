@@ -82,16 +82,7 @@ def _repository(ctx: StepContext, options: DestroyOptions, kept: list[str]) -> l
         return []
     if terraform_owns(target, "repository"):
         return []  # Terraform declares it: its destroy removes it (planned below)
-    # The repository is named after the app, not the environment: another environment in the same project
-    # may push to it (conservative: its registry overlay is not compared).
-    others = sorted(
-        env
-        for env, environment in target.config.environments.items()
-        if env != target.env_name and environment.project == target.project
-    )
-    if others:
-        kept.append(f"repository {name}: environment(s) {', '.join(others)} in the same project may push to it")
-        return []
+    # No other environment pushes to it: `shipit validate` refuses two that would share a repository.
     repo = ctx.remote.artifacts.get_repository(name)
     if repo is None:
         return []

@@ -85,6 +85,14 @@ def promote(tmp_path: Path, request: pytest.FixtureRequest) -> Scenario:
     return _remote(project, ("promote", "api"))
 
 
+def destroy(tmp_path: Path, request: pytest.FixtureRequest) -> Scenario:
+    project = _gcp(tmp_path, request)
+    project.write(ONE)
+    project.deploy({"api": image("api")})
+    project.fake.reset_calls()
+    return _remote(project, ("destroy",))
+
+
 def push(tmp_path: Path, request: pytest.FixtureRequest) -> Scenario:
     # A prebuilt image needs no docker; the missing Artifact Registry repository is the change.
     project = _gcp(tmp_path, request)
@@ -180,6 +188,7 @@ SCENARIOS: dict[str, tuple[Builder, tuple[pytest.MarkDecorator, ...]]] = {
     "rollback": (rollback, ()),
     "promote": (promote, ()),
     "push": (push, ()),
+    "destroy": (destroy, ()),
     "secrets sync": (secrets_sync, ()),
     "jobs run": (jobs_run, ()),
     "infra bootstrap": (infra_bootstrap, ()),

@@ -58,18 +58,12 @@ def test_images_deletes_the_repository(estate: Estate) -> None:
     assert REPOSITORY not in estate.fake.artifacts.repositories
 
 
-def test_a_repository_another_environment_shares_is_kept(estate: Estate) -> None:
-    config = estate.project.root / "shipit.yaml"
-    config.write_text(
-        config.read_text().replace(
-            "environments:\n",
-            "default_environment: staging\nenvironments:\n  qa: {project: acme-staging, region: europe-west1}\n",
-        )
-    )
+def test_images_leaves_a_repository_labelled_for_someone_else(estate: Estate) -> None:
+    estate.fake.artifacts.repositories[REPOSITORY]["labels"] = {"app": "acme", "env": "prod", "managed-by": "shipit"}
     result = invoke("destroy", "--yes", "--images")
     assert result.exit_code == 0, result.output
     assert REPOSITORY in estate.fake.artifacts.repositories
-    assert "qa in the same project" in result.stdout
+    assert "not labelled app=acme, env=staging by shipit" in result.stdout
 
 
 def test_an_interrupted_destroy_finishes_on_the_next_run(estate: Estate) -> None:

@@ -96,6 +96,8 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "ci generate": ("ci", "generate", "--provider", "github"),
     "config show": ("config", "show"),
     "deploy": ("deploy", "--yes"),
+    # A dry run: the commands after it still need what deploy made. It reads every secret's labels.
+    "destroy": ("destroy", "--dry-run", "--images", "--include-data"),
     "dockerfile": ("dockerfile", "worker", "--kind", "python", "--force"),
     "doctor": ("doctor",),
     "infra apply": ("infra", "apply", "--yes"),
@@ -133,6 +135,7 @@ HUMAN_RUNS: tuple[tuple[str, ...], ...] = (
     ("plan", "--offline"),
     ("deploy", "--dry-run"),
     ("deploy", "--yes"),
+    ("destroy", "--dry-run", "--images"),
     ("services", "deploy", "api", "--yes"),
     ("status",),
     ("logs",),

@@ -48,6 +48,7 @@ HINT_REACH = {
     ("steps/workers/api.py", "--offline"): ["plan"],  # an offline plan exists only in `plan --offline`
     ("steps/workers/deploy.py", "--canary"): ["deploy"],
     ("steps/services/inputs.py", "--image"): SERVICES_PLAN,
+    ("destroy/execute.py", "--include-data"): ["destroy"],
     ("adapters/compose.py", "--runtime"): ["local up", "local down", "local ps", "local logs", "local exec"],
 }
 # Options of other programs, named in hints that tell the user what to run outside shipit.
