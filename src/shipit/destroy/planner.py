@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from shipit.destroy.model import DestroyOptions, DestroyPlan, Removal, TerraformPhase
 from shipit.destroy.terraform import Predicate, is_database, is_repository, protected_instances, split
-from shipit.names import location_parent, owner_labels, repository_name
+from shipit.names import APP_LABEL, ENV_LABEL, is_managed, location_parent, owner_labels, repository_name
+
+Json = dict[str, Any]
 
 if TYPE_CHECKING:
     from shipit.config import Target
@@ -31,20 +33,36 @@ def _ours(labels: Mapping[str, Any] | None, target: Target) -> bool:
     return all(have.get(k) == v for k, v in wanted.items())
 
 
-def _cloud_run(ctx: StepContext) -> list[Removal]:
+def _unlabelled(found: list[Json], target: Target) -> list[str]:
+    """Resources shipit manages that lack the app/env labels (deployed before shipit set them), named like a
+    service or job of this shipit.yaml: never deleted, but named, so the user knows what stays."""
+    declared = {*target.config.services, *target.config.jobs}
+    return sorted(
+        short
+        for item in found
+        if is_managed(labels := item.get("labels") or {})
+        and not (APP_LABEL in labels and ENV_LABEL in labels)
+        and (short := str(item.get("name", "")).rsplit("/", 1)[-1]) in declared
+    )
+
+
+def _cloud_run(ctx: StepContext, kept: list[str]) -> list[Removal]:
     target = ctx.target
     parent = location_parent(target.project, target.region)
     remote = ctx.remote
-    removals = [
-        Removal("service", str(s["name"]), WITH_SERVICE)
-        for s in remote.run.list_services(parent)
-        if _ours(s.get("labels"), target)
-    ]
+    services = remote.run.list_services(parent)
     # Listed even when shipit.yaml has no worker left: one deployed before it was removed is still ours.
     pools = remote.worker_pools.list_worker_pools(parent)
-    removals += [Removal("worker-pool", str(p["name"]), WITH_POOL) for p in pools if _ours(p.get("labels"), target)]
     jobs = remote.jobs.list_jobs(parent)
+    removals = [Removal("service", str(s["name"]), WITH_SERVICE) for s in services if _ours(s.get("labels"), target)]
+    removals += [Removal("worker-pool", str(p["name"]), WITH_POOL) for p in pools if _ours(p.get("labels"), target)]
     removals += [Removal("job", str(j["name"]), WITH_JOB) for j in jobs if _ours(j.get("labels"), target)]
+    old = _unlabelled([*services, *pools, *jobs], target)
+    if old:
+        kept.append(
+            f"Cloud Run {', '.join(old)}: managed-by=shipit but without app/env labels (deployed by an older "
+            "shipit), so not provably this environment's; deploy once more to label them, or delete them by hand"
+        )
     return sorted(removals, key=lambda r: (r.kind != "service", r.kind != "worker-pool", r.name))
 
 
@@ -161,7 +179,7 @@ def plan(
     target = ctx.target
     notes: list[str] = []
     kept: list[str] = []
-    removals = _cloud_run(ctx)
+    removals = _cloud_run(ctx, kept)
     removals += _secrets(ctx, notes)
     removals += _repository(ctx, options, kept)
     infra, data, tf_kept, tf_notes, blockers = _terraform(target, runner, options, is_data)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from adapters.deploy.conftest import PARENT, image
 from adapters.destroy.conftest import REPOSITORY, Estate
 from cli_runner import invoke
 
@@ -21,6 +22,20 @@ def test_destroys_what_shipit_labelled_for_this_environment_and_nothing_else(est
     # Images stay without --images.
     assert REPOSITORY in estate.fake.artifacts.repositories
     assert "destroyed staging: 6 resource(s)" in result.stdout
+
+
+def test_a_service_deployed_before_the_app_env_labels_is_named_and_left(estate: Estate) -> None:
+    from shipit.adapters.gcp.clients import GcpClients
+    from shipit.adapters.gcp.run import CloudRunClient
+
+    estate.project.write("api: {}\nweb: {}\nlegacy: {}\n")
+    CloudRunClient(GcpClients()).create_service(
+        PARENT, "legacy", {"labels": {"managed-by": "shipit"}, "template": {"containers": [{"image": image("api")}]}}
+    )
+    result = invoke("destroy", "--yes")
+    assert result.exit_code == 0, result.output
+    assert estate.names("services") == {*FOREIGN_SERVICES, "legacy"}
+    assert "Cloud Run legacy: managed-by=shipit but without app/env labels" in result.stdout
 
 
 def test_the_plan_lists_every_deletion_what_goes_with_it_and_what_stays(estate: Estate) -> None:
