@@ -159,6 +159,8 @@ def _terraform(
         repo = split(state, keep=is_repository)
         targets = tuple(r.address for r in parts.kept if r.address not in {k.address for k in repo.kept})
         kept.append(f"{', '.join(repo.guarded)} and what it needs (--images destroys it)")
+        if not targets:
+            return infra, None, kept, notes, blockers  # an empty -target list would mean the whole state
         data = TerraformPhase(resources=targets, targets=targets, guarded=repo.guarded)
     notes.append("--include-data: Cloud SQL goes last, with every row in it; its backups go with the instance")
     return infra, data, kept, notes, blockers

@@ -172,3 +172,29 @@ def test_include_data_with_deletion_protection_on_is_refused_with_the_fix(estate
     assert without.data is None
     assert any("--include-data destroys them last" in k for k in without.kept)
     assert estate.writes() == []
+
+
+class NoDatabase:
+    """A state with no Cloud SQL: a service account and the image repository (and the APIs it needs)."""
+
+    def state(self) -> tuple[object, ...]:
+        from unit.infra.test_destroy_split import res
+
+        return (
+            res("google_project_service.apis"),
+            res('google_service_account.service["api"]'),
+            res("google_artifact_registry_repository.images", "google_project_service.apis"),
+        )
+
+
+def test_without_images_the_terraform_repository_stays_even_with_include_data(estate: Estate) -> None:
+    from shipit.destroy import DestroyOptions, plan
+
+    ctx = estate.project.ctx()
+    planned = plan(ctx, DestroyOptions(include_data=True), NoDatabase())  # type: ignore[arg-type]
+    assert planned.infra is not None
+    assert planned.infra.resources == ('module.app.google_service_account.service["api"]',)
+    assert planned.data is None  # not a whole-state destroy, which would take the repository
+    with_images = plan(ctx, DestroyOptions(include_data=True, images=True), NoDatabase())  # type: ignore[arg-type]
+    assert with_images.infra is not None
+    assert "module.app.google_artifact_registry_repository.images" in with_images.infra.resources
