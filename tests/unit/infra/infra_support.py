@@ -69,6 +69,15 @@ services:
     databases: [main]
     cloud_run: {vpc: {mode: direct}}
 """,
+    "cache": """\
+caches:
+  sessions: {tier: STANDARD_HA, memory_gb: 2}
+  jobs: {env_var: QUEUE_URL, ca_env_var: QUEUE_CA_CERT}
+services:
+  api: {caches: [sessions, jobs], secrets: [API_KEY]}
+  worker: {kind: worker, caches: [jobs]}
+  web: {}
+""",
     "local-backend": """\
 infra: {backend: local}
 services:
