@@ -73,8 +73,9 @@ EXPECTED_FEATURES = {
     Features(network=True, databases=True),
     Features(network=True, connector=True, databases=True),
     Features(network=True, connector=True, databases=True, pubsub=True),
-    # the fullstack example: a worker pulling from Pub/Sub and a scheduled job
+    # shipit.yaml.example: a worker pulling from Pub/Sub and a scheduled job; the fullstack example adds a cache
     Features(network=True, connector=True, databases=True, pubsub=True, scheduler=True),
+    Features(network=True, connector=True, databases=True, pubsub=True, scheduler=True, caches=True),
     Features(pubsub=True),
     # caches without a database (the private services range is created for the caches alone), and with all
     Features(network=True, connector=True, caches=True),
