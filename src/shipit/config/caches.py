@@ -74,9 +74,15 @@ def cache_problems(config: ShipitConfig) -> Iterator[tuple[Path_, str, str | Non
         for var in sorted({v for v in variables if variables.count(v) > 1 or v in taken}):
             yield (
                 (*base, "caches"),
-                f"{var} would be set twice (by a cache and by another cache, database, env or secret)",
-                "give the cache a different env_var / ca_env_var",
+                f"{var} is set by more than one cache, or also by a database, env or secrets",
+                "give the cache another env_var / ca_env_var",
             )
+    from shipit.config.limits import RESERVED_ENV
+
+    for cache_name, cache in config.caches.items():
+        for field in ("env_var", "ca_env_var"):
+            if getattr(cache, field) in RESERVED_ENV:
+                yield ("caches", cache_name, field), f"{getattr(cache, field)} is set by Cloud Run itself", "rename it"
     for key in config.secrets.extra:
         if any(key in (c.env_var, c.ca_env_var) for c in config.caches.values()):
             yield ("secrets", "extra"), f"{key} is managed by a cache", "remove it"
