@@ -260,7 +260,7 @@ class EnvSecrets(Model):
 
 
 class Environment(Model):
-    """A deployment target. `services`, `databases`, `registry` and `infra` are deep-merged overlays."""
+    """A deployment target. `services`, `databases`, `caches`, `registry` and `infra` are deep-merged overlays."""
 
     project: ProjectId
     region: Region
@@ -268,6 +268,7 @@ class Environment(Model):
     secrets: EnvSecrets = Field(default_factory=EnvSecrets)
     services: dict[str, dict[str, Any]] = Field(default_factory=dict)
     databases: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    caches: dict[str, dict[str, Any]] = Field(default_factory=dict)
     registry: dict[str, Any] = Field(default_factory=dict)
     infra: dict[str, Any] = Field(default_factory=dict)
 
@@ -299,4 +300,4 @@ class ShipitConfig(Model):
 
 
 # Sections of an environment that overlay the top level of the same name.
-OVERLAY_SECTIONS = ("services", "databases", "registry", "infra")
+OVERLAY_SECTIONS = ("services", "databases", "caches", "registry", "infra")

@@ -44,3 +44,18 @@ def test_unknown_tier_is_refused(errors: Errors) -> None:
 def test_a_cache_variable_cloud_run_sets_itself_is_refused(errors: Errors) -> None:
     (message,) = errors(HEAD + "caches:\n  a: {env_var: PORT}\nservices:\n  api: {caches: [a]}\n")
     assert "caches.a.env_var: PORT is set by Cloud Run itself (rename it)" in message
+
+
+def test_an_environment_overlays_a_cache(load: Load) -> None:
+    text = HEAD + "  dev: {project: acme-dev, region: us-central1}\n"
+    text = text.replace("region: us-central1}\n", "region: us-central1, caches: {cache: {tier: STANDARD_HA}}}\n", 1)
+    loaded = load(text + "caches:\n  cache: {memory_gb: 2}\nservices:\n  api: {caches: [cache]}\n")
+    assert loaded.merged["prod"].caches["cache"].tier == "STANDARD_HA"
+    assert loaded.merged["prod"].caches["cache"].memory_gb == 2
+    assert loaded.merged["dev"].caches["cache"].tier == "BASIC"
+
+
+def test_an_environment_overlay_of_an_undefined_cache(errors: Errors) -> None:
+    text = HEAD.replace("region: us-central1}", "region: us-central1, caches: {cahce: {tier: STANDARD_HA}}}")
+    (message,) = errors(text + "caches:\n  cache: {}\nservices:\n  api: {}\n")
+    assert "environments.prod.caches.cahce: cache 'cahce' is not defined (did you mean 'cache'?)" in message
