@@ -89,3 +89,43 @@ def test_native_service_writes_and_reads_through_redis_url(tmp_path: Path, redis
     assert _processes_mentioning(str(tmp_path)) == []
     # The data directory is kept between runs, like the compose named volume.
     assert (tmp_path / ".shipit" / "native" / "redis" / "cache" / "redis.conf").exists()
+
+
+def test_the_compose_redis_command_and_healthcheck_work_with_a_real_server(tmp_path: Path, redis_server: str) -> None:
+    """The container's shell line (config written from $REDIS_PASSWORD, then exec) and its health check,
+    run here with the machine's redis-server and redis-cli in place of the redis:7 image's."""
+    import os
+    import subprocess
+
+    import redis
+
+    from shipit.local.redis import compose_service
+
+    service = compose_service("cache", "redis:7")
+    port = free_port()
+    # Compose turns $$ into $; the image's /data and /tmp become directories of this test.
+    script = service["command"][2].replace("$$", "$").replace("/tmp/redis.conf", f"{tmp_path}/redis.conf")
+    script = script.replace("dir /data", f"dir {tmp_path}")
+    script += f" --port {port} --bind 127.0.0.1"
+    env = {**os.environ, "REDIS_PASSWORD": "pw-" + uuid.uuid4().hex}
+    server = subprocess.Popen(["sh", "-c", script], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        client = redis.Redis(host="127.0.0.1", port=port, password=env["REDIS_PASSWORD"])
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                assert client.ping()
+                break
+            except redis.exceptions.ConnectionError:
+                assert time.monotonic() < deadline, "redis-server did not start"
+                time.sleep(0.1)
+        health = service["healthcheck"]["test"][1].replace("$$", "$").replace("redis-cli", f"redis-cli -p {port}")
+        ok = subprocess.run(["sh", "-c", health], env=env, capture_output=True, text=True)
+        assert ok.returncode == 0, ok.stdout + ok.stderr
+        wrong = subprocess.run(["sh", "-c", health], env={**env, "REDIS_PASSWORD": "wrong"}, capture_output=True)
+        assert wrong.returncode != 0
+        assert _processes_mentioning(env["REDIS_PASSWORD"]) == []  # not in any argv
+        assert oct((tmp_path / "redis.conf").stat().st_mode & 0o777) == "0o600"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
