@@ -77,6 +77,17 @@ def cache_problems(config: ShipitConfig) -> Iterator[tuple[Path_, str, str | Non
                 f"{var} is set by more than one cache, or also by a database, env or secrets",
                 "give the cache another env_var / ca_env_var",
             )
+    for job_name, job in config.jobs.items():
+        for i, ref in enumerate(job.caches):
+            if ref not in config.caches:
+                message, hint = _undefined("caches", ref, config.caches)
+                yield ("jobs", job_name, "caches", i), message, hint
+        if job.image is not None and job.caches:
+            yield (
+                ("jobs", job_name, "caches"),
+                "a job with its own image runs as the default compute account, which may read no cache secret",
+                "use service: NAME to run a service's image as its account",
+            )
     from shipit.config.limits import RESERVED_ENV
 
     for cache_name, cache in config.caches.items():

@@ -137,7 +137,7 @@ def module_inputs(target: Target, features: Features) -> dict[str, Any]:
         if features.databases:
             entry["databases"] = _union(svc.databases, *(job.databases for job in jobs))
         if features.caches:
-            entry["caches"] = list(svc.caches)
+            entry["caches"] = _union(svc.caches, *(job.caches for job in jobs))
         services[name] = entry
     inputs["services"] = services
     inputs["secrets"] = {key: target.secret_id(key) for key in terraform_secret_keys(config)}

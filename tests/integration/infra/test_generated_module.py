@@ -103,6 +103,9 @@ def test_locals_expand_to_exact_bindings(name: str, tmp_path: Path, terraform_bi
             }
             assert set(outputs["sql_clients"]) == {svc for svc, s in services.items() if s.databases}
         if has_caches:
+            jobs = target.config.jobs.values()
             assert outputs["cache_accessors"] == {
-                f"{svc}/{cache}": {"service": svc, "cache": cache} for svc, s in services.items() for cache in s.caches
+                f"{svc}/{cache}": {"service": svc, "cache": cache}
+                for svc, s in services.items()
+                for cache in (*s.caches, *(c for j in jobs if j.service == svc for c in j.caches))
             }

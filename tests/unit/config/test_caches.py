@@ -59,3 +59,13 @@ def test_an_environment_overlay_of_an_undefined_cache(errors: Errors) -> None:
     text = HEAD.replace("region: us-central1}", "region: us-central1, caches: {cahce: {tier: STANDARD_HA}}}")
     (message,) = errors(text + "caches:\n  cache: {}\nservices:\n  api: {}\n")
     assert "environments.prod.caches.cahce: cache 'cahce' is not defined (did you mean 'cache'?)" in message
+
+
+def test_a_job_uses_a_cache_only_with_a_service_image(errors: Errors, load: Load) -> None:
+    base = HEAD + "caches:\n  cache: {}\nservices:\n  api: {}\njobs:\n"
+    assert load(base + "  nightly: {service: api, caches: [cache]}\n").base.jobs["nightly"].caches == ("cache",)
+    assert errors(base + "  nightly: {service: api, caches: [cahe]}\n") == [
+        "shipit.yaml:10:36: jobs.nightly.caches[0]: cache 'cahe' is not defined (did you mean 'cache'?)"
+    ]
+    (message,) = errors(base + "  nightly: {image: busybox, caches: [cache]}\n")
+    assert "jobs.nightly.caches: a job with its own image runs as the default compute account" in message

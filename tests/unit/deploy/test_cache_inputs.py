@@ -39,6 +39,8 @@ caches:
 services:
   api: {caches: [sessions]}
   web: {}
+jobs:
+  sweep: {service: web, caches: [sessions], command: [python, -m, sweep]}
 """
 
 
@@ -82,3 +84,17 @@ def test_service_gets_the_cache_secret_versions_terraform_wrote_and_vpc_access(t
     web = services["web"]["template"]
     assert "vpcAccess" not in web
     assert not [e for e in web["containers"][0].get("env", []) if e["name"].startswith("REDIS")]
+
+
+def test_a_job_that_lists_a_cache_gets_its_secrets_and_vpc_access(tmp_path: Path) -> None:
+    from shipit.render.job import job_as_service, render_app_job
+    from shipit.steps.services import DeployOptions, Resolver
+
+    ctx = _ctx(tmp_path, {"infra": MODULE_OUTPUTS})
+    job = ctx.target.config.jobs["sweep"]
+    inputs, _ = Resolver(ctx, DeployOptions(), {}, set()).inputs("web", job_as_service(job), None)
+    task = render_app_job(job, inputs)["template"]["template"]
+    env = {e["name"]: e["valueSource"]["secretKeyRef"] for e in task["containers"][0]["env"] if "valueSource" in e}
+    assert env["REDIS_URL"] == {"secret": "acme-staging-REDIS_URL_SESSIONS", "version": "2"}
+    assert env["REDIS_CA_CERT"] == {"secret": "acme-staging-REDIS_CA_SESSIONS", "version": "5"}
+    assert task["vpcAccess"]["connector"].endswith("/connectors/acme")

@@ -77,6 +77,8 @@ services:
   api: {caches: [sessions, jobs], secrets: [API_KEY]}
   worker: {kind: worker, caches: [jobs]}
   web: {}
+jobs:
+  sweep: {service: web, caches: [jobs]}
 """,
     "local-backend": """\
 infra: {backend: local}

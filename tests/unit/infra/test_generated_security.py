@@ -248,7 +248,9 @@ def test_caches_are_private_authenticated_encrypted_and_read_per_service(generat
     for target in generated.targets:
         inputs = generated.inputs(target.env_name)
         for name, svc in target.config.services.items():
-            assert inputs["services"][name]["caches"] == list(svc.caches)
+            # a job runs as its service's account, which reads the job's cache secrets too
+            jobs = [c for j in target.config.jobs.values() if j.service == name for c in j.caches]
+            assert inputs["services"][name]["caches"] == list(dict.fromkeys([*svc.caches, *jobs]))
         for name, cache in target.config.caches.items():
             entry = inputs["caches"][name]
             assert (entry["tier"], entry["memory_gb"], entry["version"]) == (cache.tier, cache.memory_gb, cache.version)
