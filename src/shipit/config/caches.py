@@ -59,8 +59,10 @@ def cache_variables(config: ShipitConfig, names: tuple[str, ...]) -> list[str]:
 
 
 def cache_problems(config: ShipitConfig) -> Iterator[tuple[Path_, str, str | None]]:
-    """Undefined caches and variables that would be set twice on one service."""
-    from shipit.config.checks import _undefined  # checks imports this module lazily: no cycle
+    """Undefined caches, variables that would be set twice on one service, and reserved names."""
+    # Both import the models, which import this module: imported here, when the models exist.
+    from shipit.config.checks import _undefined
+    from shipit.config.limits import RESERVED_ENV
 
     for name, svc in config.services.items():
         base: Path_ = ("services", name)
@@ -88,8 +90,6 @@ def cache_problems(config: ShipitConfig) -> Iterator[tuple[Path_, str, str | Non
                 "a job with its own image runs as the default compute account, which may read no cache secret",
                 "use service: NAME to run a service's image as its account",
             )
-    from shipit.config.limits import RESERVED_ENV
-
     for cache_name, cache in config.caches.items():
         for field in ("env_var", "ca_env_var"):
             if getattr(cache, field) in RESERVED_ENV:

@@ -87,12 +87,17 @@ def test_the_password_is_generated_once_private_and_overridable(
     assert (state / ".gitignore").read_text().endswith("*\n")
     monkeypatch.setenv(PASSWORD_VAR, "from-the-shell")
     assert local_password(state) == "from-the-shell"
+    # It goes into REDIS_URL and a config line as it is.
+    monkeypatch.setenv(PASSWORD_VAR, "has@and/slash")
+    with pytest.raises(UsageError, match=PASSWORD_VAR):
+        local_password(state)
 
 
 def test_native_config_holds_the_password_with_owner_only_access(tmp_path: Path) -> None:
-    path = native_config(tmp_path / "redis" / "sessions", 6390, "pw-123")
+    path = native_config(tmp_path / 'my "project"' / "sessions", 6390, "pw-123")
     text = path.read_text()
     assert "requirepass pw-123\n" in text and "bind 127.0.0.1\n" in text and "port 6390\n" in text
+    assert f'dir "{tmp_path}/my \\"project\\"/sessions"\n' in text  # quoted: a path may hold spaces
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
