@@ -20,6 +20,8 @@ declare -A NEED=(
   [/bin/busybox]=busybox-static
   [psql]=postgresql-client
   [iptables]=iptables
+  # the native runtime's Redis (caches:), tested for real in tests/integration/local
+  [redis-server]=redis-server
 )
 
 have() {

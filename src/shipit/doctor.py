@@ -48,6 +48,8 @@ def required_apis(target: Target) -> list[str]:
     apis = {"run", "secretmanager", "artifactregistry", "iam", "compute"}
     if config.databases:
         apis |= {"sqladmin", "servicenetworking", "vpcaccess"}
+    if config.caches:
+        apis |= {"redis", "servicenetworking", "vpcaccess"}
     if config.pubsub:
         apis.add("pubsub")
     return sorted(f"{a}.googleapis.com" for a in apis)

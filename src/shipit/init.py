@@ -100,6 +100,8 @@ def _service_entry(svc: DetectedService) -> dict[str, Any]:
             entry[key] = value
     if svc.databases:
         entry["databases"] = svc.databases
+    if svc.caches:
+        entry["caches"] = svc.caches
     if svc.health_path and not svc.worker:
         entry["health"] = {"path": svc.health_path}
     cloud_run: dict[str, Any] = {}
@@ -145,6 +147,12 @@ def render_config(detection: Detection, answers: InitAnswers) -> str:
                 entry["env_var"] = db.env_var
             databases[key] = entry
         document["databases"] = databases
+    if detection.caches:
+        document["caches"] = {
+            key: {"engine": "redis", "tier": "BASIC", "memory_gb": 1}
+            | ({"env_var": cache.env_var} if cache.env_var != "REDIS_URL" else {})
+            for key, cache in detection.caches.items()
+        }
     document["services"] = {svc.name: _service_entry(svc) for svc in detection.services}
     if detection.pubsub:
         pubsub: dict[str, Any] = {"topics": {topic: {} for topic in detection.topics}}

@@ -61,6 +61,7 @@ class _Mapper(VariableRules):
         self.names = {name: service_name(name) for name in project.services}
         self.roles: dict[str, Role] = {}
         self.db_keys: dict[str, str] = {}  # compose host -> database key
+        self.cache_keys: dict[str, str] = {}  # compose host -> cache key
         self.env_var_of: dict[str, str] = {}  # database key -> the variable its URL is given in
         self.browser_facing: set[str] = set()
         self.host_ports: dict[int, str] = {}  # published host port -> compose service
@@ -110,6 +111,8 @@ class _Mapper(VariableRules):
                 self.note("mapped", f"databases.{key}", detail)
                 if why:
                     self.note("guessed" if "guessed" in why else "mapped", f"databases.{key}.version", why)
+            elif role.what == "redis":
+                self.map_cache(name, image)
             elif role.what == "pubsub":
                 self.detection.pubsub = True
                 self.note(
@@ -445,6 +448,7 @@ class _Mapper(VariableRules):
                 continue
             depends = self.project.services[name].get("depends_on") or []
             for dep in depends if isinstance(depends, list) else list(depends):
+                self.cache_dependency(next(s for s in self.detection.services if s.name == compose_name), dep)
                 if dep in self.db_keys:
                     svc = next(s for s in self.detection.services if s.name == compose_name)
                     if self.db_keys[dep] not in svc.databases:

@@ -35,6 +35,13 @@ class DetectedDatabase:
 
 
 @dataclass
+class DetectedCache:
+    key: str
+    env_var: str = "REDIS_URL"
+    ca_env_var: str = "REDIS_CA_CERT"
+
+
+@dataclass
 class DetectedService:
     name: str
     context: str
@@ -45,6 +52,7 @@ class DetectedService:
     env: dict[str, str] = field(default_factory=dict)
     secrets: list[str] = field(default_factory=list)
     databases: list[str] = field(default_factory=list)
+    caches: list[str] = field(default_factory=list)
     public: bool = False
     image: str | None = None
     args: dict[str, str] = field(default_factory=dict)
@@ -65,6 +73,7 @@ class DetectedService:
 class Detection:
     services: list[DetectedService] = field(default_factory=list)
     databases: dict[str, DetectedDatabase] = field(default_factory=dict)
+    caches: dict[str, DetectedCache] = field(default_factory=dict)
     pubsub: bool = False
     topics: list[str] = field(default_factory=list)
     subscriptions: dict[str, str] = field(default_factory=dict)  # subscription -> topic

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from shipit.initcaches import REDIS_IMAGES
 from shipit.initcompose import command_text
 
 SUPPORTED_POSTGRES = (13, 14, 15, 16, 17)
@@ -51,7 +52,7 @@ _PROXIES = re.compile(r"(^|/)(nginx|traefik|caddy|haproxy|envoy)(:|$)")
 
 @dataclass
 class Role:
-    what: str  # app | postgres | pubsub | engine | tool | proxy
+    what: str  # app | postgres | redis | pubsub | engine | tool | proxy
     label: str = ""
 
 
@@ -65,6 +66,8 @@ def service_role(name: str, svc: dict[str, Any], emulator_hosts: set[str]) -> Ro
         return Role("app")
     if _POSTGRES_IMAGES.search(image):
         return Role("postgres")
+    if REDIS_IMAGES.search(image):
+        return Role("redis")
     command = command_text(svc.get("command")) + " " + command_text(svc.get("entrypoint"))
     if _PUBSUB_IMAGES.search(image) or (_GCLOUD_IMAGES.search(image) and "pubsub" in command) or name in emulator_hosts:
         return Role("pubsub")

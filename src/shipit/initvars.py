@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from shipit.initcaches import CacheRules
 from shipit.initcompose import ComposeProject, env_of, interpolate
 from shipit.initmodel import SECRET_WORDS, DetectedService, Detection
 from shipit.initroles import Role
@@ -42,7 +43,7 @@ def _service_url(name: str, rest: str) -> str:
     return "${services." + name + ".url}" + path
 
 
-class VariableRules:
+class VariableRules(CacheRules):
     """Mixed into the compose mapper: the state it shares is declared here."""
 
     root: Path
@@ -133,6 +134,8 @@ class VariableRules:
                     self.note("decide", f"services.{out.name}.secrets.{key}", f"add {key} (its full value) to .env")
                 return
             value = interpolate(value, {})  # compose defaults only
+        if self.cache_variable(out, key, value):
+            return
         db = self._database_of(value)
         if db is not None:
             self._database_variable(out, key, value, db)

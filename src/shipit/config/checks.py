@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from shipit.config.models import CloudRun, ShipitConfig
@@ -120,8 +120,12 @@ def check(config: ShipitConfig) -> list[Problem]:
         hint: str | None = did_you_mean(name, env_names) or f"defined: {', '.join(env_names)}"
         problems.append(Problem(("default_environment",), f"environment '{name}' is not defined", hint))
     for env_name, environment in config.environments.items():
-        for section in ("services", "databases"):
-            known = services if section == "services" else databases
+        overlaid: tuple[tuple[str, Mapping[str, object]], ...] = (
+            ("services", services),
+            ("databases", databases),
+            ("caches", config.caches),
+        )
+        for section, known in overlaid:
             for key in getattr(environment, section):
                 if key not in known:
                     message, hint = _undefined(section, key, known)
@@ -184,6 +188,9 @@ def check(config: ShipitConfig) -> list[Problem]:
                         problems.append(Problem(path, f"{ref}: {message}", hint))
     problems.extend(_cycle_problems(url_edges))
     problems.extend(Problem(path, message, hint) for path, message, hint in workload_problems(config))
+    from shipit.config.caches import cache_problems
+
+    problems.extend(Problem(path, message, hint) for path, message, hint in cache_problems(config))
 
     for key in config.secrets.extra:
         if any(key == d.env_var for d in databases.values()):

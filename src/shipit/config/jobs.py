@@ -33,6 +33,9 @@ class Job(_Model):
     env: dict[EnvVarName, EnvValue] = Field(default_factory=dict, description="Plain variables.")
     secrets: tuple[SecretKey, ...] = Field((), description="Keys from the env file / Secret Manager.")
     databases: tuple[ResourceName, ...] = Field((), description="Databases the job uses; injects DATABASE_URL.")
+    caches: tuple[ResourceName, ...] = Field(
+        (), description="Caches the job uses; injects REDIS_URL and REDIS_CA_CERT."
+    )
     tasks: int = Field(1, ge=1, le=10000, description="Tasks per execution (CLOUD_RUN_TASK_INDEX tells them apart).")
     parallelism: int = Field(0, ge=0, le=10000, description="Tasks running at once; 0: as many as possible.")
     max_retries: int = Field(3, ge=0, le=10, description="Retries of a failed task (tasks must be idempotent).")

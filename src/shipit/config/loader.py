@@ -207,7 +207,7 @@ def _issues_from_problems(problems: list[Problem], marks: Marks, origins: _Origi
 # Required top-level keys that cross-field checks never read: a placeholder lets the rest be checked.
 _PLACEHOLDERS: dict[str, Any] = {"version": 1, "app": "app"}
 _WIRING_KEYS = [("databases",), ("secrets",)]
-_ENTITY_DEPTH = {"services": 2, "databases": 2, "environments": 2, "pubsub": 3}
+_ENTITY_DEPTH = {"services": 2, "databases": 2, "caches": 2, "environments": 2, "pubsub": 3}
 
 
 def _delete(document: dict[str, Any], path: Path_) -> None:

@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from shipit.concurrency import API_CONCURRENCY
+from shipit.config.caches import Cache
 from shipit.config.ci import Ci
 from shipit.config.cloudrun import ContainerName, Probes, ServiceScaling, Sidecar, Volume
 from shipit.config.generated_values import BucketName, ImageRef, RegistryHost
@@ -142,6 +143,9 @@ class Service(Model):
         default_factory=dict, description="Secrets mounted as files: {'/secrets/key.json': KEY}."
     )
     databases: tuple[ResourceName, ...] = Field((), description="Databases this service uses; injects DATABASE_URL.")
+    caches: tuple[ResourceName, ...] = Field(
+        (), description="Caches (Redis) this service uses; injects REDIS_URL (and REDIS_CA_CERT in the cloud)."
+    )
     sidecars: dict[ContainerName, Sidecar] = Field(
         default_factory=dict, description="More containers in each instance (no port; share localhost)."
     )
@@ -256,7 +260,7 @@ class EnvSecrets(Model):
 
 
 class Environment(Model):
-    """A deployment target. `services`, `databases`, `registry` and `infra` are deep-merged overlays."""
+    """A deployment target. `services`, `databases`, `caches`, `registry` and `infra` are deep-merged overlays."""
 
     project: ProjectId
     region: Region
@@ -269,6 +273,7 @@ class Environment(Model):
     secrets: EnvSecrets = Field(default_factory=EnvSecrets)
     services: dict[str, dict[str, Any]] = Field(default_factory=dict)
     databases: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    caches: dict[str, dict[str, Any]] = Field(default_factory=dict)
     registry: dict[str, Any] = Field(default_factory=dict)
     infra: dict[str, Any] = Field(default_factory=dict)
 
@@ -295,6 +300,9 @@ class ShipitConfig(Model):
     registry: Registry = Field(default_factory=Registry)
     secrets: Secrets = Field(default_factory=Secrets)
     databases: dict[ResourceName, Database] = Field(default_factory=dict)
+    caches: dict[ResourceName, Cache] = Field(
+        default_factory=dict, description="Memorystore for Redis instances (a Redis server locally)."
+    )
     services: dict[ServiceName, Service] = Field(min_length=1)
     pubsub: PubSub | None = None
     jobs: dict[ResourceName, Job] = Field(
@@ -306,4 +314,4 @@ class ShipitConfig(Model):
 
 
 # Sections of an environment that overlay the top level of the same name.
-OVERLAY_SECTIONS = ("services", "databases", "registry", "infra")
+OVERLAY_SECTIONS = ("services", "databases", "caches", "registry", "infra")

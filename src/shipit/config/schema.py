@@ -15,7 +15,13 @@ from shipit.config.models import OVERLAY_SECTIONS, ShipitConfig
 
 SCHEMA_ID = "https://shipit.dev/schema/shipit.schema.json"
 SCHEMA_PATH = "schema/shipit.schema.json"
-_OVERLAY_OF = {"services": "Service", "databases": "Database", "registry": "Registry", "infra": "Infra"}
+_OVERLAY_OF = {
+    "services": "Service",
+    "databases": "Database",
+    "caches": "Cache",
+    "registry": "Registry",
+    "infra": "Infra",
+}
 
 
 def _walk(node: Any, visit: Any) -> None:
@@ -78,7 +84,7 @@ def json_schema() -> dict[str, Any]:
         target = {"$ref": f"#/$defs/{_OVERLAY_OF[section]}Overlay"}
         base = environment[section]
         base.pop("default", None)
-        if section in ("services", "databases"):
+        if section in ("services", "databases", "caches"):
             base["additionalProperties"] = target
         else:
             base.pop("additionalProperties", None)

@@ -30,6 +30,7 @@ from shipit.local.compose_file import (
 )
 from shipit.local.env import ServiceEnv, all_service_envs, declared_secrets, load_secret_values, parity_warnings
 from shipit.local.ports import PortBinding, ensure_free, port_plan, primary
+from shipit.local.redis import PASSWORD_VAR, cache_service_name, local_password
 from shipit.output import Console
 
 STATE_DIR = ".shipit"
@@ -72,6 +73,7 @@ def _image_options(target: Target, base_dir: Path) -> ComposeOptions:
         env_file_hint=os.path.relpath(target.env_file, target.root),
         postgres_image=os.environ.get("SHIPIT_POSTGRES_IMAGE", defaults.postgres_image),
         pubsub_image=os.environ.get("SHIPIT_PUBSUB_IMAGE", defaults.pubsub_image),
+        redis_image=os.environ.get("SHIPIT_REDIS_IMAGE", defaults.redis_image),
     )
 
 
@@ -98,6 +100,9 @@ def prepare(target: Target, *, strict_secrets: bool = True, base_dir: Path | Non
     base = base_dir or state_dir(target)
     text = render_compose(target, envs, ports, _image_options(target, base))
     warnings = parity_warnings(envs, target.config)
+    if target.config.caches:
+        # Only in compose's environment (it interpolates ${SHIPIT_REDIS_PASSWORD}), never in the file.
+        secrets = {**secrets, PASSWORD_VAR: local_password(state_dir(target), create=strict_secrets)}
     for name, svc in target.config.services.items():
         if svc.secret_files:
             warnings.append(
@@ -219,7 +224,7 @@ def _log_tail(compose: Compose, service: str, lines: int = 20) -> str:
 
 def wait_healthy(stack: Stack, compose: Compose, console: Console, timeout: float | None) -> None:
     config = stack.target.config
-    expected = [db_service_name(k) for k in config.databases]
+    expected = [db_service_name(k) for k in config.databases] + [cache_service_name(k) for k in config.caches]
     if config.pubsub is not None:
         expected.append(PUBSUB_SERVICE)
     expected += list(config.services)

@@ -27,6 +27,15 @@ from shipit.config.target import Target
 from shipit.errors import one_line
 from shipit.local.env import DatabaseEndpoint, Endpoints, ServiceEnv, database_identity, sidecar_env
 from shipit.local.ports import PortBinding
+from shipit.local.redis import (
+    DEFAULT_REDIS_IMAGE,
+    PASSWORD_VAR,
+    REDIS_PORT,
+    CacheEndpoint,
+    cache_service_name,
+    compose_url,
+)
+from shipit.local.redis import compose_service as redis_service
 
 POSTGRES_PORT = 5432
 PUBSUB_SERVICE = "pubsub-emulator"
@@ -42,6 +51,7 @@ class ComposeOptions:
     env_file_hint: str = ".env"  # shown in the header: where secret values come from
     postgres_image: str = DEFAULT_POSTGRES_IMAGE  # {version} is the database's major version
     pubsub_image: str = DEFAULT_PUBSUB_IMAGE
+    redis_image: str = DEFAULT_REDIS_IMAGE
 
 
 def db_service_name(key: str) -> str:
@@ -51,6 +61,7 @@ def db_service_name(key: str) -> str:
 def reserved_names(target: Target) -> dict[str, str]:
     """Compose service names shipit adds -> what they are, to detect a clash with a user service."""
     names = {db_service_name(key): f"databases.{key}" for key in target.config.databases}
+    names.update({cache_service_name(key): f"caches.{key}" for key in target.config.caches})
     if target.config.pubsub is not None:
         names[PUBSUB_SERVICE] = "pubsub"
     for name, svc in target.config.services.items():
@@ -72,6 +83,8 @@ def compose_endpoints(target: Target) -> Endpoints:
         service_ports={name: svc.port for name, svc in config.services.items()},
         databases=databases,
         pubsub_host=f"{PUBSUB_SERVICE}:{PUBSUB_PORT}" if config.pubsub is not None else None,
+        # The password is not known here (and never written): _service writes compose_url() instead.
+        caches={key: CacheEndpoint(cache_service_name(key), REDIS_PORT, "") for key in config.caches},
     )
 
 
@@ -187,7 +200,11 @@ def _service(
         body["build"] = _build(svc, target.root, options.base_dir)
     if svc.local.command:
         body["command"] = [_escape(arg) for arg in svc.local.command]
-    environment: dict[str, str] = {key: _escape(value) for key, value in sorted(env.plain.items())}
+    # A cache URL holds the local password: compose interpolates it, the file never holds it.
+    cache_urls = {target.config.caches[key].env_var: compose_url(key) for key in svc.caches}
+    environment: dict[str, str] = {
+        key: cache_urls[key] if key in cache_urls else _escape(value) for key, value in sorted(env.plain.items())
+    }
     for key in sorted(env.secrets):
         environment[key] = "${" + key + "}"  # filled from the environment compose runs in; never the value
     body["environment"] = environment
@@ -202,6 +219,8 @@ def _service(
     depends: dict[str, dict[str, str]] = {}
     for db_key in svc.databases:
         depends[db_service_name(db_key)] = {"condition": "service_healthy"}
+    for cache_key in svc.caches:
+        depends[cache_service_name(cache_key)] = {"condition": "service_healthy"}
     if target.config.pubsub is not None:
         depends[PUBSUB_SERVICE] = {"condition": "service_healthy"}
     from shipit.config.refs import parse_refs
@@ -309,6 +328,9 @@ def render_compose(
     for key, db in config.databases.items():
         services[db_service_name(key)] = _postgres(key, endpoints.databases[key], db.version, options)
         named_volumes.add(f"{db_service_name(key)}-data")
+    for key in config.caches:
+        services[cache_service_name(key)] = redis_service(key, options.redis_image)
+        named_volumes.add(f"{cache_service_name(key)}-data")
     if config.pubsub is not None:
         services[PUBSUB_SERVICE] = _pubsub(target.project, options)
     for name in config.services:
@@ -329,6 +351,11 @@ def render_compose(
             f"# Secret values ({', '.join(secrets)}) are not in this file: compose reads them from the environment,"
         )
         header.append(f"# e.g. `docker compose --env-file {_comment(shlex.quote(options.env_file_hint))} ...`.")
+    if config.caches:
+        header.append(
+            f"# The local Redis password is not in this file either: compose reads ${{{PASSWORD_VAR}}} from the "
+            "environment (shipit sets it from .shipit/redis-password)."
+        )
     blocks = [_indent(_dump({name: body})).rstrip("\n") for name, body in services.items()]
     text = "\n".join(header) + "\n\nservices:\n" + "\n\n".join(blocks) + "\n"
     if named_volumes or cloud_volumes:

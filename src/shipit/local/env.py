@@ -21,6 +21,7 @@ from shipit.config.models import Database, ShipitConfig
 from shipit.config.refs import Reference, parse_refs, substitute
 from shipit.config.target import Target
 from shipit.errors import ConfigError, ConfigIssue, Location
+from shipit.local.redis import CacheEndpoint
 
 Runtime = Literal["compose", "native"]
 
@@ -62,6 +63,7 @@ class Endpoints:
     service_ports: Mapping[str, int]  # the PORT each service listens on
     databases: Mapping[str, DatabaseEndpoint]
     pubsub_host: str | None = None
+    caches: Mapping[str, CacheEndpoint] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,9 @@ def cloud_env_names(config: ShipitConfig, service: str) -> frozenset[str]:
     svc = config.services[service]
     names = set(svc.env) | set(svc.secrets)
     names.update(config.databases[d].env_var for d in svc.databases if d in config.databases)
+    names.update(
+        var for c in svc.caches if c in config.caches for var in (config.caches[c].env_var, config.caches[c].ca_env_var)
+    )
     return frozenset(names)
 
 
@@ -209,6 +214,11 @@ def service_env(target: Target, service: str, endpoints: Endpoints, secret_value
         plain[key] = substitute(value, resolve)
     for db_key in svc.databases:
         plain[config.databases[db_key].env_var] = endpoints.databases[db_key].url
+    for cache_key in svc.caches:
+        cache = config.caches[cache_key]
+        plain[cache.env_var] = endpoints.caches[cache_key].url
+        # The local server speaks plain TCP (redis://): no CA to verify. In the cloud it is the server CA.
+        plain[cache.ca_env_var] = ""
     cloud = cloud_env_names(config, service)
     local_only: list[str] = []
     for key, value in svc.local.env.items():

@@ -17,9 +17,11 @@ from types import FrameType
 from shipit.config.target import Target
 from shipit.errors import EXIT_INTERRUPTED, ShipitError, ToolError, UsageError
 from shipit.local import postgres as native_postgres
+from shipit.local import redis as native_redis
 from shipit.local.compose import state_dir
 from shipit.local.env import DatabaseEndpoint, Endpoints, all_service_envs, load_secret_values, parity_warnings
 from shipit.local.ports import LOOPBACK, ensure_free, free_port, port_plan, primary
+from shipit.local.redis import CacheEndpoint, local_password
 from shipit.local.supervisor import ProcessSpec, Supervisor, expand
 from shipit.output import Console
 
@@ -28,6 +30,7 @@ from shipit.output import Console
 class NativeOptions:
     grace: float = 10  # seconds a process gets to exit after SIGTERM
     pubsub_timeout: float = 120
+    redis_timeout: float = 60
 
 
 def _service_ports(target: Target) -> dict[str, int]:
@@ -127,9 +130,10 @@ def run_native(target: Target, console: Console, options: NativeOptions = Native
                 elif instance.run_as:
                     console.info(f"postgres '{key}': running as user '{instance.run_as}' (PostgreSQL refuses root)")
                 console.success(f"postgres '{key}' ready on {LOOPBACK}:{instance.endpoint.port}")
+            caches = _start_caches(target, supervisor, options)
             pubsub_host = _start_pubsub(target, supervisor, base, options) if config.pubsub is not None else None
             service_urls = {name: f"http://{LOOPBACK}:{ports[name]}" for name in config.services}
-            local = Endpoints("native", service_urls, ports, endpoints, pubsub_host)
+            local = Endpoints("native", service_urls, ports, endpoints, pubsub_host, caches)
             envs = all_service_envs(target, local, secrets)
             for warning in parity_warnings(envs, config):
                 console.warn(warning)
@@ -159,6 +163,17 @@ def run_native(target: Target, console: Console, options: NativeOptions = Native
         raise ShipitError(f"{failed} exited with code {code}; every other process was stopped")
     console.success("stopped")
     return code
+
+
+def _start_caches(target: Target, supervisor: Supervisor, options: NativeOptions) -> dict[str, CacheEndpoint]:
+    """One redis-server per cache (stopped with the other processes by the supervisor)."""
+    if not target.config.caches:
+        return {}
+    password = local_password(state_dir(target))
+    return {
+        key: native_redis.start_native(key, state_dir(target), supervisor, password, options.redis_timeout)
+        for key in target.config.caches
+    }
 
 
 def _start_pubsub(target: Target, supervisor: Supervisor, base: Path, options: NativeOptions) -> str:

@@ -33,6 +33,7 @@ from shipit.names import (
     owner_labels,
 )
 from shipit.render import terraform_module as module
+from shipit.render import terraform_redis as redis
 from shipit.render.hcl import Attr, Blank, Block, Comment, Item, Raw, render
 
 MODULE_NAME = "app"
@@ -49,7 +50,7 @@ def vpc_mode(service: Service) -> str | None:
     """Returns "connector", "direct" or None: how the service reaches private IPs."""
     if service.cloud_run.vpc is not None:
         return service.cloud_run.vpc.mode
-    if not service.databases:
+    if not service.databases and not service.caches:
         return None
     # Worker pools support Direct VPC egress only.
     return "direct" if service.kind == "worker" else "connector"
@@ -91,17 +92,20 @@ class Features:
     databases: bool = False
     pubsub: bool = False
     scheduler: bool = False
+    caches: bool = False
 
     @classmethod
     def of(cls, targets: Sequence[Target]) -> Features:
         modes = {vpc_mode(svc) for t in targets for svc in t.config.services.values()}
         databases = any(t.config.databases for t in targets)
+        caches = any(t.config.caches for t in targets)
         return cls(
-            network=databases or bool(modes - {None}),
+            network=databases or caches or bool(modes - {None}),
             connector="connector" in modes,
             databases=databases,
             pubsub=any(t.config.pubsub and (t.config.pubsub.topics or t.config.pubsub.subscriptions) for t in targets),
             scheduler=any(job.schedule for t in targets for job in t.config.jobs.values()),
+            caches=caches,
         )
 
 
@@ -132,6 +136,8 @@ def module_inputs(target: Target, features: Features) -> dict[str, Any]:
         entry["secrets"] = _union(service_secret_keys(svc), *(job.secrets for job in jobs))
         if features.databases:
             entry["databases"] = _union(svc.databases, *(job.databases for job in jobs))
+        if features.caches:
+            entry["caches"] = _union(svc.caches, *(job.caches for job in jobs))
         services[name] = entry
     inputs["services"] = services
     inputs["secrets"] = {key: target.secret_id(key) for key in terraform_secret_keys(config)}
@@ -165,6 +171,8 @@ def module_inputs(target: Target, features: Features) -> dict[str, Any]:
             }
             for name, db in config.databases.items()
         }
+    if features.caches:
+        inputs["caches"] = redis.cache_inputs(target)
     if features.pubsub:
         pubsub = config.pubsub
         subs = pubsub.subscriptions if pubsub else {}
@@ -252,6 +260,8 @@ def output_names(features: Features) -> list[str]:
         names.append("vpc_connector")
     if features.databases:
         names.append("databases")
+    if features.caches:
+        names.append("caches")
     if features.pubsub:
         names.append("pubsub_push_service_account")
     if features.scheduler:
@@ -276,6 +286,8 @@ def _locals(features: Features) -> str:
         text += module.LOCALS_DATABASES
     if features.pubsub:
         text += module.LOCALS_PUBSUB
+    if features.caches:
+        text += redis.LOCALS
     text += module.LOCALS_APIS_HEAD
     conditional = []
     if features.network:
@@ -285,12 +297,22 @@ def _locals(features: Features) -> str:
     if features.databases:
         apis = '["sqladmin.googleapis.com", "servicenetworking.googleapis.com"]'
         conditional.append(f"length(var.databases) > 0 ? {apis} : []")
+    if features.caches:
+        conditional.append(redis.API)
     if features.pubsub:
         conditional.append('length(var.pubsub.topics) > 0 ? ["pubsub.googleapis.com"] : []')
     if features.scheduler:
         conditional.append('length(var.scheduled_jobs) > 0 ? ["cloudscheduler.googleapis.com"] : []')
     text += "".join(f"    {expr},\n" for expr in conditional)
     return text + "  ))\n}\n"
+
+
+def _private_services_count(features: Features) -> str:
+    """The count of the private services range: one when any database or cache needs a private IP."""
+    needs = (["length(var.databases) > 0"] if features.databases else []) + (
+        ["length(var.caches) > 0"] if features.caches else []
+    )
+    return f"{' || '.join(needs) or 'false'} ? 1 : 0"
 
 
 def module_files(features: Features) -> dict[str, str]:
@@ -304,10 +326,16 @@ def module_files(features: Features) -> dict[str, str]:
     if features.connector:
         variables += module.VARIABLES_CONNECTOR
         outputs += module.OUTPUTS_CONNECTOR
+    private_services = module.PRIVATE_SERVICES.replace(module.PRIVATE_SERVICES_COUNT, _private_services_count(features))
     if features.databases:
         variables += module.VARIABLES_DATABASES
         outputs += module.OUTPUTS_DATABASES
-        files["databases.tf"] = module.DATABASES
+        files["databases.tf"] = private_services + module.DATABASES
+    if features.caches:
+        variables += redis.VARIABLES
+        outputs += redis.OUTPUTS
+        # The private services range is written once: with the databases when there are any.
+        files["caches.tf"] = ("" if features.databases else private_services + "\n") + redis.CACHES
     if features.pubsub:
         variables += module.VARIABLES_PUBSUB
         outputs += module.OUTPUTS_PUBSUB
@@ -319,7 +347,9 @@ def module_files(features: Features) -> dict[str, str]:
     files["variables.tf"] = variables
     files["locals.tf"] = _locals(features)
     files["service_accounts.tf"] = module.SERVICE_ACCOUNTS
-    files["secrets.tf"] = module.SECRETS + (module.DATABASE_IAM if features.databases else "")
+    files["secrets.tf"] = (
+        module.SECRETS + (module.DATABASE_IAM if features.databases else "") + (redis.IAM if features.caches else "")
+    )
     files["registry.tf"] = module.REGISTRY
     files["outputs.tf"] = outputs
     files[".gitignore"] = module.GITIGNORE

@@ -60,6 +60,8 @@ variable "services" {
     secrets = optional(list(string), [])
     # Keys of var.databases this service connects to.
     databases = optional(list(string), [])
+    # Keys of var.caches this service connects to.
+    caches = optional(list(string), [])
   }))
 }
 
@@ -267,10 +269,11 @@ _REPLICATION = """\
   }
 """
 
-DATABASES = (
-    """\
-# Private service access: Cloud SQL's private IP comes from this range, in a Google-managed network
-# peered with ours. Only created when the environment has a database.
+# Shared by Cloud SQL and Memorystore (terraform.py widens the count condition when caches exist).
+PRIVATE_SERVICES_COUNT = "length(var.databases) > 0 ? 1 : 0"
+PRIVATE_SERVICES = """\
+# Private service access: Cloud SQL's and Memorystore's private IPs come from this range, in a
+# Google-managed network peered with ours. Only created when the environment has a database or a cache.
 resource "google_compute_global_address" "private_services" {
   count = length(var.databases) > 0 ? 1 : 0
 
@@ -291,6 +294,10 @@ resource "google_service_networking_connection" "private_services" {
 
   depends_on = [google_project_service.apis]
 }
+"""
+
+DATABASES = (
+    """\
 
 resource "google_sql_database_instance" "db" {
   for_each = var.databases

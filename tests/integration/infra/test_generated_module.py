@@ -52,18 +52,24 @@ output "database_url_accessors" { value = local.database_url_accessors }
 output "sql_clients" { value = local.sql_clients }
 """
 
+PROBE_CACHES = """
+output "cache_accessors" { value = local.cache_accessors }
+"""
+
 
 @pytest.mark.parametrize("name", ALL)
 def test_locals_expand_to_exact_bindings(name: str, tmp_path: Path, terraform_bin: str) -> None:
     targets = _targets(name, tmp_path)
     generated = generate(targets)
     has_db = "databases.tf" in generated.files
+    has_caches = "caches.tf" in generated.files
     for target in targets:
         probe = tmp_path / f"probe-{target.env_name}"
         probe.mkdir()
         for file in ("variables.tf", "locals.tf"):
             (probe / file).write_text(generated.files[file])
-        (probe / "probe.tf").write_text(PROBE + (PROBE_DATABASES if has_db else ""))
+        probes = PROBE + (PROBE_DATABASES if has_db else "") + (PROBE_CACHES if has_caches else "")
+        (probe / "probe.tf").write_text(probes)
         inputs = generated.inputs(target.env_name)
         inputs.pop("source")
         (probe / "terraform.tfvars.json").write_text(json.dumps(inputs))
@@ -86,7 +92,9 @@ def test_locals_expand_to_exact_bindings(name: str, tmp_path: Path, terraform_bi
         apis = set(outputs["apis"])
         assert {"run.googleapis.com", "secretmanager.googleapis.com", "artifactregistry.googleapis.com"} <= apis
         assert ("sqladmin.googleapis.com" in apis) is bool(target.config.databases)
-        assert ("servicenetworking.googleapis.com" in apis) is bool(target.config.databases)
+        private_ips = bool(target.config.databases or target.config.caches)
+        assert ("servicenetworking.googleapis.com" in apis) is private_ips
+        assert ("redis.googleapis.com" in apis) is bool(target.config.caches)
         assert ("pubsub.googleapis.com" in apis) is bool(target.config.pubsub and target.config.pubsub.topics)
         assert ("vpcaccess.googleapis.com" in apis) is bool(inputs.get("connector"))
         if has_db:
@@ -94,3 +102,10 @@ def test_locals_expand_to_exact_bindings(name: str, tmp_path: Path, terraform_bi
                 f"{svc}/{db}": {"service": svc, "database": db} for svc, s in services.items() for db in s.databases
             }
             assert set(outputs["sql_clients"]) == {svc for svc, s in services.items() if s.databases}
+        if has_caches:
+            jobs = target.config.jobs.values()
+            assert outputs["cache_accessors"] == {
+                f"{svc}/{cache}": {"service": svc, "cache": cache}
+                for svc, s in services.items()
+                for cache in (*s.caches, *(c for j in jobs if j.service == svc for c in j.caches))
+            }

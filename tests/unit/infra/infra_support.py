@@ -69,6 +69,17 @@ services:
     databases: [main]
     cloud_run: {vpc: {mode: direct}}
 """,
+    "cache": """\
+caches:
+  sessions: {tier: STANDARD_HA, memory_gb: 2}
+  jobs: {env_var: QUEUE_URL, ca_env_var: QUEUE_CA_CERT}
+services:
+  api: {caches: [sessions, jobs], secrets: [API_KEY]}
+  worker: {kind: worker, caches: [jobs]}
+  web: {}
+jobs:
+  sweep: {service: web, caches: [jobs]}
+""",
     "local-backend": """\
 infra: {backend: local}
 services:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from infra_support import Generated
@@ -128,7 +129,15 @@ def test_no_secret_reaches_the_terraform_state(generated: Generated) -> None:
         if rtype == "google_sql_user":
             assert "password" not in body and body["password_wo"].startswith("${ephemeral.random_password."), name
             assert body["password_wo_version"] == "${each.value.password_version}"
-        if rtype == "google_secret_manager_secret_version":
+        if rtype == "google_secret_manager_secret_version" and name == "cache_ca":
+            # A CA certificate is public: the only version written plainly, and only from the instance's certs.
+            assert body["secret_data"].startswith("${join(") and "server_ca_certs" in body["secret_data"]
+            assert "auth_string" not in body["secret_data"]
+        elif rtype == "google_secret_manager_secret_version" and name == "cache_url":
+            # The AUTH string reaches the secret write-only; a new instance replaces the version.
+            assert "secret_data" not in body and "auth_string" in body["secret_data_wo"]
+            assert body["lifecycle"][0]["replace_triggered_by"] == ["${google_redis_instance.cache[each.key].id}"]
+        elif rtype == "google_secret_manager_secret_version":
             assert "secret_data" not in body and body["secret_data_wo_version"] == "${each.value.password_version}"
     # The user's password and the DATABASE_URL version are written from one ephemeral value in one run.
     if any(t.config.databases for t in generated.targets):
@@ -148,9 +157,10 @@ def test_subscriptions_never_expire(generated: Generated) -> None:
 
 
 def test_secret_values_never_in_generated_files(generated: Generated) -> None:
-    # Only containers: no secret version except the database URL built from random_password.
-    versions = [(t, n) for t, n, _ in generated.resources() if t == "google_secret_manager_secret_version"]
-    assert versions in ([], [("google_secret_manager_secret_version", "database_url")])
+    # Only containers: no secret version except the database URL built from random_password and a cache's
+    # URL and CA certificate, all built from resource attributes (no value written in the files).
+    versions = {n for t, n, _ in generated.resources() if t == "google_secret_manager_secret_version"}
+    assert versions <= {"database_url", "cache_url", "cache_ca"}
     assert not any(name.endswith((".tfvars", ".tfvars.json")) for name in generated.files)
 
 
@@ -207,3 +217,41 @@ def test_service_accounts_one_per_service(generated: Generated) -> None:
             if svc.cloud_run.service_account:
                 assert services[name]["service_account_email"] == svc.cloud_run.service_account
                 assert "account_id" not in services[name]
+
+
+def test_caches_are_private_authenticated_encrypted_and_read_per_service(generated: Generated) -> None:
+    if not any(t.config.caches for t in generated.targets):
+        assert "caches.tf" not in generated.files
+        assert "google_redis_instance" not in "\n".join(generated.files.values())
+        return
+    instance = generated.resource("google_redis_instance", "cache")
+    assert instance["connect_mode"] == "PRIVATE_SERVICE_ACCESS"
+    assert instance["authorized_network"] == "${google_compute_network.main.id}"
+    assert instance["auth_enabled"] is True
+    assert instance["transit_encryption_mode"] == "SERVER_AUTHENTICATION"
+    assert instance["depends_on"] == ["${google_service_networking_connection.private_services}"]
+    # The private services range exists whenever a cache does, with or without a database.
+    address = generated.resource("google_compute_global_address", "private_services")
+    assert "length(var.caches) > 0" in address["count"]
+    url = generated.resource("google_secret_manager_secret_version", "cache_url")
+    assert url["secret_data_wo"].startswith("rediss://:${google_redis_instance.cache[each.key].auth_string}@")
+    assert url["secret_data_wo"].endswith("/0")
+    for secret, key in (("cache_url", "cache_url_accessor"), ("cache_ca", "cache_ca_accessor")):
+        accessor = generated.resource("google_secret_manager_secret_iam_member", key)
+        assert accessor["for_each"] == "${local.cache_accessors}"
+        assert accessor["role"] == "roles/secretmanager.secretAccessor"
+        assert accessor["secret_id"] == f"${{google_secret_manager_secret.{secret}[each.value.cache].secret_id}}"
+        assert accessor["member"] == "serviceAccount:${local.service_account_emails[each.value.service]}"
+    # No output carries the AUTH string (or the URL that holds it).
+    outputs = "\n".join(text for name, text in generated.files.items() if name.endswith("outputs.tf"))
+    assert "auth_string" not in outputs and "secret_data" not in outputs
+    for target in generated.targets:
+        inputs = generated.inputs(target.env_name)
+        for name, svc in target.config.services.items():
+            # a job runs as its service's account, which reads the job's cache secrets too
+            jobs = [c for j in target.config.jobs.values() if j.service == name for c in j.caches]
+            assert inputs["services"][name]["caches"] == list(dict.fromkeys([*svc.caches, *jobs]))
+        for name, cache in target.config.caches.items():
+            entry = inputs["caches"][name]
+            assert (entry["tier"], entry["memory_gb"], entry["version"]) == (cache.tier, cache.memory_gb, cache.version)
+            assert re.fullmatch(r"[a-z][a-z0-9-]{0,39}[a-z0-9]", entry["instance_name"])

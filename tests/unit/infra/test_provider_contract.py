@@ -49,8 +49,10 @@ secrets:
 databases:
   main: {version: "17", tier: db-perf-optimized-N-2, availability: regional, disk_autoresize: false}
   legacy: {version: "13", tier: db-custom-1-3840, point_in_time_recovery: false, env_var: LEGACY_URL}
+caches:
+  cache: {version: REDIS_6_X}
 services:
-  api: {databases: [main], secrets: [STRIPE_KEY], cloud_run: {vpc: {mode: direct}}}
+  api: {databases: [main], caches: [cache], secrets: [STRIPE_KEY], cloud_run: {vpc: {mode: direct}}}
   worker: {databases: [main, legacy], secret_files: {/etc/key.json: GCP_KEY}}
   web: {cloud_run: {service_account: web-runner@shop-prod-1.iam.gserviceaccount.com}}
 pubsub:
@@ -71,9 +73,13 @@ EXPECTED_FEATURES = {
     Features(network=True, databases=True),
     Features(network=True, connector=True, databases=True),
     Features(network=True, connector=True, databases=True, pubsub=True),
-    # the fullstack example: a worker pulling from Pub/Sub and a scheduled job
+    # shipit.yaml.example: a worker pulling from Pub/Sub and a scheduled job; the fullstack example adds a cache
     Features(network=True, connector=True, databases=True, pubsub=True, scheduler=True),
+    Features(network=True, connector=True, databases=True, pubsub=True, scheduler=True, caches=True),
     Features(pubsub=True),
+    # caches without a database (the private services range is created for the caches alone), and with all
+    Features(network=True, connector=True, caches=True),
+    Features(network=True, connector=True, databases=True, pubsub=True, caches=True),
 }
 
 

@@ -113,11 +113,11 @@ def test_nothing_to_deploy(tmp_path: Path) -> None:
 
 
 def test_a_compose_file_with_only_backing_services_says_what_it_saw(tmp_path: Path) -> None:
-    (tmp_path / "compose.yaml").write_text("services:\n  cache: {image: 'redis:7'}\n  search: {image: 'nginx'}\n")
+    (tmp_path / "compose.yaml").write_text("services:\n  cache: {image: 'memcached:1'}\n  search: {image: 'nginx'}\n")
     result = invoke("init", str(tmp_path), "--yes")
     assert result.exit_code == 2
     assert "found nothing to deploy" in result.output
-    assert "cache: Redis (redis:7)" in result.output and "search: nginx without a build" in result.output
+    assert "cache: Memcached (memcached:1)" in result.output and "search: nginx without a build" in result.output
     assert not (tmp_path / "shipit.yaml").exists()
 
 

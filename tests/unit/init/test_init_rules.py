@@ -230,3 +230,33 @@ def test_extends_within_the_project(tmp_path: Path) -> None:
 )
 def test_compose_shapes_init_cannot_read_are_usage_errors(tmp_path: Path, text: str, message: str) -> None:
     assert message in _init_fails(tmp_path, text)
+
+
+def test_a_compose_redis_becomes_a_cache_its_url_variable_injected(tmp_path: Path) -> None:
+    detection = _project(
+        tmp_path,
+        """
+        services:
+          api:
+            build: .
+            environment: {REDIS_URL: "redis://cache:6379/0"}
+          worker:
+            build: .
+            command: python -m worker
+            depends_on: [cache]
+          tools:
+            image: rediscommander/redis-commander
+          cache:
+            image: bitnami/redis:7.2
+        """,
+        {"Dockerfile": "FROM python:3.12\n"},
+    )
+    assert list(detection.caches) == ["cache"]
+    assert detection.caches["cache"].env_var == "REDIS_URL"
+    services = {s.name: s for s in detection.services}
+    assert services["api"].caches == ["cache"] and "REDIS_URL" not in services["api"].env
+    assert services["worker"].caches == ["cache"]  # through depends_on
+    assert "caches.cache" in _rows(detection, "mapped")
+    assert "services.api.env.REDIS_URL" in _rows(detection, "dropped")
+    assert "tools" in _rows(detection, "dropped")  # redis-commander is a local tool, not a cache
+    assert "cache" not in _rows(detection, "dropped")

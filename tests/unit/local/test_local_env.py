@@ -21,6 +21,7 @@ from shipit.local.env import (
     load_secret_values,
     parity_warnings,
 )
+from shipit.local.redis import CacheEndpoint
 from shipit.output import REDACTOR
 
 REPO = Path(__file__).resolve().parents[3]
@@ -42,6 +43,7 @@ def _native_endpoints(target: Target) -> Endpoints:
         service_ports={name: 9000 + i for i, name in enumerate(services)},
         databases={key: DatabaseEndpoint("127.0.0.1", 5555, key, "app") for key in target.config.databases},
         pubsub_host="127.0.0.1:8086" if target.config.pubsub else None,
+        caches={key: CacheEndpoint("127.0.0.1", 6390, "local-pw") for key in target.config.caches},
     )
 
 

@@ -15,6 +15,7 @@ import pytest
 from shipit.config import Target, load_config, resolve_target
 from shipit.local.compose_file import compose_endpoints
 from shipit.local.env import DatabaseEndpoint, Endpoints, all_service_envs
+from shipit.local.redis import CacheEndpoint
 from shipit.output import Console
 from shipit.render.cloudrun import render_service
 from shipit.steps.context import RunOptions, StepContext
@@ -41,6 +42,7 @@ def _native(target: Target) -> Endpoints:
         {n: 9000 + i for i, n in enumerate(names)},
         {k: DatabaseEndpoint("127.0.0.1", 5999, k, "app") for k in target.config.databases},
         "127.0.0.1:8999" if target.config.pubsub else None,
+        {k: CacheEndpoint("127.0.0.1", 6399, "local-pw") for k in target.config.caches},
     )
 
 

@@ -13,6 +13,8 @@ results come through shipit.steps.resolver (this run, else the state file, else 
       vpc_network, vpc_subnetwork  for Direct VPC egress (cloud_run.vpc.mode: direct)
       database_connection_names  {db: "P:R:INSTANCE"}    mounted as Cloud SQL instances
       database_url_secrets       {db: secret id}         DATABASE_URL (db.env_var) comes from it
+      cache_url_secrets/_versions  {cache: ...}          REDIS_URL (cache.env_var), pinned to that version
+      cache_ca_secrets/_versions   {cache: ...}          REDIS_CA_CERT (cache.ca_env_var), the server CA
 Without infra outputs: no VPC access and the default service account, each said in the plan notes.
 An image not given keeps the live service's image; a secret version not given keeps the live one
 (else "latest", noted).
@@ -24,6 +26,7 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from shipit.config.caches import cache_ca_secret_key, cache_url_secret_key
 from shipit.config.models import Service
 from shipit.config.refs import Reference, substitute
 from shipit.errors import UsageError
@@ -171,6 +174,7 @@ class Resolver:
                 if pinned and db.env_var not in self.explicit
                 else self._secret(db.env_var, secret_id, live_versions)
             )
+        secret_env.update(self._cache_env(service, live_versions))
         files = {
             path: self._secret(key, self.target.secret_id(key), live_versions)
             for path, key in service.secret_files.items()
@@ -226,9 +230,27 @@ class Resolver:
             sorted(set(pending)),
         )
 
+    def _cache_env(self, service: Service, live_versions: Mapping[str, str]) -> dict[str, SecretRef]:
+        """REDIS_URL and REDIS_CA_CERT of each cache the service uses, pinned to the versions Terraform wrote."""
+        out: dict[str, SecretRef] = {}
+        for cache_name in service.caches:
+            cache = self.target.config.caches[cache_name]
+            for var, secrets_key, versions_key, key in (
+                (cache.env_var, "cache_url_secrets", "cache_url_versions", cache_url_secret_key(cache_name)),
+                (cache.ca_env_var, "cache_ca_secrets", "cache_ca_versions", cache_ca_secret_key(cache_name)),
+            ):
+                secret_id = str((self.infra.get(secrets_key) or {}).get(cache_name) or self.target.secret_id(key))
+                pinned = (self.infra.get(versions_key) or {}).get(cache_name)
+                out[var] = (
+                    SecretRef(secret_id, _version_of(str(pinned)))
+                    if pinned and var not in self.explicit
+                    else self._secret(var, secret_id, live_versions)
+                )
+        return out
+
     def _vpc(self, name: str, service: Service) -> VpcAccess | None:
         vpc = service.cloud_run.vpc
-        if vpc is None and not service.databases:
+        if vpc is None and not service.databases and not service.caches:
             return None
         # Worker pools support Direct VPC egress only.
         mode = vpc.mode if vpc else ("direct" if service.kind == "worker" else "connector")
