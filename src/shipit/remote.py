@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from shipit.adapters.docker import Docker
     from shipit.adapters.gcp.artifacts import Repository
     from shipit.adapters.gcp.clients import GcpClients
+    from shipit.adapters.gcp.cloudbuild import CloudBuilds
     from shipit.adapters.gcp.jobs import ExecutionState, JobState
     from shipit.adapters.gcp.logging import LogPage
     from shipit.adapters.gcp.run import WriteResult
@@ -128,6 +129,7 @@ class Remote:
         docker: Docker | None = None,
         terraform: TerraformFactory | None = None,
         health: HealthChecker | None = None,
+        cloud_builds: CloudBuilds | None = None,
     ) -> None:
         self._target = target
         self._given: dict[str, Any] = {
@@ -143,6 +145,7 @@ class Remote:
             "docker": docker,
             "terraform": terraform,
             "health": health,
+            "cloud_builds": cloud_builds,
         }
 
     def for_target(self, target: Target) -> Remote:
@@ -253,6 +256,15 @@ class Remote:
         from shipit.adapters.docker import Docker
 
         return Docker()
+
+    def cloud_builds(self, region: str) -> CloudBuilds:
+        """Cloud Build in ``region`` and the staging bucket (remote builds)."""
+        given: CloudBuilds | None = self._given["cloud_builds"]
+        if given is not None:
+            return given
+        from shipit.adapters.gcp.cloudbuild import CloudBuilds
+
+        return CloudBuilds(self.target.project, region)
 
     @cached_property
     def terraform(self) -> TerraformFactory:

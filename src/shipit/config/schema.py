@@ -15,7 +15,13 @@ from shipit.config.models import OVERLAY_SECTIONS, ShipitConfig
 
 SCHEMA_ID = "https://shipit.dev/schema/shipit.schema.json"
 SCHEMA_PATH = "schema/shipit.schema.json"
-_OVERLAY_OF = {"services": "Service", "databases": "Database", "registry": "Registry", "infra": "Infra"}
+_OVERLAY_OF = {
+    "services": "Service",
+    "databases": "Database",
+    "registry": "Registry",
+    "infra": "Infra",
+    "build": "BuildSettings",
+}
 
 
 def _walk(node: Any, visit: Any) -> None:

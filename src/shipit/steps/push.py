@@ -196,7 +196,7 @@ def apply(ctx: StepContext, plan: Plan) -> PushResult:
                 description=f"Container images of {target.app} (created by shipit)",
             )
             ctx.console.event("repository_created", name=change.payload.name)
-    items: list[PushItem] = [c.payload for c in plan if isinstance(c.payload, PushItem)]
+    items: list[PushItem] = [_pushed_by_build(ctx, c.payload) for c in plan if isinstance(c.payload, PushItem)]
     done: dict[str, PushItem] = {i.service: i for i in items if i.status not in ("push", "retag")}
     work = [i for i in items if i.status in ("push", "retag")]
     if work:
@@ -205,6 +205,17 @@ def apply(ctx: StepContext, plan: Plan) -> PushResult:
     result = {i.service: _reference(done[i.service]) for i in items}
     _record(target, {s: r for s, r in result.items() if "@sha256:" in r})
     return PushResult(result)
+
+
+def _pushed_by_build(ctx: StepContext, item: PushItem) -> PushItem:
+    """An image built on Cloud Build is already in the registry with all its tags: nothing to push."""
+    if item.status != "push":
+        return item
+    built = earlier(ctx, BuildResult)
+    image = built.images.get(item.service) if built is not None else None
+    if image is None or image.source != "cloudbuild" or not image.digest:
+        return item
+    return PushItem(item.service, "present", item.spec, image.digest)
 
 
 def _push_all(ctx: StepContext, client: RegistryClient, work: Sequence[PushItem]) -> dict[str, PushItem]:
