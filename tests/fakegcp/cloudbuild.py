@@ -360,6 +360,7 @@ class DockerExecutor:
                 kept.append(arg)
                 i += 1
         self.buildx_flags[name] = flags
+        env["DOCKER_BUILDKIT"] = "0"  # the step's own DOCKER_BUILDKIT=1 would need buildx
         return kept
 
     def _run(

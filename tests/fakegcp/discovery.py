@@ -123,7 +123,7 @@ class Discovery:
                     request_ref=m.get("request", {}).get("$ref"),
                     response_ref=m.get("response", {}).get("$ref"),
                     flat_regex=_template_regex(flat, reserved_greedy=False),
-                    path_regex=_template_regex(m["path"], reserved_greedy=True),
+                    path_regex=_template_regex(service_path + m["path"], reserved_greedy=True),
                     literal_weight=len(_PARAM.sub("", flat)),
                     media=bool(m.get("supportsMediaDownload")),
                 )

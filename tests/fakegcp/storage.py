@@ -10,6 +10,7 @@ import base64
 import hashlib
 import re
 import threading
+from urllib.parse import unquote
 from dataclasses import dataclass
 
 from fakegcp.errors import ApiError
@@ -108,7 +109,8 @@ class Storage:
         return self._resource(bucket, name, obj)
 
     def get(self, request: ApiRequest) -> Json | ApiResponse:
-        bucket, name = request.params["bucket"], request.params["object"]
+        # Object names travel with "/" as %2F, which the dispatcher keeps encoded (for Artifact Registry).
+        bucket, name = request.params["bucket"], unquote(request.params["object"])
         self._bucket(bucket)
         with self._lock:
             obj = self.objects.get((bucket, name))

@@ -9,6 +9,8 @@ at most ``build.concurrency`` at once; when shipit is interrupted it cancels the
 
 from __future__ import annotations
 
+import os
+import re
 import threading
 import time
 from collections.abc import Sequence
@@ -27,7 +29,17 @@ if TYPE_CHECKING:
 
 DOCKER_BUILDER = "gcr.io/cloud-builders/docker"
 BUILDX_BUILDER = "shipit"  # a docker-container builder: the default docker driver cannot export a cache
+# How often a running build's status and log are read; SHIPIT_CLOUDBUILD_POLL_SECONDS overrides (tests).
 POLL_SECONDS = 2.0
+# Cloud Build prefixes each line a step prints with the step: `Step #1 - "build": #5 [2/3] RUN make`.
+_STEP_PREFIX = re.compile(r'^Step #\d+(?: - "[^"]*")?: ')
+
+
+def _poll_seconds() -> float:
+    try:
+        return max(0.05, float(os.environ.get("SHIPIT_CLOUDBUILD_POLL_SECONDS", POLL_SECONDS)))
+    except ValueError:
+        return POLL_SECONDS
 
 
 @dataclass(frozen=True)
@@ -215,17 +227,18 @@ def _run_one(
                 pending += chunk.decode("utf-8", "replace")
                 *lines, pending = pending.split("\n")
                 for line in lines:
+                    line = _STEP_PREFIX.sub("", line)
                     log.append(line)
                     sink(line)
             if state.done:
                 break
-            started.stop.wait(POLL_SECONDS)
+            started.stop.wait(_poll_seconds())
     finally:
         if state.done:
             started.remove(build)
     if pending:
-        log.append(pending)
-        sink(pending)
+        log.append(_STEP_PREFIX.sub("", pending))
+        sink(log[-1])
     if state.status != "SUCCESS":
         raise _failure(spec, state, log)
     digest = state.digest_of(spec.ref)

@@ -121,7 +121,7 @@ class CloudBuilds:
                 raise _translated(exc, what) from None
             except GoogleAuthError as exc:
                 raise _translated(exc, what) from None
-            if response.status_code < 400 or response.status_code in (404, 412):
+            if response.status_code < 400 or response.status_code in (404, 412, 416):
                 return response
             error = from_http_response(response)  # type: ignore[no-untyped-call]
             if retry and attempt < 5 and is_retryable(error):
