@@ -10,8 +10,8 @@ import base64
 import hashlib
 import re
 import threading
-from urllib.parse import unquote
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 from fakegcp.errors import ApiError
 from fakegcp.model import ApiRequest, ApiResponse, Clock, Handler, Json
