@@ -103,6 +103,20 @@ def engine_of(ctx: StepContext, service: str) -> str:
     return ctx.target.config.build.engine
 
 
+def _check_remote_secrets(ctx: StepContext, specs: Sequence[ImageSpec]) -> None:
+    """A remote build reads its build secrets from Secret Manager: they must be secrets shipit syncs."""
+    from shipit.render.terraform import terraform_secret_keys
+
+    synced = set(terraform_secret_keys(ctx.target.config))
+    missing = sorted({k for s in specs for k in s.secret_ids} - synced)
+    if missing:
+        raise UsageError(
+            f"{ctx.target.config_file}: build secrets {', '.join(missing)} are needed on Cloud Build, "
+            "which reads them from Secret Manager",
+            hint=f"add them to secrets.extra ({', '.join(missing)}) and run `shipit secrets sync`",
+        )
+
+
 def plan(ctx: StepContext, services: Sequence[str] | None = None) -> Plan:
     target = ctx.target
     names = select_services(target, services)
@@ -175,6 +189,7 @@ def plan(ctx: StepContext, services: Sequence[str] | None = None) -> Plan:
 
     to_build = [i.spec for i in items.values() if i.status == "build" and i.spec is not None and i.engine == "local"]
     remote = [i for i in items.values() if i.status == "build" and i.engine == "cloudbuild"]
+    _check_remote_secrets(ctx, [i.spec for i in remote if i.spec is not None])
     if remote:
         from shipit.steps.remotebuild import settings
 

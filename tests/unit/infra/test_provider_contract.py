@@ -74,6 +74,8 @@ EXPECTED_FEATURES = {
     # the fullstack example: a worker pulling from Pub/Sub and a scheduled job
     Features(network=True, connector=True, databases=True, pubsub=True, scheduler=True),
     Features(pubsub=True),
+    # remote builds on Cloud Build: the staging bucket and the build account
+    Features(remote_builds=True),
 }
 
 
