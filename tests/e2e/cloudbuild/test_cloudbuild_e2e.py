@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
 from e2e_support import fake_server_env
 from engines.docker import DockerEngine
 from engines.registry import RegistryServer
@@ -152,7 +153,9 @@ def test_dry_run_then_build_remotely_then_run_the_pulled_image(cb: Env) -> None:
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
         assert sorted(tar.getnames()) == [".dockerignore", "Dockerfile", "hello.txt"]
     # Least privilege account, logs in the bucket, BuildKit with a registry cache, secrets from Secret Manager.
-    assert build["serviceAccount"] == f"projects/{PROJECT}/serviceAccounts/shipit-build@{PROJECT}.iam.gserviceaccount.com"
+    assert (
+        build["serviceAccount"] == f"projects/{PROJECT}/serviceAccounts/shipit-build@{PROJECT}.iam.gserviceaccount.com"
+    )
     assert build["logsBucket"] == f"gs://{BUCKET}/logs"
     name = str(build["name"])
     assert name.startswith(f"projects/{PROJECT}/locations/{REGION}/builds/")
@@ -178,7 +181,7 @@ def test_dry_run_then_build_remotely_then_run_the_pulled_image(cb: Env) -> None:
 
 
 def test_failing_step_names_the_dockerfile_line(cb: Env) -> None:
-    cb.write_dockerfile("FROM busybox\nCOPY hello.txt /hello.txt\nRUN echo breaking && false\nCMD [\"true\"]\n")
+    cb.write_dockerfile('FROM busybox\nCOPY hello.txt /hello.txt\nRUN echo breaking && false\nCMD ["true"]\n')
     failed = cb.run("build", "--engine", "cloudbuild", expect=1)
     assert "api/Dockerfile:3" in failed.stderr and "RUN echo breaking && false" in failed.stderr, failed.stderr
     assert "Traceback" not in failed.stderr
