@@ -60,6 +60,7 @@ class BuiltImage:
     image_id: str | None = None
     digest: str | None = None  # registry digest, when known
     spec: ImageSpec | None = None
+    engine: str = "local"  # cloudbuild: built (or to be built) and pushed by Cloud Build
 
 
 def _size(n: int) -> str:
@@ -268,7 +269,7 @@ def _result(item: BuildItem, source: str, image_id: str | None = None) -> BuiltI
     if spec is None:
         assert item.image is not None
         return BuiltImage(item.service, item.image, (), item.status)
-    return BuiltImage(item.service, spec.ref, spec.refs, source, image_id, item.digest, spec)
+    return BuiltImage(item.service, spec.ref, spec.refs, source, image_id, item.digest, spec, item.engine)
 
 
 def predict(ctx: StepContext, plan: Plan) -> BuildResult:
@@ -309,7 +310,14 @@ def _apply(ctx: StepContext, plan: Plan) -> dict[str, BuiltImage]:
         for item in remote:
             assert item.spec is not None
             results[item.service] = BuiltImage(
-                item.service, item.spec.ref, item.spec.refs, "cloudbuild", None, digests[item.service], item.spec
+                item.service,
+                item.spec.ref,
+                item.spec.refs,
+                "cloudbuild",
+                None,
+                digests[item.service],
+                item.spec,
+                "cloudbuild",
             )
     return {i.service: results[i.service] for i in items}
 

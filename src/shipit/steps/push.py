@@ -59,6 +59,7 @@ class PushItem:
     spec: ImageSpec | None = None
     digest: str | None = None
     image: str | None = None  # given/prebuilt reference
+    by_build: bool = False  # "push": Cloud Build pushes it in the build step (nothing left to upload then)
 
 
 def _repository_name(target: Target) -> str:
@@ -85,6 +86,8 @@ def plan(ctx: StepContext, services: Sequence[str] | None = None) -> Plan:
     given = dict(ctx.options.images)
     to_push, prebuilt = buildable(target, [n for n in names if n not in given])
     specs, planned = _specs(ctx, to_push)
+    built = earlier(ctx, BuildResult)
+    remote = {b.service for b in (built.images.values() if built else ()) if b.engine == "cloudbuild"}
     changes: list[Change] = []
     notes: list[str] = []
 
@@ -141,7 +144,7 @@ def plan(ctx: StepContext, services: Sequence[str] | None = None) -> Plan:
                 f"image {spec.ref} of service '{spec.service}' is neither built nor in the registry",
                 hint=f"run `shipit build {spec.service}` first",
             )
-        return PushItem(spec.service, "push", spec)
+        return PushItem(spec.service, "push", spec, by_build=spec.service in remote)
 
     items = {i.service: i for i in parallel(check, specs)}
     for name in names:
@@ -160,7 +163,8 @@ def _change(item: PushItem) -> Change:
         return Change(STEP, Action.NOOP, resource, f"{item.status}: {item.image}", payload=item)
     if item.status == "push":
         tags = ", ".join(t for t in (spec.tag, spec.git_tag) if t)
-        return Change(STEP, Action.CREATE, resource, f"push {spec.ref}", (FieldDiff("tags", None, tags),), item)
+        what = f"pushed by Cloud Build: {spec.ref}" if item.by_build else f"push {spec.ref}"
+        return Change(STEP, Action.CREATE, resource, what, (FieldDiff("tags", None, tags),), item)
     if item.status == "retag":
         return Change(
             STEP,

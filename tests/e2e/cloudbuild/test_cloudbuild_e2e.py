@@ -240,6 +240,7 @@ def test_ctrl_c_cancels_the_remote_build(cb: Env) -> None:
 
 def test_deploy_pushes_nothing_after_a_remote_build(cb: Env) -> None:
     done = cb.run("deploy", "--engine", "cloudbuild", "--only", "build,push", "--yes")
+    assert "pushed by Cloud Build: " in done.stdout + done.stderr
     # Re-planned after the build, push finds the image Cloud Build pushed: nothing to upload.
     assert re.search(r"^push\s+unchanged", done.stdout + done.stderr, re.MULTILINE), done.stdout + done.stderr
     (build,) = cb.builds()
