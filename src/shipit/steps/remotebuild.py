@@ -209,8 +209,15 @@ def _run_one(
     uploaded = api.upload(conf.bucket, source_object(spec), packed.data)
     again = "" if uploaded else ", already uploaded"
     sink(f"source gs://{conf.bucket}/{source_object(spec)} ({packed.size} bytes{again})")
+    if started.stop.is_set():  # interrupted during the upload: start nothing
+        raise ToolError(f"build of service '{spec.service}' not started: shipit was interrupted")
     build = api.create(build_body(target, conf, spec, packed.dockerfile, labels))
     started.add(build)
+    # Added before looking: an interrupt either sees this build in its cancel pass or is seen here (a second
+    # cancel of the same build is harmless).
+    if started.stop.is_set():
+        api.cancel(build)
+        raise ToolError(f"build of service '{spec.service}' cancelled: shipit was interrupted")
     sink(f"Cloud Build {build.id} started")
     offset = 0
     pending = ""

@@ -15,7 +15,7 @@ from shipit.config import load_config, resolve_target
 from shipit.config.target import Target
 from shipit.contexthash import context_entries
 from shipit.contextpack import DOCKERFILE_OUTSIDE, pack_context
-from shipit.errors import ConfigError
+from shipit.errors import ConfigError, ToolError
 from shipit.output import Console
 from shipit.steps.build import engine_of
 from shipit.steps.context import RunOptions, StepContext
@@ -201,3 +201,40 @@ def test_build_secrets_of_remote_builds_must_be_synced(tmp_path: Path) -> None:
     with pytest.raises(UsageError) as err:
         _check_remote_secrets(_ctx(target), [resolve_image(target, "api", None)])
     assert "NPM_TOKEN" in err.value.message and "secrets.extra" in (err.value.hint or "")
+
+
+class _MemoryBuilds:
+    """An in-memory CloudBuilds whose create() runs ``during_create`` (e.g. an interrupt arriving)."""
+
+    def __init__(self, during_create: object) -> None:
+        self.during_create = during_create
+        self.cancelled: list[str] = []
+        self.created = 0
+
+    def upload(self, bucket: str, name: str, data: bytes) -> bool:
+        return True
+
+    def create(self, body: dict[str, object]) -> BuildState:
+        self.created += 1
+        self.during_create()  # type: ignore[operator]
+        return _state("QUEUED")
+
+    def cancel(self, build: BuildState) -> None:
+        self.cancelled.append(build.id)
+
+
+def test_an_interrupt_during_create_cancels_that_build(tmp_path: Path) -> None:
+    from shipit.steps.remotebuild import _run_one, _Started
+
+    target = _target(tmp_path, "prod")
+    spec = resolve_image(target, "web", None)
+    started = _Started()
+    api = _MemoryBuilds(started.stop.set)
+    with pytest.raises(ToolError, match="interrupted"):
+        _run_one(api, settings(target), target, spec, (), lambda line: None, started)  # type: ignore[arg-type]
+    assert api.cancelled == ["b1"]
+    # Interrupted before the upload finished: nothing is created at all.
+    api = _MemoryBuilds(lambda: None)
+    with pytest.raises(ToolError, match="not started"):
+        _run_one(api, settings(target), target, spec, (), lambda line: None, started)  # type: ignore[arg-type]
+    assert api.created == 0
