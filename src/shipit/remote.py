@@ -1,7 +1,7 @@
 """The remote boundary: every client a step uses to reach outside the process, on one object.
 
 :class:`Remote` hands out typed clients for Cloud Run services and jobs, Secret Manager, Artifact
-Registry, Cloud Storage, the OCI registry, the Docker engine, Terraform and HTTP health checks. Each is
+Registry, Cloud Storage, Cloud Build, the OCI registry, the Docker engine, Terraform and HTTP health checks. Each is
 built on first use (the google-cloud-* and docker imports stay lazy, so `shipit --help` stays fast) and
 typed by the Protocols below, which the adapters under ``shipit/adapters/`` implement. Tests pass their
 own clients as keyword arguments (in-memory fakes), or none, so the real clients talk to the HTTP fake.
