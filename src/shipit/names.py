@@ -152,6 +152,18 @@ def state_bucket(project: str) -> str:
     return f"{project}-shipit-tfstate"
 
 
+# The account remote builds run as, and the bucket their sources and logs go to (build.cloudbuild overrides).
+BUILD_ACCOUNT_ID = "shipit-build"
+
+
+def build_bucket(project: str) -> str:
+    return f"{project}-shipit-builds"
+
+
+def build_service_account(project: str) -> str:
+    return f"{BUILD_ACCOUNT_ID}@{project}.iam.gserviceaccount.com"
+
+
 def topic_path(project: str, topic: str) -> str:
     """Pub/Sub topics and subscriptions are named as in shipit.yaml (``pubsub`` keys)."""
     return f"projects/{project}/topics/{topic}"

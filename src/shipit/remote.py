@@ -1,7 +1,7 @@
 """The remote boundary: every client a step uses to reach outside the process, on one object.
 
 :class:`Remote` hands out typed clients for Cloud Run services and jobs, Secret Manager, Artifact
-Registry, Cloud Storage, the OCI registry, the Docker engine, Terraform and HTTP health checks. Each is
+Registry, Cloud Storage, Cloud Build, the OCI registry, the Docker engine, Terraform and HTTP health checks. Each is
 built on first use (the google-cloud-* and docker imports stay lazy, so `shipit --help` stays fast) and
 typed by the Protocols below, which the adapters under ``shipit/adapters/`` implement. Tests pass their
 own clients as keyword arguments (in-memory fakes), or none, so the real clients talk to the HTTP fake.
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from shipit.adapters.docker import Docker
     from shipit.adapters.gcp.artifacts import Repository
     from shipit.adapters.gcp.clients import GcpClients
+    from shipit.adapters.gcp.cloudbuild import CloudBuilds
     from shipit.adapters.gcp.jobs import ExecutionState, JobState
     from shipit.adapters.gcp.logging import LogPage
     from shipit.adapters.gcp.run import WriteResult
@@ -133,6 +134,7 @@ class Remote:
         docker: Docker | None = None,
         terraform: TerraformFactory | None = None,
         health: HealthChecker | None = None,
+        cloud_builds: CloudBuilds | None = None,
     ) -> None:
         self._target = target
         self._given: dict[str, Any] = {
@@ -148,6 +150,7 @@ class Remote:
             "docker": docker,
             "terraform": terraform,
             "health": health,
+            "cloud_builds": cloud_builds,
         }
 
     def for_target(self, target: Target) -> Remote:
@@ -258,6 +261,15 @@ class Remote:
         from shipit.adapters.docker import Docker
 
         return Docker()
+
+    def cloud_builds(self, region: str) -> CloudBuilds:
+        """Cloud Build in ``region`` and the staging bucket (remote builds)."""
+        given: CloudBuilds | None = self._given["cloud_builds"]
+        if given is not None:
+            return given
+        from shipit.adapters.gcp.cloudbuild import CloudBuilds
+
+        return CloudBuilds(self.target.project, region)
 
     @cached_property
     def terraform(self) -> TerraformFactory:

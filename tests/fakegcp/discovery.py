@@ -23,12 +23,16 @@ API_DOCUMENTS: dict[str, str] = {
     "secretmanager": "secretmanager.v1.json",
     "artifactregistry": "artifactregistry.v1.json",
     "logging": "logging.v2.json",
+    "cloudbuild": "cloudbuild.v1.json",
+    "storage": "storage.v1.json",
 }
 API_HOSTS: dict[str, str] = {
     "run": "run.googleapis.com",
     "secretmanager": "secretmanager.googleapis.com",
     "artifactregistry": "artifactregistry.googleapis.com",
     "logging": "logging.googleapis.com",
+    "cloudbuild": "cloudbuild.googleapis.com",
+    "storage": "storage.googleapis.com",
 }
 _PARAM = re.compile(r"\{(\+?)([A-Za-z0-9_.]+)\}")
 _DURATION = re.compile(r"^-?\d+(\.\d{1,9})?s$")
@@ -51,6 +55,7 @@ class Method:
     flat_regex: re.Pattern[str] = field(compare=False)
     path_regex: re.Pattern[str] = field(compare=False)
     literal_weight: int = 0
+    media: bool = False  # a media upload (raw bytes body) or a method that can answer raw bytes (alt=media)
 
     @property
     def is_mutating(self) -> bool:
@@ -80,30 +85,51 @@ class Discovery:
         self.methods: list[Method] = []
         self.by_id: dict[str, Method] = {}
         for api, doc in self.docs.items():
-            self._collect(api, doc.get("resources", {}))
+            self._collect(api, doc.get("resources", {}), doc.get("servicePath", ""))
         # More literal characters first: `.../services:exportX` must not shadow `.../services`.
         self.methods.sort(key=lambda m: -m.literal_weight)
 
-    def _collect(self, api: str, resources_: dict[str, Any]) -> None:
+    def _collect(self, api: str, resources_: dict[str, Any], service_path: str) -> None:
         for res in resources_.values():
             for m in res.get("methods", {}).values():
-                flat = m.get("flatPath", m["path"])
+                # Storage's paths are relative to its servicePath ("storage/v1/"); Run's etc. have none.
+                flat = service_path + m.get("flatPath", m["path"])
+                upload = ((m.get("mediaUpload") or {}).get("protocols") or {}).get("simple")
+                if upload:
+                    # The simple media upload: the same method on the upload path, with the data as the body.
+                    path = upload["path"].lstrip("/")
+                    media = Method(
+                        api=api,
+                        id=m["id"],
+                        http_method=m["httpMethod"],
+                        flat_path=path,
+                        path=path,
+                        parameters=m.get("parameters", {}),
+                        request_ref=None,
+                        response_ref=m.get("response", {}).get("$ref"),
+                        flat_regex=_template_regex(path, reserved_greedy=False),
+                        path_regex=_template_regex(path, reserved_greedy=False),
+                        literal_weight=len(_PARAM.sub("", path)),
+                        media=True,
+                    )
+                    self.methods.append(media)
                 method = Method(
                     api=api,
                     id=m["id"],
                     http_method=m["httpMethod"],
                     flat_path=flat,
-                    path=m["path"],
+                    path=service_path + m["path"],
                     parameters=m.get("parameters", {}),
                     request_ref=m.get("request", {}).get("$ref"),
                     response_ref=m.get("response", {}).get("$ref"),
                     flat_regex=_template_regex(flat, reserved_greedy=False),
-                    path_regex=_template_regex(m["path"], reserved_greedy=True),
+                    path_regex=_template_regex(service_path + m["path"], reserved_greedy=True),
                     literal_weight=len(_PARAM.sub("", flat)),
+                    media=bool(m.get("supportsMediaDownload")),
                 )
                 self.methods.append(method)
                 self.by_id[method.id] = method
-            self._collect(api, res.get("resources", {}))
+            self._collect(api, res.get("resources", {}), service_path)
 
     def route(self, http_method: str, path: str, host: str | None = None) -> tuple[Method, dict[str, str]] | None:
         """Find the method for `path` (no leading slash, no query); prefer the API named by host."""

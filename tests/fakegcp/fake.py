@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from fakegcp.artifactregistry import ArtifactRegistry
+from fakegcp.cloudbuild import CloudBuild
 from fakegcp.discovery import Discovery, discovery
 from fakegcp.errors import ApiError, html_not_found
 from fakegcp.faults import Faults
@@ -17,6 +18,7 @@ from fakegcp.logging_api import Logging
 from fakegcp.model import ApiRequest, ApiResponse, Clock, Handler
 from fakegcp.run import CloudRun
 from fakegcp.secretmanager import SecretManager
+from fakegcp.storage import Storage
 
 RawResponse = tuple[int, dict[str, str], bytes]
 _JSON_HEADERS = {"Content-Type": "application/json; charset=UTF-8"}
@@ -53,8 +55,8 @@ class Call:
 
 
 class FakeGCP:
-    """Stateful in-memory Cloud Run v2 (services, jobs, worker pools), Secret Manager v1, Artifact Registry v1
-    and Cloud Logging v2 (reads)."""
+    """Stateful in-memory Cloud Run v2 (services, jobs, worker pools), Secret Manager v1, Artifact Registry v1,
+    Cloud Logging v2 (reads), Cloud Build v1 (regional builds) and Cloud Storage v1 (objects)."""
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
@@ -66,6 +68,8 @@ class FakeGCP:
         self.run = CloudRun(self.clock)
         self.artifacts = ArtifactRegistry(self.clock)
         self.logging = Logging(self.clock)
+        self.storage = Storage(self.clock)
+        self.cloudbuild = CloudBuild(self.clock, self.storage, self.secrets, self.faults)
         self.handlers: dict[str, Handler] = self._all_handlers()
 
     def _all_handlers(self) -> dict[str, Handler]:
@@ -74,6 +78,8 @@ class FakeGCP:
             **self.run.handlers(),
             **self.artifacts.handlers(),
             **self.logging.handlers(),
+            **self.storage.handlers(),
+            **self.cloudbuild.handlers(),
         }
 
     def mock(self, *extra_hosts: str) -> Any:
@@ -105,6 +111,8 @@ class FakeGCP:
             self.run.reset()
             self.artifacts.reset()
             self.logging.reset()
+            self.storage.reset()
+            self.cloudbuild.reset()
             self.handlers = self._all_handlers()
             self.faults.clear()
             self._calls.clear()
@@ -124,6 +132,8 @@ class FakeGCP:
                 "repositories": sorted(self.artifacts.repositories),
                 "docker_images": {r: [i["uri"] for i in imgs] for r, imgs in self.artifacts.images.items()},
                 "log_entries": len(self.logging.entries),
+                "builds": {n: b["status"] for n, b in self.cloudbuild.builds.items()},
+                "objects": sorted(f"{b}/{o}" for b, o in self.storage.objects),
             }
 
     def _record(self, call: Call) -> None:
@@ -156,10 +166,17 @@ class FakeGCP:
         if decision.action == "error":
             err = ApiError.injected(decision.status, decision.message)
             return self._finish(api_method.id, method, path, query, parsed_body, err.http_code, err.to_json())
-        status, payload = self._dispatch(api_method.id, api_method, params, query_multi, query, raw_body, host)
+        if api_method.media and api_method.request_ref is None:
+            parsed_body = f"<{len(raw_body)} bytes>" if raw_body else None
+        status, payload = self._dispatch(
+            api_method.id, api_method, params, query_multi, query, raw_body, host, dict(headers or {})
+        )
         if decision.action == "drop":
             self._record(Call(api_method.id, method.upper(), path, query, parsed_body, status, True, time.time()))
             raise DroppedResponse(api_method.id)
+        if isinstance(payload, ApiResponse):  # raw bytes (a media download)
+            self._record(Call(api_method.id, method.upper(), path, query, parsed_body, status, False, time.time()))
+            return status, dict(payload.headers), payload.raw or b""
         return self._finish(api_method.id, method, path, query, parsed_body, status, payload)
 
     def _dispatch(
@@ -171,7 +188,8 @@ class FakeGCP:
         query: dict[str, str],
         raw_body: bytes,
         host: str,
-    ) -> tuple[int, dict[str, Any]]:
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, dict[str, Any] | ApiResponse]:
         try:
             self.discovery.validate_query(api_method, query_multi)
             body_json: Any = {}
@@ -187,10 +205,12 @@ class FakeGCP:
             if handler is None:
                 raise ApiError.unimplemented(f"Method {method_id} is not implemented by fakegcp.")
             with self.lock:
-                result = handler(ApiRequest(api_method, params, query, body, host))
+                result = handler(ApiRequest(api_method, params, query, body, host, raw_body, headers or {}))
         except ApiError as err:
             return err.http_code, err.to_json()
         if isinstance(result, ApiResponse):
+            if result.raw is not None:
+                return result.status, result
             return result.status, result.body
         return 200, result
 

@@ -50,6 +50,7 @@ class Faults:
         self._rules: list[_Rule] = []
         self._latency: dict[str | None, float] = {}
         self._counts: Counter[str] = Counter()
+        self._build_timeouts = 0
 
     def fail(
         self,
@@ -91,8 +92,22 @@ class Faults:
             else:
                 self._latency[method_id] = seconds
 
+    def time_out_builds(self, times: int = 1) -> None:
+        """The next `times` Cloud Builds run past their timeout: their step is stopped, status TIMEOUT."""
+        with self._lock:
+            self._build_timeouts += times
+
+    def take_build_timeout(self) -> bool:
+        """Consumed by the fake Cloud Build when a build starts: True when it must time out."""
+        with self._lock:
+            if self._build_timeouts <= 0:
+                return False
+            self._build_timeouts -= 1
+            return True
+
     def clear(self) -> None:
         with self._lock:
+            self._build_timeouts = 0
             self._rules.clear()
             self._latency.clear()
             self._counts.clear()

@@ -18,6 +18,8 @@ GOOGLE_HOSTS = (
     "https://secretmanager.googleapis.com",
     "https://artifactregistry.googleapis.com",
     "https://logging.googleapis.com",
+    "https://cloudbuild.googleapis.com",
+    "https://storage.googleapis.com",
 )
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 

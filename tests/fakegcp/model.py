@@ -28,6 +28,8 @@ class ApiRequest:
     query: dict[str, str]
     body: Json
     host: str = ""
+    raw: bytes = b""  # the body of a media upload
+    headers: dict[str, str] = field(default_factory=dict)
 
     def flag(self, name: str) -> bool:
         return self.query.get(name, "false").lower() in ("true", "1")
@@ -41,6 +43,8 @@ class ApiRequest:
 class ApiResponse:
     status: int = 200
     body: Json = field(default_factory=dict)
+    raw: bytes | None = None  # answered as is (a media download) instead of body as JSON
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 Handler = Callable[[ApiRequest], "Json | ApiResponse"]

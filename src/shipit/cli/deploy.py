@@ -3,6 +3,7 @@ from __future__ import annotations
 import click
 
 from shipit.cli.app import Application, Effect, effect, global_options, jobs_option, pass_app
+from shipit.cli.engine_option import engine_option
 
 
 @effect(Effect.REMOTE)
@@ -15,6 +16,7 @@ from shipit.cli.app import Application, Effect, effect, global_options, jobs_opt
 @click.option("--canary", type=click.IntRange(1, 99), metavar="PERCENT", help="Staged, then only PERCENT of traffic.")
 @click.option("--image", "images", multiple=True, metavar="SERVICE=REF", help="Deploy this image (skips its build).")
 @jobs_option("image builds")
+@engine_option()
 @global_options
 @pass_app
 def deploy(
@@ -27,6 +29,7 @@ def deploy(
     canary: int | None,
     images: tuple[str, ...],
     jobs: int,
+    engine: str | None,
 ) -> None:
     """Test, build, apply infra, push, sync secrets, migrate, deploy to Cloud Run and verify.
 
@@ -60,6 +63,7 @@ def deploy(
         staged=staged,
         canary=canary,
         jobs=jobs,
+        build_engine=engine,
     )
     run_deploy(
         target,

@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from shipit.concurrency import API_CONCURRENCY
+from shipit.config.buildengine import BuildSettings, Engine
 from shipit.config.caches import Cache
 from shipit.config.ci import Ci
 from shipit.config.cloudrun import ContainerName, Probes, ServiceScaling, Sidecar, Volume
@@ -54,6 +55,9 @@ class Build(Model):
     platform: str = Field("linux/amd64", pattern=r"^linux/(amd64|arm64)$", description="Cloud Run runs linux/amd64.")
     allow_outside_project: bool = Field(
         False, description="Allow context and dockerfile outside the project directory (resolved, symlinks included)."
+    )
+    engine: Engine | None = Field(
+        None, description="Build this service locally or on Cloud Build (default: build.engine)."
     )
 
 
@@ -276,6 +280,7 @@ class Environment(Model):
     caches: dict[str, dict[str, Any]] = Field(default_factory=dict)
     registry: dict[str, Any] = Field(default_factory=dict)
     infra: dict[str, Any] = Field(default_factory=dict)
+    build: dict[str, Any] = Field(default_factory=dict)
 
     def is_production(self, name: str) -> bool:
         return self.production if self.production is not None else name in ("prod", "production")
@@ -309,9 +314,10 @@ class ShipitConfig(Model):
         default_factory=dict, description="Cloud Run jobs, run on demand or on a schedule."
     )
     infra: Infra = Field(default_factory=Infra)
+    build: BuildSettings = Field(default_factory=BuildSettings, description="Where production images are built.")
     test: TestStep | None = Field(None, description="Run before a deploy, e.g. {command: pytest}.")
     ci: Ci = Field(default_factory=Ci, description="How the pipelines `shipit ci generate` writes install shipit.")
 
 
 # Sections of an environment that overlay the top level of the same name.
-OVERLAY_SECTIONS = ("services", "databases", "caches", "registry", "infra")
+OVERLAY_SECTIONS = ("services", "databases", "caches", "registry", "infra", "build")

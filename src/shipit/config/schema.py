@@ -21,6 +21,7 @@ _OVERLAY_OF = {
     "caches": "Cache",
     "registry": "Registry",
     "infra": "Infra",
+    "build": "BuildSettings",
 }
 
 

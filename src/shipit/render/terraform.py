@@ -93,6 +93,7 @@ class Features:
     pubsub: bool = False
     scheduler: bool = False
     caches: bool = False
+    remote_builds: bool = False
 
     @classmethod
     def of(cls, targets: Sequence[Target]) -> Features:
@@ -106,7 +107,17 @@ class Features:
             pubsub=any(t.config.pubsub and (t.config.pubsub.topics or t.config.pubsub.subscriptions) for t in targets),
             scheduler=any(job.schedule for t in targets for job in t.config.jobs.values()),
             caches=caches,
+            remote_builds=any(remote_build_services(t.config) for t in targets),
         )
+
+
+def remote_build_services(config: ShipitConfig) -> list[str]:
+    """Services built on Cloud Build by configuration (build.engine, services.X.build.engine)."""
+    return [
+        name
+        for name, svc in config.services.items()
+        if svc.build is not None and not svc.image and (svc.build.engine or config.build.engine) == "cloudbuild"
+    ]
 
 
 def deletion_protection(target: Target, name: str) -> bool:
@@ -192,6 +203,8 @@ def module_inputs(target: Target, features: Features) -> dict[str, Any]:
             for name, sub in subs.items()
         }
         inputs["pubsub"] = data
+    if features.remote_builds:
+        inputs["remote_builds"] = _remote_builds(target)
     if features.scheduler:
         inputs["scheduled_jobs"] = {
             name: {
@@ -203,6 +216,33 @@ def module_inputs(target: Target, features: Features) -> dict[str, Any]:
             if job.schedule
         }
     return inputs
+
+
+# Days a build source stays in the staging bucket (a build reads it within minutes of the upload).
+BUILD_SOURCE_DAYS = 7
+
+
+def _remote_builds(target: Target) -> dict[str, Any] | None:
+    from shipit.names import BUILD_ACCOUNT_ID, build_bucket
+
+    config = target.config
+    services = remote_build_services(config)
+    if not services:
+        return None
+    cb = config.build.cloudbuild
+    known = terraform_secret_keys(config)
+    secrets = _union(*(build.secrets for n in services if (build := config.services[n].build) is not None))
+    entry: dict[str, Any] = {
+        "bucket": cb.bucket or build_bucket(target.project),
+        "location": cb.region or target.region,
+        "source_days": BUILD_SOURCE_DAYS,
+    }
+    if cb.service_account:
+        entry["service_account_email"] = cb.service_account
+    else:
+        entry["account_id"] = BUILD_ACCOUNT_ID
+    entry["secrets"] = [k for k in secrets if k in known]
+    return entry
 
 
 def _backend(target: Target) -> Block:
@@ -303,6 +343,9 @@ def _locals(features: Features) -> str:
         conditional.append('length(var.pubsub.topics) > 0 ? ["pubsub.googleapis.com"] : []')
     if features.scheduler:
         conditional.append('length(var.scheduled_jobs) > 0 ? ["cloudscheduler.googleapis.com"] : []')
+    if features.remote_builds:
+        apis = '["cloudbuild.googleapis.com", "storage.googleapis.com"]'
+        conditional.append(f"var.remote_builds != null ? {apis} : []")
     text += "".join(f"    {expr},\n" for expr in conditional)
     return text + "  ))\n}\n"
 
@@ -344,6 +387,9 @@ def module_files(features: Features) -> dict[str, str]:
         variables += module.VARIABLES_SCHEDULER
         outputs += module.OUTPUTS_SCHEDULER
         files["scheduler.tf"] = module.SCHEDULER
+    if features.remote_builds:
+        variables += module.VARIABLES_BUILDS
+        files["builds.tf"] = module.BUILDS
     files["variables.tf"] = variables
     files["locals.tf"] = _locals(features)
     files["service_accounts.tf"] = module.SERVICE_ACCOUNTS

@@ -638,6 +638,108 @@ output "scheduler_service_accounts" {
 }
 """
 
+VARIABLES_BUILDS = """
+variable "remote_builds" {
+  description = "Cloud Build: the staging bucket (sources, logs) and the account builds run as; null: local builds."
+  type = object({
+    bucket      = string
+    location    = string
+    source_days = number
+    # The account Terraform creates for builds, or null when build.cloudbuild.service_account names one.
+    account_id            = optional(string)
+    service_account_email = optional(string)
+    # Keys of var.secrets passed to builds as BuildKit secrets: the build account reads exactly these.
+    secrets = optional(list(string), [])
+  })
+  default = null
+}
+"""
+
+BUILDS = """\
+# Remote builds (build.engine: cloudbuild). Sources are content addressed and only needed while a build
+# runs, so they are deleted after a few days; the bucket is private and uniformly IAM-controlled.
+resource "google_storage_bucket" "builds" {
+  count = var.remote_builds == null ? 0 : 1
+
+  project                     = var.project
+  name                        = var.remote_builds.bucket
+  location                    = var.remote_builds.location
+  labels                      = var.labels
+  uniform_bucket_level_access = true
+  public_access_prevention    = "enforced"
+
+  lifecycle_rule {
+    condition {
+      age = var.remote_builds.source_days
+    }
+    action {
+      type = "Delete"
+    }
+  }
+
+  depends_on = [google_project_service.apis]
+}
+
+resource "google_service_account" "build" {
+  count = var.remote_builds != null && try(var.remote_builds.account_id, null) != null ? 1 : 0
+
+  project      = var.project
+  account_id   = var.remote_builds.account_id
+  display_name = "${var.name_prefix} image builds"
+  description  = "Identity Cloud Build runs shipit's image builds as: pushes images, reads sources, writes logs."
+
+  depends_on = [google_project_service.apis]
+}
+
+locals {
+  build_account = var.remote_builds == null ? null : coalesce(
+    var.remote_builds.service_account_email, one(google_service_account.build[*].email)
+  )
+  build_grants = var.remote_builds == null ? {} : {
+    # Sources are read, logs are written: object-level roles on this bucket only.
+    source_reader = "roles/storage.objectViewer"
+    log_creator   = "roles/storage.objectCreator"
+  }
+}
+
+# Push to this repository only (and read its registry cache).
+resource "google_artifact_registry_repository_iam_member" "build_writer" {
+  count = var.remote_builds == null ? 0 : 1
+
+  project    = var.project
+  location   = google_artifact_registry_repository.images.location
+  repository = google_artifact_registry_repository.images.name
+  role       = "roles/artifactregistry.writer"
+  member     = "serviceAccount:${local.build_account}"
+}
+
+resource "google_storage_bucket_iam_member" "build" {
+  for_each = local.build_grants
+
+  bucket = google_storage_bucket.builds[0].name
+  role   = each.value
+  member = "serviceAccount:${local.build_account}"
+}
+
+resource "google_project_iam_member" "build_log_writer" {
+  count = var.remote_builds == null ? 0 : 1
+
+  project = var.project
+  role    = "roles/logging.logWriter"
+  member  = "serviceAccount:${local.build_account}"
+}
+
+# Build secrets: the build account reads exactly the secrets the builds use.
+resource "google_secret_manager_secret_iam_member" "build_secret_accessor" {
+  for_each = toset(var.remote_builds == null ? [] : var.remote_builds.secrets)
+
+  project   = var.project
+  secret_id = google_secret_manager_secret.secret[each.value].secret_id
+  role      = "roles/secretmanager.secretAccessor"
+  member    = "serviceAccount:${local.build_account}"
+}
+"""
+
 OUTPUTS_BASE = """\
 output "service_accounts" {
   description = "Cloud Run service -> email of its runtime service account."

@@ -47,6 +47,8 @@ class BuildItem:
     image: str | None = None  # for "given"/"prebuilt": the image reference to use
     digest: str | None = None  # for "registry": the digest it has
     tag_locally: bool = False  # "local": the git tag is missing from the engine
+    engine: str = "local"  # where a "build" runs: local or cloudbuild
+    upload_bytes: int | None = None  # cloudbuild: size of the packed context
 
 
 @dataclass(frozen=True)
@@ -54,10 +56,11 @@ class BuiltImage:
     service: str
     ref: str  # REPO:c-<hash>, or the given/prebuilt image
     tags: tuple[str, ...]
-    source: str  # built, local, registry, planned, given, prebuilt
+    source: str  # built, cloudbuild (built remotely and pushed), local, registry, planned, given, prebuilt
     image_id: str | None = None
     digest: str | None = None  # registry digest, when known
     spec: ImageSpec | None = None
+    engine: str = "local"  # cloudbuild: built (or to be built) and pushed by Cloud Build
 
 
 def _size(n: int) -> str:
@@ -91,12 +94,38 @@ def _check_secrets(ctx: StepContext, specs: Sequence[ImageSpec]) -> None:
         )
 
 
+def engine_of(ctx: StepContext, service: str) -> str:
+    """Where ``service`` is built: --engine, else services.X.build.engine, else build.engine."""
+    if ctx.options.build_engine:
+        return ctx.options.build_engine
+    build = ctx.target.config.services[service].build
+    if build is not None and build.engine:
+        return build.engine
+    return ctx.target.config.build.engine
+
+
+def _check_remote_secrets(ctx: StepContext, specs: Sequence[ImageSpec]) -> None:
+    """A remote build reads its build secrets from Secret Manager: they must be secrets shipit syncs."""
+    from shipit.render.terraform import terraform_secret_keys
+
+    synced = set(terraform_secret_keys(ctx.target.config))
+    missing = sorted({k for s in specs for k in s.secret_ids} - synced)
+    if missing:
+        raise UsageError(
+            f"{ctx.target.config_file}: build secrets {', '.join(missing)} are needed on Cloud Build, "
+            "which reads them from Secret Manager",
+            hint=f"add them to secrets.extra ({', '.join(missing)}) and run `shipit secrets sync`",
+        )
+
+
 def plan(ctx: StepContext, services: Sequence[str] | None = None) -> Plan:
     target = ctx.target
     names = select_services(target, services)
     given = dict(ctx.options.images)
     built, prebuilt = buildable(target, [n for n in names if n not in given])
     specs = resolve_images(target, built, _git(ctx))
+    engines = {s.service: engine_of(ctx, s.service) for s in specs}
+    local_specs = [s for s in specs if engines[s.service] == "local"]
     notes: list[str] = []
     for spec in specs:
         if spec.skipped:
@@ -110,16 +139,18 @@ def plan(ctx: StepContext, services: Sequence[str] | None = None) -> Plan:
     for name in prebuilt:
         items[name] = BuildItem(name, "prebuilt", image=target.config.services[name].image)
 
-    engine: Docker | None = ctx.remote.docker
+    engine: Docker | None = ctx.remote.docker if local_specs else None
     try:
-        ctx.remote.docker.ping()
+        if engine is not None:
+            engine.ping()
     except ToolError as exc:
         notes.append(f"local engine not checked: {exc.message}")
         engine = None
     registry_errors: list[str] = []
 
     def local(spec: ImageSpec) -> BuildItem | None:
-        if engine is None or not engine.image_exists(spec.ref):
+        # An image built remotely is only ever looked up in the registry: that is where Cloud Run pulls it.
+        if engine is None or engines[spec.service] != "local" or not engine.image_exists(spec.ref):
             return None
         missing_git = spec.git_ref is not None and not engine.image_exists(spec.git_ref)
         return BuildItem(spec.service, "local", spec, tag_locally=missing_git)
@@ -148,6 +179,8 @@ def plan(ctx: StepContext, services: Sequence[str] | None = None) -> Plan:
                 digest = None
             if digest:
                 return BuildItem(spec.service, "registry", spec, digest=digest)
+        if engines[spec.service] == "cloudbuild":
+            return BuildItem(spec.service, "build", spec, engine="cloudbuild", upload_bytes=_upload_size(spec))
         return BuildItem(spec.service, "build", spec)
 
     for item in parallel(check, specs):
@@ -155,7 +188,19 @@ def plan(ctx: StepContext, services: Sequence[str] | None = None) -> Plan:
     if registry_errors:
         notes.append(f"registry {target.registry_host} not checked: {registry_errors[0]}")
 
-    to_build = [i.spec for i in items.values() if i.status == "build" and i.spec is not None]
+    to_build = [i.spec for i in items.values() if i.status == "build" and i.spec is not None and i.engine == "local"]
+    remote = [i for i in items.values() if i.status == "build" and i.engine == "cloudbuild"]
+    _check_remote_secrets(ctx, [i.spec for i in remote if i.spec is not None])
+    if remote:
+        from shipit.steps.remotebuild import settings
+
+        conf = settings(target)
+        where = f"pool {conf.pool}" if conf.pool else (conf.machine_type or "default pool")
+        total = sum(i.upload_bytes or 0 for i in remote)
+        notes.append(
+            f"Cloud Build ({conf.region}, {where}): {len(remote)} build(s), upload {_size(total)} "
+            f"to gs://{conf.bucket}, at most {conf.concurrency} at once"
+        )
     if to_build and engine is not None:
         if any(s.secret_ids for s in to_build) and not engine.has_buildx:
             raise ToolError(
@@ -184,12 +229,29 @@ def _change(item: BuildItem) -> Change:
     if spec is None:
         what = "given with --image" if item.status == "given" else "prebuilt image"
         return Change(STEP, Action.NOOP, resource, f"{what}: {item.image}", payload=item)
+    if item.status == "build" and item.engine == "cloudbuild":
+        upload = _size(item.upload_bytes or 0)
+        summary = f"{spec.ref}  on Cloud Build ({spec.files} files, upload {upload}, {spec.platform})"
+        diffs = (FieldDiff("tags", None, ", ".join(t for t in (spec.tag, spec.git_tag) if t)),)
+        return Change(STEP, Action.CREATE, resource, summary, diffs, payload=item)
     if item.status == "build":
         summary = f"{spec.ref}  ({spec.files} files, {_size(spec.bytes)}, {spec.platform})"
         diffs = (FieldDiff("tags", None, ", ".join(t for t in (spec.tag, spec.git_tag) if t)),)
         return Change(STEP, Action.CREATE, resource, summary, diffs, payload=item)
     where = "in the local engine" if item.status == "local" else f"in the registry ({item.digest})"
     return Change(STEP, Action.NOOP, resource, f"{spec.ref} cached {where}", payload=item)
+
+
+def _upload_size(spec: ImageSpec) -> int:
+    from shipit.contextpack import pack_context
+
+    try:
+        return pack_context(spec.context, spec.dockerfile).size
+    except OSError as exc:
+        raise UsageError(
+            f"build context of service '{spec.service}' cannot be packed: {exc.strerror or exc}",
+            hint="fix the permissions or exclude the entry in .dockerignore",
+        ) from None
 
 
 def _labels(spec: ImageSpec, git: GitInfo, created: str) -> tuple[tuple[str, str], ...]:
@@ -207,7 +269,7 @@ def _result(item: BuildItem, source: str, image_id: str | None = None) -> BuiltI
     if spec is None:
         assert item.image is not None
         return BuiltImage(item.service, item.image, (), item.status)
-    return BuiltImage(item.service, spec.ref, spec.refs, source, image_id, item.digest, spec)
+    return BuiltImage(item.service, spec.ref, spec.refs, source, image_id, item.digest, spec, item.engine)
 
 
 def predict(ctx: StepContext, plan: Plan) -> BuildResult:
@@ -230,14 +292,33 @@ def _apply(ctx: StepContext, plan: Plan) -> dict[str, BuiltImage]:
     for item in items:
         if item.tag_locally and item.spec is not None and item.spec.git_ref:
             engine.tag(item.spec.ref, item.spec.git_ref)
-    todo = [i for i in items if i.status == "build"]
-    if not todo:
+    todo = [i for i in items if i.status == "build" and i.engine == "local"]
+    remote = [i for i in items if i.status == "build" and i.engine == "cloudbuild"]
+    if not todo and not remote:
         return results
-    engine.ping()
-    secrets = _secret_values(ctx, todo)
     git = _git(ctx)
     created = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    results.update(_build_all(ctx, engine, todo, git, created, secrets))
+    if todo:
+        engine.ping()
+        secrets = _secret_values(ctx, todo)
+        results.update(_build_all(ctx, engine, todo, git, created, secrets))
+    if remote:
+        from shipit.steps.remotebuild import build_remote
+
+        specs = [i.spec for i in remote if i.spec is not None]
+        digests = build_remote(ctx, specs, {s.service: _labels(s, git, created) for s in specs})
+        for item in remote:
+            assert item.spec is not None
+            results[item.service] = BuiltImage(
+                item.service,
+                item.spec.ref,
+                item.spec.refs,
+                "cloudbuild",
+                None,
+                digests[item.service],
+                item.spec,
+                "cloudbuild",
+            )
     return {i.service: results[i.service] for i in items}
 
 

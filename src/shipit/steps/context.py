@@ -22,6 +22,8 @@ class RunOptions:
     yes: bool = False
     concurrency: int = API_CONCURRENCY
     jobs: int = BUILD_JOBS
+    # `--engine local|cloudbuild`: overrides build.engine and every services.X.build.engine.
+    build_engine: str | None = None
     # Explicit inputs that normally come from earlier steps: {"api": "REGION-docker.pkg.dev/...@sha256:..."}
     images: tuple[tuple[str, str], ...] = ()
     # Rollout of the services step: new revisions get no traffic until their tagged URL is healthy;

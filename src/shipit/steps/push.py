@@ -59,6 +59,7 @@ class PushItem:
     spec: ImageSpec | None = None
     digest: str | None = None
     image: str | None = None  # given/prebuilt reference
+    by_build: bool = False  # "push": Cloud Build pushes it in the build step (nothing left to upload then)
 
 
 def _repository_name(target: Target) -> str:
@@ -85,6 +86,8 @@ def plan(ctx: StepContext, services: Sequence[str] | None = None) -> Plan:
     given = dict(ctx.options.images)
     to_push, prebuilt = buildable(target, [n for n in names if n not in given])
     specs, planned = _specs(ctx, to_push)
+    built = earlier(ctx, BuildResult)
+    remote = {b.service for b in (built.images.values() if built else ()) if b.engine == "cloudbuild"}
     changes: list[Change] = []
     notes: list[str] = []
 
@@ -141,7 +144,7 @@ def plan(ctx: StepContext, services: Sequence[str] | None = None) -> Plan:
                 f"image {spec.ref} of service '{spec.service}' is neither built nor in the registry",
                 hint=f"run `shipit build {spec.service}` first",
             )
-        return PushItem(spec.service, "push", spec)
+        return PushItem(spec.service, "push", spec, by_build=spec.service in remote)
 
     items = {i.service: i for i in parallel(check, specs)}
     for name in names:
@@ -160,7 +163,8 @@ def _change(item: PushItem) -> Change:
         return Change(STEP, Action.NOOP, resource, f"{item.status}: {item.image}", payload=item)
     if item.status == "push":
         tags = ", ".join(t for t in (spec.tag, spec.git_tag) if t)
-        return Change(STEP, Action.CREATE, resource, f"push {spec.ref}", (FieldDiff("tags", None, tags),), item)
+        what = f"pushed by Cloud Build: {spec.ref}" if item.by_build else f"push {spec.ref}"
+        return Change(STEP, Action.CREATE, resource, what, (FieldDiff("tags", None, tags),), item)
     if item.status == "retag":
         return Change(
             STEP,
@@ -196,7 +200,7 @@ def apply(ctx: StepContext, plan: Plan) -> PushResult:
                 description=f"Container images of {target.app} (created by shipit)",
             )
             ctx.console.event("repository_created", name=change.payload.name)
-    items: list[PushItem] = [c.payload for c in plan if isinstance(c.payload, PushItem)]
+    items: list[PushItem] = [_pushed_by_build(ctx, c.payload) for c in plan if isinstance(c.payload, PushItem)]
     done: dict[str, PushItem] = {i.service: i for i in items if i.status not in ("push", "retag")}
     work = [i for i in items if i.status in ("push", "retag")]
     if work:
@@ -205,6 +209,17 @@ def apply(ctx: StepContext, plan: Plan) -> PushResult:
     result = {i.service: _reference(done[i.service]) for i in items}
     _record(target, {s: r for s, r in result.items() if "@sha256:" in r})
     return PushResult(result)
+
+
+def _pushed_by_build(ctx: StepContext, item: PushItem) -> PushItem:
+    """An image built on Cloud Build is already in the registry with all its tags: nothing to push."""
+    if item.status != "push":
+        return item
+    built = earlier(ctx, BuildResult)
+    image = built.images.get(item.service) if built is not None else None
+    if image is None or image.source != "cloudbuild" or not image.digest:
+        return item
+    return PushItem(item.service, "present", item.spec, image.digest)
 
 
 def _push_all(ctx: StepContext, client: RegistryClient, work: Sequence[PushItem]) -> dict[str, PushItem]:

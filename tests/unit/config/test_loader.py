@@ -131,7 +131,7 @@ def test_missing_key_reported_when_the_unknown_key_is_unrelated(errors: Errors) 
     assert errors(HEAD + "xyz: 1\n") == [
         "shipit.yaml:1:1: services: missing required key 'services'",
         "shipit.yaml:5:1: xyz: unknown key 'xyz' (allowed: version, app, default_environment, environments, "
-        "registry, secrets, databases, caches, services, pubsub, jobs, infra, test, ci)",
+        "registry, secrets, databases, caches, services, pubsub, jobs, infra, build, test, ci)",
     ]
 
 

@@ -80,6 +80,13 @@ services:
 jobs:
   sweep: {service: web, caches: [jobs]}
 """,
+    "remote-builds": """\
+build: {engine: cloudbuild, cloudbuild: {service_account: builder@shop-prod-1.iam.gserviceaccount.com}}
+secrets: {extra: [NPM_TOKEN]}
+services:
+  api: {build: {secrets: [NPM_TOKEN]}, secrets: [STRIPE_KEY]}
+  web: {build: {engine: local}}
+""",
     "local-backend": """\
 infra: {backend: local}
 services:

@@ -80,6 +80,8 @@ EXPECTED_FEATURES = {
     # caches without a database (the private services range is created for the caches alone), and with all
     Features(network=True, connector=True, caches=True),
     Features(network=True, connector=True, databases=True, pubsub=True, caches=True),
+    # remote builds on Cloud Build: the staging bucket and the build account
+    Features(remote_builds=True),
 }
 
 

@@ -17,12 +17,15 @@ _ROLES = {
     "run": "roles/run.admin (and roles/iam.serviceAccountUser on the runtime service account)",
     "artifactregistry": "roles/artifactregistry.admin to create repositories, roles/artifactregistry.writer to push",
     "logging": "roles/logging.viewer",
+    "cloudbuild": "roles/cloudbuild.builds.editor, roles/storage.objectCreator on the staging bucket and "
+    "roles/iam.serviceAccountUser on the build service account",
 }
 _API_NAMES = {
     "secretmanager": "secretmanager.googleapis.com",
     "run": "run.googleapis.com",
     "artifactregistry": "artifactregistry.googleapis.com",
     "logging": "logging.googleapis.com",
+    "cloudbuild": "cloudbuild.googleapis.com",
 }
 RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 
