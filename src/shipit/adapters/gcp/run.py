@@ -108,6 +108,15 @@ class CloudRunClient:
         pb = _service_pb(body)
         return self._writes.update(body["name"], lambda: self._services.update_service(service=pb))
 
+    def delete_revision(self, name: str) -> None:
+        """Delete a revision and wait for it to go; one already gone counts as deleted."""
+        try:
+            with translated(api="run", action="delete", resource=f"revision {name.rsplit('/', 1)[-1]}"):
+                op = retry_answered_writes(lambda: self._revisions.delete_revision(name=name))
+                op.result(timeout=LRO_TIMEOUT)
+        except NotFound:
+            return
+
     @property
     def _writes(self) -> RolloutWrites:
         return RolloutWrites("service", self.get_service)

@@ -53,3 +53,6 @@ class OfflineRun:
 
     def update_service(self, body: Json) -> WriteResult:
         return self._refuse()  # type: ignore[no-any-return]
+
+    def delete_revision(self, name: str) -> None:
+        self._refuse()
