@@ -118,5 +118,5 @@ def generate(
         | ({"previews": extra_results} if extra else {})
     )
     app.console.success(f"{result} {app.display_path(path)}")
-    for extra_path, extra_result in extra_results.items():
-        app.console.success(f"{extra_result} {app.display_path(Path(extra_path))}")
+    for written, written_result in extra_results.items():
+        app.console.success(f"{written_result} {app.display_path(Path(written))}")

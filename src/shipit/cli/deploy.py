@@ -65,7 +65,7 @@ def deploy(
         _check_preview(app, preview, staged=staged, canary=canary, prune_oldest=prune_oldest)
     # Everything local first: no API or Docker call when the env file or a build context is wrong.
     if preview is not None:
-        from shipit.preview.deploy import PreviewDeployOptions, preview_steps, run_preview
+        from shipit.preview_deployment import PreviewDeployOptions, preview_steps, run_preview
 
         before_steps(app.loaded, target, [s.name for s in preview_steps(only, skip)], images=parsed)
         app.require_confirmation(yes=yes, dry_run=dry_run, action="deploy a preview")
@@ -103,7 +103,7 @@ def _check_preview(
     app: Application, preview: str | None, *, staged: bool, canary: int | None, prune_oldest: int | None
 ) -> None:
     from shipit.errors import UsageError
-    from shipit.preview.names import check_name
+    from shipit.steps.preview import check_name
 
     if preview is None:
         raise UsageError("--prune-oldest goes with --preview NAME", hint="e.g. --preview pr-123 --prune-oldest 5")

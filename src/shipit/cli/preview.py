@@ -25,8 +25,8 @@ def _age(seconds: int) -> str:
 @pass_app
 def list_(app: Application) -> None:
     """Each preview: its services, age and URLs (table or --json), read from the services' tags."""
-    from shipit.preview.inventory import previews, read_services
     from shipit.steps.context import StepContext
+    from shipit.steps.preview import previews, read_services
 
     ctx = StepContext(target=app.target, console=app.console)
     found = previews(read_services(ctx))
@@ -56,8 +56,8 @@ def delete(app: Application, name: str | None, older_than: str | None, dry_run: 
 
     Never a revision with traffic or another tag."""
     from shipit.cli._rollout import show_and_apply
-    from shipit.preview.removal import choose
     from shipit.steps.context import RunOptions, StepContext
+    from shipit.steps.preview import choose
 
     target = app.target
     chosen_by = choose(name, older_than)  # bad input fails here, before any call

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from shipit.concurrency import bounded_map
-from shipit.preview.names import CREATED_LABEL, PREVIEW_LABEL
 from shipit.remote import Json
+from shipit.steps.preview.names import CREATED_LABEL, PREVIEW_LABEL
 from shipit.steps.services import location_parent, short_revision
 
 if TYPE_CHECKING:

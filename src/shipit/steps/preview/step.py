@@ -1,5 +1,6 @@
-"""Step "preview" (`shipit deploy --preview NAME`): each service that differs from the base environment gets
-a new revision under the traffic tag NAME, with no traffic; every existing target keeps its traffic.
+"""The preview step's plan() and apply() (`shipit deploy --preview NAME`): each service that differs from
+the base environment gets a new revision under the traffic tag NAME, with no traffic; every
+existing target keeps its traffic.
 
 Per service, in dependency waves: the desired service is rendered with this run's images and, for
 ``${services.X.url}``, X's preview URL when X is in the preview (its base URL otherwise), then compared with
@@ -22,13 +23,13 @@ from typing import TYPE_CHECKING, Any
 from shipit.config.checks import deploy_order
 from shipit.errors import ShipitError, UsageError
 from shipit.plan import Action, Change, FieldDiff, FrozenJson, Plan, freeze_json, thaw_json
-from shipit.preview.inventory import ServiceState, app_services, previews, read_services
-from shipit.preview.names import CREATED_LABEL, PREVIEW_LABEL, check_name, revision_id, tag_url
-from shipit.preview.outputs import write_outputs
-from shipit.preview.removal import apply_removal, plan_removal
-from shipit.preview.writes import REVISION, pinned, write
 from shipit.remote import Json
 from shipit.render.cloudrun import RenderError, render_service
+from shipit.steps.preview.inventory import ServiceState, app_services, previews, read_services
+from shipit.steps.preview.names import CREATED_LABEL, PREVIEW_LABEL, check_name, revision_id, tag_url
+from shipit.steps.preview.outputs import write_outputs
+from shipit.steps.preview.removal import apply_removal, plan_removal
+from shipit.steps.preview.writes import REVISION, pinned, write
 from shipit.steps.services import (
     creates_revision,
     location_parent,
@@ -132,7 +133,7 @@ def plan(ctx: StepContext) -> Plan:
 
     preview = ctx.options.preview
     if not preview:
-        raise UsageError("the preview step runs only as `shipit deploy --preview NAME`", hint="skip it: --skip preview")
+        raise UsageError("the preview step needs a preview name", hint="run it as `shipit deploy --preview NAME`")
     target = ctx.target
     names = app_services(ctx)
     check_name(preview, names)

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 from shipit.concurrency import bounded_map
 from shipit.errors import ShipitError
 from shipit.plan import Action, Change, FieldDiff, FrozenJson, Plan, freeze_json, thaw_json
-from shipit.preview.inventory import Preview, ServiceState
-from shipit.preview.writes import pinned, write
+from shipit.steps.preview.inventory import Preview, ServiceState
+from shipit.steps.preview.writes import pinned, write
 from shipit.steps.services import short_revision
 
 if TYPE_CHECKING:
@@ -95,8 +95,8 @@ def choose(name: str | None, older_than: str | None) -> Callable[[StepContext], 
 
     from shipit.errors import UsageError
     from shipit.logs.query import parse_since
-    from shipit.preview.inventory import previews, read_services
-    from shipit.preview.outputs import remove_outputs
+    from shipit.steps.preview.inventory import previews, read_services
+    from shipit.steps.preview.outputs import remove_outputs
 
     if (name is None) == (older_than is None):
         raise UsageError(
