@@ -85,6 +85,17 @@ def promote(tmp_path: Path, request: pytest.FixtureRequest) -> Scenario:
     return _remote(project, ("promote", "api"))
 
 
+def preview_delete(tmp_path: Path, request: pytest.FixtureRequest) -> Scenario:
+    project = _gcp(tmp_path, request)
+    project.write(ONE)
+    project.deploy({"api": image("api")})
+    args = ("deploy", "--preview", "pr-1", "--only", "preview", "--yes", "--image", f"api={image('api', DIGEST_B)}")
+    made = invoke(*args)
+    assert made.exit_code == 0, made.stderr
+    project.fake.reset_calls()
+    return _remote(project, ("preview", "delete", "pr-1"))
+
+
 def push(tmp_path: Path, request: pytest.FixtureRequest) -> Scenario:
     # A prebuilt image needs no docker; the missing Artifact Registry repository is the change.
     project = _gcp(tmp_path, request)
@@ -179,6 +190,7 @@ SCENARIOS: dict[str, tuple[Builder, tuple[pytest.MarkDecorator, ...]]] = {
     "services deploy": (services_deploy, ()),
     "rollback": (rollback, ()),
     "promote": (promote, ()),
+    "preview delete": (preview_delete, ()),
     "push": (push, ()),
     "secrets sync": (secrets_sync, ()),
     "jobs run": (jobs_run, ()),

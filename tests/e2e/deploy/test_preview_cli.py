@@ -174,3 +174,21 @@ def test_bad_preview_names_exit_2_before_any_call(cli: Cli) -> None:
     both = cli("preview", "delete", "pr-1", "--older-than", "7d", "--yes")
     assert both.returncode == 2
     assert cli("deploy", "--preview", "pr-1", "--canary", "10", "--yes").returncode == 2
+
+
+def test_rollback_and_promote_never_send_traffic_to_a_preview(cli: Cli) -> None:
+    assert cli(*BASE).returncode == 0
+    first = serving(cli, "api")[0][0]
+    assert preview(cli, "pr-1", api="c").returncode == 0
+    pr1 = tagged(cli, "api")["pr-1"]
+    promote = cli("promote", "api", "--yes")  # the latest revision is the preview's
+    assert promote.returncode == 1 and "preview pr-1" in promote.stderr, promote.stderr
+    assert serving(cli, "api") == [(first, 100)]
+
+    release = cli("services", "deploy", "api", "--yes", "--image", f"api={image('api', 'b')}")
+    assert release.returncode == 0, release.stderr
+    # The preview's revision is newer than the first release's, but was never a release.
+    back = cli("rollback", "api", "--yes")
+    assert back.returncode == 0, back.stderr
+    assert serving(cli, "api") == [(first, 100)]
+    assert tagged(cli, "api")["pr-1"] == pr1

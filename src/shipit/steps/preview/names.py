@@ -13,8 +13,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from shipit.errors import UsageError
+from shipit.names import PREVIEW_LABEL
 
-PREVIEW_LABEL = "shipit-preview"  # on a preview revision: the preview (tag) it was made for
+__all__ = ["CREATED_LABEL", "PREVIEW_LABEL", "check_name", "max_length", "revision_id", "tag_url"]
 CREATED_LABEL = "shipit-preview-created"  # Unix seconds of the preview's first deploy
 
 _TAG = re.compile(r"^[a-z](?:[a-z0-9-]*[a-z0-9])?$")
