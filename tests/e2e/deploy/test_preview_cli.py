@@ -192,3 +192,31 @@ def test_rollback_and_promote_never_send_traffic_to_a_preview(cli: Cli) -> None:
     assert back.returncode == 0, back.stderr
     assert serving(cli, "api") == [(first, 100)]
     assert tagged(cli, "api")["pr-1"] == pr1
+
+
+def test_a_failed_preview_revision_leaves_the_base_as_it_was(cli: Cli) -> None:
+    assert cli(*BASE).returncode == 0
+    before = cli.service("api")["traffic"]
+    cli.fake.run.fail_revisions("api")
+    failed = preview(cli, "pr-9", api="b")
+    assert failed.returncode == 1
+    assert "pr-9" in failed.stderr and "Traceback" not in failed.stderr
+    assert "pr-9" not in tagged(cli, "api")
+    assert [t for t in cli.service("api")["traffic"] if t.get("percent")] == [
+        {"type": REVISION, "revision": before[0].get("revision") or serving(cli, "api")[0][0], "percent": 100}
+    ]
+
+
+def test_a_service_back_to_the_base_leaves_the_preview_and_prune_oldest(cli: Cli) -> None:
+    assert cli(*BASE).returncode == 0
+    assert preview(cli, "pr-1", api="b", web="b").returncode == 0
+    assert set(tagged(cli, "web")) == {"pr-1"}
+    back = preview(cli, "pr-1", api="a", web="b")  # api as in the base again
+    assert back.returncode == 0, back.stderr
+    assert "pr-1" not in tagged(cli, "api") and "pr-1" in tagged(cli, "web")
+    assert env_of(revision(cli, "web", tagged(cli, "web")["pr-1"]))["API_URL"] == cli.service("api")["uri"]
+
+    assert preview(cli, "pr-2", api="c").returncode == 0
+    pruned = preview(cli, "pr-3", api="d", extra=("--prune-oldest", "1"))
+    assert pruned.returncode == 0, pruned.stderr
+    assert set(tagged(cli, "api")) == {"pr-2", "pr-3"}
