@@ -220,3 +220,15 @@ def test_a_service_back_to_the_base_leaves_the_preview_and_prune_oldest(cli: Cli
     pruned = preview(cli, "pr-3", api="d", extra=("--prune-oldest", "1"))
     assert pruned.returncode == 0, pruned.stderr
     assert set(tagged(cli, "api")) == {"pr-2", "pr-3"}
+
+
+def test_the_plan_warns_near_cloud_runs_tag_limit(cli: Cli) -> None:
+    assert cli(*BASE).returncode == 0
+    web = cli.service("web")
+    rev = serving(cli, "web")[0][0]
+    # 1,800 tags already in the region (as other apps or old previews leave them): 90% of Cloud Run's 2,000.
+    web["traffic"].extend({"type": REVISION, "revision": rev, "tag": f"old-{i}"} for i in range(1800))
+    result = preview(cli, "pr-1", api="b", extra=("--dry-run",))
+    assert result.returncode == 0, result.stderr
+    assert "Cloud Run allows 2000" in result.stdout + result.stderr
+    assert "--prune-oldest" in result.stdout + result.stderr
