@@ -7,6 +7,7 @@ revision (Cloud Run refuses: it goes once a later deploy replaces it, or when Cl
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -15,7 +16,7 @@ from shipit.concurrency import bounded_map
 from shipit.errors import ShipitError
 from shipit.plan import Action, Change, FieldDiff, FrozenJson, Plan, freeze_json, thaw_json
 from shipit.steps.preview.inventory import Preview, ServiceState
-from shipit.steps.preview.writes import pinned, write
+from shipit.steps.preview.writes import pinned, write_fresh
 from shipit.steps.services import short_revision
 
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ def apply_removal(ctx: StepContext, plan: Plan) -> dict[str, Any]:
 
     def one(removal: _Removal) -> dict[str, Any]:
         live = thaw_json(removal.live)
-        _, error = write(api, live, pinned(live, drop_tags=removal.tags))
+        _, error = write_fresh(api, live, lambda now: pinned(now, drop_tags=removal.tags))
         if error:
             raise ShipitError(f"{removal.service}: removing tag(s) {', '.join(removal.tags)} failed: {error}")
         parent = str(live["name"])
@@ -104,7 +105,7 @@ def choose(name: str | None, older_than: str | None) -> Callable[[StepContext], 
         )
     cutoff: float | None = None
     if older_than is not None:
-        if not older_than.strip()[:-1].isdigit():
+        if not re.fullmatch(r"\d+[smhd]", older_than.strip()):
             raise UsageError(f"--older-than {older_than!r} is not an age", hint="use e.g. 7d, 12h or 30m")
         cutoff = parse_since(older_than, datetime.now(timezone.utc)).timestamp()
 

@@ -29,7 +29,7 @@ from shipit.steps.preview.inventory import ServiceState, app_services, previews,
 from shipit.steps.preview.names import CREATED_LABEL, PREVIEW_LABEL, check_name, revision_id, tag_url
 from shipit.steps.preview.outputs import write_outputs
 from shipit.steps.preview.removal import apply_removal, plan_removal
-from shipit.steps.preview.writes import REVISION, pinned, write
+from shipit.steps.preview.writes import REVISION, pinned, write, write_fresh
 from shipit.steps.services import (
     creates_revision,
     location_parent,
@@ -234,16 +234,19 @@ def apply(ctx: StepContext, plan: Plan) -> PreviewResult:
         live = thaw_json(payload.live)
         if pruned:  # the pruning wrote these services: their etag changed
             live = api.get_service(str(live["name"])) or live
-        traffic = pinned(live, drop_tags=[preview])
-        if payload.revision:
-            traffic.append({"type": REVISION, "revision": payload.revision, "tag": preview})
+        revision = payload.revision
+
+        def traffic(now: Json, revision: str = revision) -> list[Json]:
+            out = pinned(now, drop_tags=[preview])
+            return [*out, {"type": REVISION, "revision": revision, "tag": preview}] if revision else out
+
         template = None if payload.template is None else thaw_json(payload.template)
-        written, error = write(api, live, traffic, template)
+        written, error = write_fresh(api, live, traffic, template)
         if error:
             failed.append(service)
             ctx.console.error(f"{service}: preview revision {payload.revision} failed: {error}")
             # Leave the service as it was: without a tag on the failed revision.
-            write(api, written, pinned(live, drop_tags=[preview]))
+            write(api, written, pinned(written, drop_tags=[preview]))
             continue
         if not payload.revision:
             ctx.console.success(f"{service}: same as {ctx.target.env_name} again, tag {preview} removed")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
+from shipit.errors import ConflictError, RemoteError
 from shipit.remote import Json, RunApi
 from shipit.steps.services import short_revision
 
@@ -60,3 +61,25 @@ def write(api: RunApi, live: Json, traffic: list[Json], template: Json | None = 
     body = api.normalize(body | {"traffic": traffic})
     result = api.update_service(body | {"etag": live.get("etag")})
     return result.service, result.error
+
+
+# Two pull requests' pipelines may write the same service at once: the loser re-reads and tries again.
+ATTEMPTS = 4
+
+
+def write_fresh(
+    api: RunApi, live: Json, traffic: Callable[[Json], list[Json]], template: Json | None = None
+) -> tuple[Json, str | None]:
+    """:func:`write` with ``traffic(live)``; when the etag no longer matches (someone wrote the service since
+    it was read), read it again and recompute the traffic from what is there now."""
+    for attempt in range(ATTEMPTS):
+        try:
+            return write(api, live, traffic(live), template)
+        except ConflictError:
+            if attempt == ATTEMPTS - 1:
+                raise
+            fresh = api.get_service(str(live["name"]))
+            if fresh is None:
+                raise RemoteError(f"Cloud Run service {str(live['name']).rsplit('/', 1)[-1]} disappeared") from None
+            live = fresh
+    raise AssertionError("unreachable")
