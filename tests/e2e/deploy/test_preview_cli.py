@@ -90,6 +90,7 @@ def test_redeploying_a_preview_is_a_no_op_then_an_update(cli: Cli) -> None:
     assert cli(*BASE).returncode == 0
     assert preview(cli, "pr-7", api="b").returncode == 0
     first = tagged(cli, "api")["pr-7"]
+    created = revision(cli, "api", first)["labels"]["shipit-preview-created"]
     cli.fake.reset_calls()
     again = preview(cli, "pr-7", api="b")
     assert again.returncode == 0, again.stderr
@@ -101,11 +102,10 @@ def test_redeploying_a_preview_is_a_no_op_then_an_update(cli: Cli) -> None:
     now = tagged(cli, "api")["pr-7"]
     assert now != first and revision(cli, "api", now)["containers"][0]["image"] == image("api", "c")
     assert list(tagged(cli, "api")) == ["pr-7"]  # one tag per preview, moved to the new revision
+    # The revision it replaced served only this preview: deleted.
+    assert first not in cli.fake.run.revision_names(f"{PARENT}/services/api")
     # The creation time stays the first deploy's.
-    assert (
-        revision(cli, "api", now)["labels"]["shipit-preview-created"]
-        == (revision(cli, "api", first)["labels"]["shipit-preview-created"])
-    )
+    assert revision(cli, "api", now)["labels"]["shipit-preview-created"] == created
 
 
 def test_delete_removes_tags_and_only_their_revisions(cli: Cli) -> None:

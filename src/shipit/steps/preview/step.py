@@ -34,6 +34,7 @@ from shipit.steps.services import (
     creates_revision,
     location_parent,
     resolve_inputs,
+    short_revision,
     spec_diff,
     with_release_labels,
 )
@@ -73,6 +74,7 @@ class _Payload:
     revision: str  # "" : the service is the same as the base again, its tag goes
     template: FrozenJson | None  # None: the revision exists already, only the tag moves
     url: str
+    replaced: str = ""  # the revision the tag was on: deleted once the tag has moved, if nothing else uses it
 
 
 @dataclass(frozen=True)
@@ -185,7 +187,7 @@ def _plan_service(
     if not diffs:
         if existing is None:
             return Change(STEP, Action.NOOP, resource, f"same as {target.env_name}: not in the preview")
-        payload = _Payload(name, payload_live, preview, "", None, "")
+        payload = _Payload(name, payload_live, preview, "", None, "", existing)
         return Change(
             STEP, Action.DELETE, resource, f"same as {target.env_name} again: tag {preview} removed", (), payload
         )
@@ -200,7 +202,7 @@ def _plan_service(
     if existing == revision:
         return Change(STEP, Action.NOOP, resource, f"revision {revision} under tag {preview} is up to date")
     frozen = None if revision in state.revisions else freeze_json(template)
-    payload = _Payload(name, payload_live, preview, revision, frozen, url)
+    payload = _Payload(name, payload_live, preview, revision, frozen, url, existing or "")
     action = Action.UPDATE if existing else Action.CREATE
     summary = f"revision {revision} under tag {preview}, no traffic"
     shown = tuple(diffs) + ((FieldDiff("tag." + preview, existing, revision),) if existing else ())
@@ -216,6 +218,19 @@ def _prune(ctx: StepContext, keep: str, count: int) -> list[str]:
     ctx.console.info(f"pruning the oldest preview(s): {', '.join(p.name for p in oldest)}")
     apply_removal(ctx, plan_removal(states, oldest))
     return [p.name for p in oldest]
+
+
+def _drop_replaced(ctx: StepContext, service: Json, revision: str) -> None:
+    """Delete the preview's previous revision once its tag has moved, unless it still has traffic or a tag or
+    is the service's latest (Cloud Run refuses that one)."""
+    if not revision:
+        return
+    used = {str(t["revision"]) for t in pinned(service)}
+    latest = {short_revision(service.get(k)) for k in ("latestCreatedRevision", "latestReadyRevision")}
+    if revision in used or revision in latest:
+        return
+    ctx.remote.run.delete_revision(f"{service['name']}/revisions/{revision}")
+    ctx.console.info(f"{short_revision(str(service['name']))}: deleted {revision}, the preview's previous revision")
 
 
 def apply(ctx: StepContext, plan: Plan) -> PreviewResult:
@@ -248,6 +263,7 @@ def apply(ctx: StepContext, plan: Plan) -> PreviewResult:
             # Leave the service as it was: without a tag on the failed revision.
             write(api, written, pinned(written, drop_tags=[preview]))
             continue
+        _drop_replaced(ctx, written, payload.replaced)
         if not payload.revision:
             ctx.console.success(f"{service}: same as {ctx.target.env_name} again, tag {preview} removed")
             continue
