@@ -31,6 +31,8 @@ ENV_LABEL = "env"
 # Cloud Run revisions: the release (rollback finds "the last release" by it) and the commit deployed.
 RELEASE_LABEL = "shipit-release"
 GIT_SHA_LABEL = "shipit-git-sha"
+# On a preview's revision (`shipit deploy --preview NAME`): NAME. Such a revision never takes traffic.
+PREVIEW_LABEL = "shipit-preview"
 # Cloud Run migration jobs and their executions: which database, and the hash of what ran.
 DATABASE_LABEL = "shipit-database"
 MIGRATE_HASH_LABEL = "shipit-migrate-hash"

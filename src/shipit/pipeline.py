@@ -109,7 +109,8 @@ def plan_step(ctx: StepContext, plan: Callable[[], Plan]) -> Plan:
 def record(ctx: StepContext, step: str, result: Any) -> None:
     """Keep a step's result for the rest of this run and, unless it is a dry run, in the state file."""
     ctx.results[step] = result
-    if result is None or ctx.options.dry_run or not getattr(result, "PERSIST", False):
+    # A preview's images are not the environment's: the state file keeps describing the base environment.
+    if result is None or ctx.options.dry_run or ctx.options.preview or not getattr(result, "PERSIST", False):
         return
     from shipit.state import write_result
 

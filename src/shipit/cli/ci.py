@@ -23,6 +23,11 @@ def ci() -> None:
 @click.option("--branch", default="main", show_default=True, help="GitHub: branch that deploys.")
 @click.option("--wif-provider", help="GitHub: Workload Identity Federation provider resource name.")
 @click.option("--deployer", help="GitHub: deployer service account email.")
+@click.option(
+    "--previews/--no-previews",
+    default=None,
+    help="GitHub: also write the preview-per-pull-request workflow (default: ci.previews).",
+)
 @click.option("--dry-run", is_flag=True, help="Print the pipeline and say what would be written; write nothing.")
 @global_options
 @pass_app
@@ -35,6 +40,7 @@ def generate(
     branch: str,
     wif_provider: str | None,
     deployer: str | None,
+    previews: bool | None,
     dry_run: bool,
 ) -> None:
     """Write cloudbuild.yaml (or a GitHub Actions workflow) whose steps call shipit.
@@ -64,6 +70,19 @@ def generate(
         options = replace(options, deployer=deployer)
     render = cloudbuild_yaml if provider == "cloudbuild" else github_workflow_yaml
     text = render(target.config, options)
+    with_previews = target.config.ci.previews if previews is None else previews
+    if with_previews and provider != "github":
+        if previews:
+            from shipit.errors import UsageError
+
+            raise UsageError("--previews needs --provider github", hint="or drop --previews")
+        with_previews = False
+    extra: list[tuple[Path, str]] = []
+    if with_previews:
+        from shipit.render.ci_preview import github_preview_workflow_yaml
+
+        base = output or target.root / _DEFAULT_PATHS[provider]
+        extra.append((base.parent / "preview.yml", github_preview_workflow_yaml(target.config, options)))
     if install.warning:
         app.console.warn(install.warning)
     left = placeholders(text)
@@ -73,9 +92,11 @@ def generate(
         app.console.warn(f"placeholders left in the {provider} pipeline: {listed}")
     if to_stdout:
         if app.options.json:
-            app.console.emit({"provider": provider, "text": text})
+            app.console.emit({"provider": provider, "text": text, "previews": extra[0][1] if extra else None})
         else:
             click.echo(text, nl=False)
+            for _, more in extra:
+                click.echo("---\n" + more, nl=False)
         return
     path = output or target.root / _DEFAULT_PATHS[provider]
     if dry_run:
@@ -84,9 +105,18 @@ def generate(
         app.console.emit({"path": str(path), "result": result, "dry_run": True, "text": text})
         app.console.print(text.rstrip("\n"))
         app.console.info(f"dry run: {result} {app.display_path(path)}; nothing written")
+        for extra_path, extra_text in extra:
+            with preview():
+                extra_result = write_generated(extra_path, extra_text, force=force)
+            app.console.print(extra_text.rstrip("\n"))
+            app.console.info(f"dry run: {extra_result} {app.display_path(extra_path)}; nothing written")
         return
     result = write_generated(path, text, force=force)
+    extra_results = {str(p): write_generated(p, t, force=force) for p, t in extra}
     app.console.emit(
         {"path": str(path), "result": result, "dry_run": False, "install": install.requirement, "placeholders": left}
+        | ({"previews": extra_results} if extra else {})
     )
     app.console.success(f"{result} {app.display_path(path)}")
+    for written, written_result in extra_results.items():
+        app.console.success(f"{written_result} {app.display_path(Path(written))}")

@@ -15,6 +15,17 @@ from shipit.cli.engine_option import engine_option
 @click.option("--staged", is_flag=True, help="New revisions get traffic only after their tagged URL is healthy.")
 @click.option("--canary", type=click.IntRange(1, 99), metavar="PERCENT", help="Staged, then only PERCENT of traffic.")
 @click.option("--image", "images", multiple=True, metavar="SERVICE=REF", help="Deploy this image (skips its build).")
+@click.option(
+    "--preview",
+    metavar="NAME",
+    help="Deploy the changed services as revisions with no traffic under the tag NAME (e.g. pr-123).",
+)
+@click.option(
+    "--prune-oldest",
+    type=click.IntRange(1, 1000),
+    metavar="N",
+    help="With --preview: first remove the N oldest other previews (Cloud Run limits tags and revisions).",
+)
 @jobs_option("image builds")
 @engine_option()
 @global_options
@@ -28,6 +39,8 @@ def deploy(
     staged: bool,
     canary: int | None,
     images: tuple[str, ...],
+    preview: str | None,
+    prune_oldest: int | None,
     jobs: int,
     engine: str | None,
 ) -> None:
@@ -35,6 +48,7 @@ def deploy(
 
     Shows the whole plan first. Re-running a finished deploy changes nothing.
     Steps: test, build, infra, push, secrets, migrate, services, workers, jobs, verify.
+    With --preview NAME: test, build, push, then preview (no infra, secrets, migrations, traffic).
     """
     from shipit.deployment import DeployOptions, run_deploy
     from shipit.localcheck import before_steps
@@ -50,7 +64,23 @@ def deploy(
             f"--image names unknown service(s): {', '.join(unknown)}",
             hint=f"services: {', '.join(target.config.services)}",
         )
+    if preview is not None or prune_oldest is not None:
+        _check_preview(app, preview, staged=staged, canary=canary, prune_oldest=prune_oldest)
     # Everything local first: no API or Docker call when the env file or a build context is wrong.
+    if preview is not None:
+        from shipit.preview_deployment import PreviewDeployOptions, preview_steps, run_preview
+
+        before_steps(app.loaded, target, [s.name for s in preview_steps(only, skip)], images=parsed)
+        app.require_confirmation(yes=yes, dry_run=dry_run, action="deploy a preview")
+        run_preview(
+            target,
+            app.console,
+            PreviewDeployOptions(
+                preview, only, skip, dry_run, yes, images=parsed, jobs=jobs, prune_oldest=prune_oldest or 0
+            ),
+            confirm=lambda question: app.confirm(question, yes=yes, action="deploy a preview"),
+        )
+        return
     before_steps(app.loaded, target, [s.name for s in select_steps(only, skip)], images=parsed)
     # Before the online plan: without a terminal the answer is known now, not after minutes of API calls.
     app.require_confirmation(yes=yes, dry_run=dry_run, action="deploy")
@@ -71,6 +101,20 @@ def deploy(
         options,
         confirm=lambda question: app.confirm(question, yes=yes, action="deploy"),
     )
+
+
+def _check_preview(
+    app: Application, preview: str | None, *, staged: bool, canary: int | None, prune_oldest: int | None
+) -> None:
+    from shipit.errors import UsageError
+    from shipit.steps.preview import check_name
+
+    if preview is None:
+        raise UsageError("--prune-oldest goes with --preview NAME", hint="e.g. --preview pr-123 --prune-oldest 5")
+    if staged or canary is not None:
+        raise UsageError("--preview moves no traffic: --staged and --canary do not apply", hint="drop them")
+    services = [n for n, s in app.target.config.services.items() if s.kind == "service"]
+    check_name(preview, services)
 
 
 def _parse_images(items: tuple[str, ...]) -> tuple[tuple[str, str], ...]:

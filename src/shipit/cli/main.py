@@ -35,6 +35,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "logs": ("shipit.cli.logs:logs", "Read or follow the Cloud Logging entries of services, workers and jobs."),
     "jobs": ("shipit.cli.jobs:jobs", "List the Cloud Run jobs of shipit.yaml, or run one (--wait for its result)."),
     "rollback": ("shipit.cli.rollback:rollback", "Move traffic back to the previous ready revision."),
+    "preview": (
+        "shipit.cli.preview:preview",
+        "List or delete preview environments (deploy one: `shipit deploy --preview NAME`).",
+    ),
     "promote": ("shipit.cli.promote:promote", "Send all traffic to the latest revision (after --canary)."),
     "destroy": (
         "shipit.cli.destroy:destroy",

@@ -28,6 +28,14 @@ class Ci(BaseModel):
         ),
     )
 
+    previews: bool = Field(
+        False,
+        description=(
+            "`shipit ci generate --provider github` also writes a pull-request workflow: a preview per pull "
+            "request (`shipit deploy --preview pr-N`), its URLs posted as a comment, deleted when it closes."
+        ),
+    )
+
     @field_validator("install")
     @classmethod
     def _pinned(cls, value: str | None) -> str | None:

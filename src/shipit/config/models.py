@@ -16,6 +16,7 @@ from shipit.config.ci import Ci
 from shipit.config.cloudrun import ContainerName, Probes, ServiceScaling, Sidecar, Volume
 from shipit.config.generated_values import BucketName, ImageRef, RegistryHost
 from shipit.config.jobs import Job
+from shipit.config.preview import PreviewSettings
 from shipit.config.types import (
     AppName,
     Command,
@@ -281,6 +282,9 @@ class Environment(Model):
     registry: dict[str, Any] = Field(default_factory=dict)
     infra: dict[str, Any] = Field(default_factory=dict)
     build: dict[str, Any] = Field(default_factory=dict)
+    preview: PreviewSettings = Field(
+        default_factory=PreviewSettings, description="`shipit deploy --preview NAME` in this environment."
+    )
 
     def is_production(self, name: str) -> bool:
         return self.production if self.production is not None else name in ("prod", "production")

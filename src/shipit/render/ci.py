@@ -202,10 +202,11 @@ def cloudbuild_yaml(config: ShipitConfig, options: CiOptions) -> str:
     return _dump(cloudbuild(config, options), options.install_for(config))
 
 
-def github_workflow(config: ShipitConfig, options: CiOptions) -> dict[str, Any]:
+def github_setup_steps(config: ShipitConfig, options: CiOptions) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """The steps every GitHub job of shipit starts with (checkout, auth, tools, shipit, build and test
+    secrets), and the env entry of each secret key."""
     build_keys, test_keys = _secret_keys(config)
     keys = sorted({*build_keys, *test_keys})
-    env_expr = "${{ vars.SHIPIT_ENV || '" + options.default_env + "' }}"
     steps: list[dict[str, Any]] = [
         {"uses": "actions/checkout@v4"},
         {
@@ -231,7 +232,17 @@ def github_workflow(config: ShipitConfig, options: CiOptions) -> dict[str, Any]:
                 "with": {"secrets": "\n".join(lines)},
             }
         )
-    secret_env = {k: "${{ steps.secrets.outputs." + k + " }}" for k in keys}
+    return steps, {k: "${{ steps.secrets.outputs." + k + " }}" for k in keys}
+
+
+def env_expression(options: CiOptions) -> str:
+    return "${{ vars.SHIPIT_ENV || '" + options.default_env + "' }}"
+
+
+def github_workflow(config: ShipitConfig, options: CiOptions) -> dict[str, Any]:
+    build_keys, test_keys = _secret_keys(config)
+    env_expr = env_expression(options)
+    steps, secret_env = github_setup_steps(config, options)
     for step_id, only in CI_STEPS:
         if step_id == "test" and config.test is None:
             continue
@@ -260,3 +271,7 @@ def github_workflow(config: ShipitConfig, options: CiOptions) -> dict[str, Any]:
 
 def github_workflow_yaml(config: ShipitConfig, options: CiOptions) -> str:
     return _dump(github_workflow(config, options), options.install_for(config))
+
+
+def dump_workflow(document: dict[str, Any], config: ShipitConfig, options: CiOptions) -> str:
+    return _dump(document, options.install_for(config))

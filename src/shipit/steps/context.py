@@ -30,6 +30,10 @@ class RunOptions:
     # with canary, only that percent until `shipit promote`.
     staged: bool = False
     canary: int | None = None
+    # `deploy --preview NAME`: the services step becomes the preview step (tagged revisions, no traffic);
+    # prune_oldest: remove that many of the oldest other previews first.
+    preview: str | None = None
+    prune_oldest: int = 0
 
 
 @dataclass

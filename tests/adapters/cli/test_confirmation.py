@@ -93,6 +93,17 @@ def destroy(tmp_path: Path, request: pytest.FixtureRequest) -> Scenario:
     return _remote(project, ("destroy",))
 
 
+def preview_delete(tmp_path: Path, request: pytest.FixtureRequest) -> Scenario:
+    project = _gcp(tmp_path, request)
+    project.write(ONE)
+    project.deploy({"api": image("api")})
+    args = ("deploy", "--preview", "pr-1", "--only", "preview", "--yes", "--image", f"api={image('api', DIGEST_B)}")
+    made = invoke(*args)
+    assert made.exit_code == 0, made.stderr
+    project.fake.reset_calls()
+    return _remote(project, ("preview", "delete", "pr-1"))
+
+
 def push(tmp_path: Path, request: pytest.FixtureRequest) -> Scenario:
     # A prebuilt image needs no docker; the missing Artifact Registry repository is the change.
     project = _gcp(tmp_path, request)
@@ -187,6 +198,7 @@ SCENARIOS: dict[str, tuple[Builder, tuple[pytest.MarkDecorator, ...]]] = {
     "services deploy": (services_deploy, ()),
     "rollback": (rollback, ()),
     "promote": (promote, ()),
+    "preview delete": (preview_delete, ()),
     "push": (push, ()),
     "destroy": (destroy, ()),
     "secrets sync": (secrets_sync, ()),

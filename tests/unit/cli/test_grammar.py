@@ -35,6 +35,8 @@ HINT_REACH = {
     ("initwrite.py", "--region"): ["init"],
     ("initwrite.py", "--force"): ["init"],
     ("deployment.py", "--yes"): ["deploy"],
+    ("preview_deployment.py", "--yes"): ["deploy"],
+    ("steps/preview/removal.py", "--older-than"): ["preview delete"],
     ("logs/command.py", "--job"): ["logs"],
     ("logs/command.py", "--execution"): ["logs"],
     ("logs/query.py", "--since"): ["logs"],

@@ -120,6 +120,15 @@ class CloudRunClient:
             lambda: self._services.delete_service(name=name), api="run", resource=f"Cloud Run service {_short(name)}"
         )
 
+    def delete_revision(self, name: str) -> None:
+        """Delete a revision and wait for it to go; one already gone counts as deleted."""
+        try:
+            with translated(api="run", action="delete", resource=f"revision {name.rsplit('/', 1)[-1]}"):
+                op = retry_answered_writes(lambda: self._revisions.delete_revision(name=name))
+                op.result(timeout=LRO_TIMEOUT)
+        except NotFound:
+            return
+
     @property
     def _writes(self) -> RolloutWrites:
         return RolloutWrites("service", self.get_service)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from shipit.steps.services.api import HealthChecker, HealthResult, OfflineRun, RunApi, http_health_check
 from shipit.steps.services.deploy import STEP, apply, plan, referenced_services
-from shipit.steps.services.diff import short_revision, spec_diff
+from shipit.steps.services.diff import creates_revision, short_revision, spec_diff
 from shipit.steps.services.inputs import Resolver, resolve_inputs, with_release_labels
 from shipit.steps.services.rollout import DeployFailed
 from shipit.steps.services.shared import DeployOptions, location_parent
@@ -38,6 +38,7 @@ __all__ = [
     "ServiceStatus",
     "apply",
     "apply_traffic",
+    "creates_revision",
     "http_health_check",
     "location_parent",
     "plan",

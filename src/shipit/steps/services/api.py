@@ -56,3 +56,6 @@ class OfflineRun:
 
     def delete_service(self, name: str) -> bool:
         return self._refuse()  # type: ignore[no-any-return]
+
+    def delete_revision(self, name: str) -> None:
+        self._refuse()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from shipit.errors import ShipitError, UsageError
-from shipit.names import GIT_SHA_LABEL, RELEASE_LABEL
+from shipit.names import GIT_SHA_LABEL, PREVIEW_LABEL, RELEASE_LABEL
 from shipit.plan import Action, Change, FieldDiff, FrozenJson, Plan, freeze_json, thaw_json
 from shipit.render.cloudrun import REVISION, kept_tags, settled_traffic
 from shipit.steps.services.api import Json, RunApi
@@ -116,7 +116,12 @@ def plan_rollback(ctx: StepContext, services: Iterable[str] = (), to_revision: s
         else:
             serving_rev = by_rev[name].get(serving or "")
             since = str((serving_rev or {}).get("createTime", "~"))
-            older = [r for r in revs if _ready(r) and str(r.get("createTime", "")) < since]
+            # A preview's revision (`deploy --preview`) was never a release: never a rollback target.
+            older = [
+                r
+                for r in revs
+                if _ready(r) and str(r.get("createTime", "")) < since and PREVIEW_LABEL not in (r.get("labels") or {})
+            ]
             if not older:
                 raise ShipitError(
                     f"nothing to roll back to for {name}: {serving or 'no revision'} is its oldest ready revision",
@@ -124,7 +129,13 @@ def plan_rollback(ctx: StepContext, services: Iterable[str] = (), to_revision: s
                 )
             chosen = older[0]
         rev_id = short_revision(chosen["name"])
-        traffic: tuple[Json, ...] = ({"type": REVISION, "revision": rev_id, "percent": 100},)
+        # Previews' tags stay (each on its own revision, no traffic); a staged rollout's tag goes with it.
+        previews = [
+            t
+            for t in kept_tags(service.get("traffic", []), service.get("latestReadyRevision"))
+            if ((by_rev[name].get(t["revision"]) or {}).get("labels") or {}).get(PREVIEW_LABEL) == t["tag"]
+        ]
+        traffic: tuple[Json, ...] = ({"type": REVISION, "revision": rev_id, "percent": 100}, *previews)
         label = (chosen.get("labels") or {}).get(RELEASE_LABEL)
         summary = f"to {rev_id}" + (f" (release {label})" if label else "")
         diff = FieldDiff("traffic", traffic_display(service.get("traffic", [])), traffic_display(list(traffic)))
@@ -175,6 +186,12 @@ def plan_promote(ctx: StepContext, services: Iterable[str] = ()) -> Plan:
             raise ShipitError(
                 f"cannot promote {name}: its newest revision {short_revision(created)} is not Ready",
                 hint="fix and deploy again, or `shipit rollback`",
+            )
+        preview = ((service.get("template") or {}).get("labels") or {}).get(PREVIEW_LABEL)
+        if preview:
+            raise ShipitError(
+                f"cannot promote {name}: its latest revision {short_revision(ready)} is preview {preview}'s",
+                hint="deploy the release again, then promote",
             )
         diff = FieldDiff("traffic", traffic_display(traffic), traffic_display(settled))
         payload = _payload(name, service, tuple(settled))

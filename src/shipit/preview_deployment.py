@@ -1,0 +1,87 @@
+"""`shipit deploy --preview NAME`: test, build and push as usual, then the preview step instead of the release.
+
+Infra, secrets, migrations, services, worker pools, jobs and verify of the base environment are left alone:
+the preview runs with the base's infrastructure, secret versions and database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+from shipit.concurrency import BUILD_JOBS
+from shipit.config import Target
+from shipit.output import Console
+from shipit.pipeline import StepSpec, apply_all, plan_all, plan_step, select_steps, show_plans, timing_table
+from shipit.steps.context import RunOptions, StepContext
+
+PREVIEW_STEP = StepSpec("preview", "shipit.steps.preview", "deploy preview revisions (no traffic)")
+# The steps of `shipit deploy` a preview runs before its own.
+BEFORE = ("test", "build", "push")
+
+
+@dataclass(frozen=True)
+class PreviewDeployOptions:
+    preview: str
+    only: tuple[str, ...] = ()
+    skip: tuple[str, ...] = ()
+    dry_run: bool = False
+    yes: bool = False
+    images: tuple[tuple[str, str], ...] = ()
+    jobs: int = BUILD_JOBS
+    prune_oldest: int = 0
+
+
+def preview_steps(only: tuple[str, ...], skip: tuple[str, ...]) -> list[StepSpec]:
+    """test, build, push (as --only/--skip select them), then the preview step unless skipped."""
+
+    def names(items: tuple[str, ...]) -> set[str]:
+        return {n.strip() for item in items for n in item.split(",") if n.strip()}
+
+    wanted, unwanted = names(only), names(skip)
+    others_only = tuple(sorted(wanted - {"preview"}))
+    base = select_steps(others_only, tuple(sorted(unwanted - {"preview"}))) if others_only or not wanted else []
+    steps = [s for s in base if s.name in BEFORE]
+    if "preview" not in unwanted and (not wanted or "preview" in wanted):
+        steps.append(PREVIEW_STEP)
+    return steps
+
+
+def run_preview(
+    target: Target, console: Console, options: PreviewDeployOptions, confirm: Callable[[str], None] | None = None
+) -> None:
+    from shipit.errors import UsageError
+
+    steps = preview_steps(options.only, options.skip)
+    run_options = RunOptions(
+        dry_run=options.dry_run,
+        yes=options.yes,
+        images=options.images,
+        jobs=options.jobs,
+        preview=options.preview,
+        prune_oldest=options.prune_oldest,
+    )
+    ctx = StepContext(target, console, run_options)
+    console.info(f"planning preview {options.preview} of {target.app} / {target.env_name} ({target.project})")
+    planned = plan_all(ctx, steps)
+    show_plans(ctx, planned)
+    if options.dry_run:
+        console.info("dry run: nothing was changed")
+        return
+    if not planned.has_changes and not options.prune_oldest:
+        if PREVIEW_STEP in steps:
+            module = PREVIEW_STEP.load()
+            module.apply(ctx, planned.get("preview").plan or plan_step(ctx, partial(module.plan, ctx)))
+        console.success(f"preview {options.preview}: no changes")
+        console.event("done", changes=0)
+        return
+    if not options.yes:
+        if confirm is None:
+            raise UsageError("deploy needs confirmation", hint="pass --yes to deploy without a prompt")
+        confirm(f"deploy preview {options.preview} to {target.env_name} ({target.project})? (no traffic moves)")
+    report = apply_all(ctx, steps, planned)
+    timing_table(ctx, report)
+    changes = sum(len(r.plan.pending) for r in report.steps if r.plan is not None)
+    console.event("done", changes=changes)
+    console.success(f"preview {options.preview} of {target.env_name}: {changes} change(s) applied")

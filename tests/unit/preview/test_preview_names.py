@@ -1,0 +1,56 @@
+"""Preview names are Cloud Run tags whose URL stays a valid host name; the preview config section."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cli_runner import invoke
+from shipit.errors import UsageError
+from shipit.steps.preview import check_name
+from shipit.steps.preview.names import max_length, revision_id, tag_url
+
+
+@pytest.mark.parametrize("name", ["pr-1", "a", "feature-42x", "p" * max_length(["api"])])
+def test_valid_names(name: str) -> None:
+    assert check_name(name, ["api", "web"]) == name
+
+
+@pytest.mark.parametrize("name", ["PR-1", "1pr", "pr_1", "pr-", "-pr", "pr---1", "", "candidate", "pr.1"])
+def test_invalid_names(name: str) -> None:
+    with pytest.raises(UsageError):
+        check_name(name, ["api"])
+
+
+def test_the_longest_service_bounds_the_name() -> None:
+    short, long = max_length(["api"]), max_length(["api", "a-very-long-service-name"])
+    assert long < short
+    check_name("p" * long, ["a-very-long-service-name"])
+    with pytest.raises(UsageError, match="too long"):
+        check_name("p" * (long + 1), ["a-very-long-service-name"])
+    # TAG---SERVICE-HASH-xx fits in one 63-character DNS label.
+    host = tag_url("https://" + "a-very-long-service-name-abcdefghij-uc.a.run.app", "p" * long)
+    assert len(host.removeprefix("https://").split(".")[0]) <= 63
+
+
+def test_revision_id_ignores_release_labels() -> None:
+    one = {"containers": [{"image": "x"}], "labels": {"shipit-release": "r1", "team": "a"}}
+    two = {"containers": [{"image": "x"}], "labels": {"shipit-release": "r2", "team": "a"}}
+    other = {"containers": [{"image": "y"}], "labels": {"team": "a"}}
+    assert revision_id("api", "pr-1", one) == revision_id("api", "pr-1", two) != revision_id("api", "pr-1", other)
+    assert revision_id("api", "pr-1", one).startswith("api-pr-1-")
+
+
+BASE = (
+    "version: 1\napp: acme\nservices:\n  api: {image: busybox}\nenvironments:\n  staging:\n    project: acme-staging\n"
+)
+
+
+def test_branch_databases_are_refused_at_validate(tmp_path: Path) -> None:
+    (tmp_path / "shipit.yaml").write_text(BASE + "    region: us-central1\n    preview: {database: branch}\n")
+    result = invoke("-f", str(tmp_path / "shipit.yaml"), "validate")
+    assert result.exit_code == 2
+    assert "not supported yet" in result.stderr and "shipit.yaml:" in result.stderr
+    (tmp_path / "shipit.yaml").write_text(BASE + "    region: us-central1\n    preview: {database: shared}\n")
+    assert invoke("-f", str(tmp_path / "shipit.yaml"), "validate").exit_code == 0
