@@ -279,14 +279,24 @@ def deploy_order(config: ShipitConfig) -> list[list[str]]:
 
 
 def database_engine_problems(key: str, db: Database) -> list[Problem]:
-    """A version the database's engine does not have (postgres '8.4', mysql '16')."""
+    """A version the database's engine does not have (postgres '8.4', mysql '16'), a user name it refuses."""
     spec = engine(db.engine)
-    if db.version in spec.versions:
-        return []
-    return [
-        Problem(
-            ("databases", key, "version"),
-            f"'{db.version}' is not a {spec.label} version",
-            "use one of: " + ", ".join(f"'{v}'" for v in spec.versions) + f", or remove it for '{spec.default_version}'",
+    problems: list[Problem] = []
+    if db.version not in spec.versions:
+        versions = ", ".join(f"'{v}'" for v in spec.versions)
+        problems.append(
+            Problem(
+                ("databases", key, "version"),
+                f"'{db.version}' is not a {spec.label} version",
+                f"use one of: {versions}, or remove it for '{spec.default_version}'",
+            )
         )
-    ]
+    if db.user is not None and len(db.user) > spec.max_user_length:
+        problems.append(
+            Problem(
+                ("databases", key, "user"),
+                f"{spec.label} user names have at most {spec.max_user_length} characters",
+                "use a shorter name",
+            )
+        )
+    return problems

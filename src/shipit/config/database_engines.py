@@ -28,15 +28,18 @@ class Engine:
     # unencrypted connections (ssl_mode ENCRYPTED_ONLY).
     scheme: str
     tls_query: str
+    max_user_length: int
 
     def cloud_sql_version(self, version: str) -> str:
         """The Cloud SQL database_version: 16 -> POSTGRES_16, 8.4 -> MYSQL_8_4."""
         return f"{self.name.upper()}_{version.replace('.', '_')}"
 
 
-POSTGRES = Engine("postgres", "Postgres", ("13", "14", "15", "16", "17"), "16", 5432, "postgresql", "sslmode=require")
+POSTGRES = Engine(
+    "postgres", "Postgres", ("13", "14", "15", "16", "17"), "16", 5432, "postgresql", "sslmode=require", 63
+)
 # 5.7 is in extended support only; new instances get 8.0 or 8.4.
-MYSQL = Engine("mysql", "MySQL", ("8.0", "8.4"), "8.4", 3306, "mysql", "ssl-mode=REQUIRED")
+MYSQL = Engine("mysql", "MySQL", ("8.0", "8.4"), "8.4", 3306, "mysql", "ssl-mode=REQUIRED", 32)
 
 ENGINES: dict[str, Engine] = {e.name: e for e in (POSTGRES, MYSQL)}
 ALL_VERSIONS = tuple(v for e in ENGINES.values() for v in e.versions)

@@ -11,8 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shipit.concurrency import API_CONCURRENCY
 from shipit.config.ci import Ci
-from shipit.config.database_engines import ENGINES
 from shipit.config.cloudrun import ContainerName, Probes, ServiceScaling, Sidecar, Volume
+from shipit.config.database_engines import ENGINES
 from shipit.config.generated_values import BucketName, ImageRef, RegistryHost
 from shipit.config.jobs import Job
 from shipit.config.types import (

@@ -346,3 +346,13 @@ def test_regional_mysql_needs_binary_log(errors: Errors) -> None:
         "shipit.yaml:6:39: databases.main.availability: regional (high-availability) MySQL needs backups and "
         "point-in-time recovery (set backups: true and point_in_time_recovery: true, or availability: zonal)"
     ]
+
+
+def test_mysql_user_names_are_at_most_32_characters(errors: Errors) -> None:
+    long = "u" * 33
+    text = (
+        HEAD + f"databases:\n  main: {{engine: mysql, user: {long}}}\n  pg: {{user: {long}}}\nservices:\n  api: {{}}\n"
+    )
+    assert errors(text) == [
+        "shipit.yaml:6:31: databases.main.user: MySQL user names have at most 32 characters (use a shorter name)"
+    ]

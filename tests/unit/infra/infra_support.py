@@ -69,6 +69,15 @@ services:
     databases: [main]
     cloud_run: {vpc: {mode: direct}}
 """,
+    "mysql-and-postgres": """\
+databases:
+  shop: {engine: mysql, tier: db-g1-small, availability: regional}
+  legacy: {engine: mysql, version: "8.0", point_in_time_recovery: false, env_var: LEGACY_URL}
+  main: {env_var: PG_URL}
+services:
+  api: {databases: [shop, main]}
+  worker: {databases: [legacy]}
+""",
     "local-backend": """\
 infra: {backend: local}
 services:

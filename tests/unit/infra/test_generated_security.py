@@ -106,13 +106,15 @@ def test_databases_private_backed_up_and_protected_in_production(generated: Gene
         (backup,) = settings["backup_configuration"]
         assert backup["enabled"] == "${each.value.backups}"
         assert "point_in_time_recovery" in backup["point_in_time_recovery_enabled"]
+        assert "point_in_time_recovery" in backup["binary_log_enabled"]
         (ip,) = settings["ip_configuration"]
         assert ip["ssl_mode"] == "ENCRYPTED_ONLY" and ip["ipv4_enabled"] is False
         version = generated.resource("google_secret_manager_secret_version", "database_url")
         assert "private_ip_address" in version["secret_data_wo"]
-        assert (
-            version["secret_data_wo"].endswith("?sslmode=require}") or "?sslmode=require" in version["secret_data_wo"]
-        )
+        # The URL shapes per engine (evaluated by terraform in tests/integration/infra/test_database_engines.py).
+        formats = generated.tf("locals.tf")["locals"][0]["database_url_formats"]
+        assert "?sslmode=require" in formats and "?ssl-mode=REQUIRED" in formats
+        assert "database_url_formats" in version["secret_data_wo"]
         assert "ephemeral.random_password.db[each.key].result" in version["secret_data_wo"]
         ((_, _, password),) = generated.resources("ephemeral")
         assert password["length"] >= 32
