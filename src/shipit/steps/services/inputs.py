@@ -24,6 +24,7 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from shipit.config.database_engines import engine
 from shipit.config.models import Service
 from shipit.config.refs import Reference, substitute
 from shipit.errors import UsageError
@@ -146,7 +147,7 @@ class Resolver:
         hosts = self.infra.get("database_private_ips") or {}
         return {
             "host": str(hosts.get(ref.name, "")),
-            "port": "5432",
+            "port": str(engine(db.engine).port),
             "name": db.name or ref.name,
             "user": db.user or "app",
         }[ref.attr]
