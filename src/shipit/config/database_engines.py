@@ -29,6 +29,7 @@ class Engine:
     scheme: str
     tls_query: str
     max_user_length: int
+    jdbc: str  # the JDBC subprotocol (jdbc:postgresql://, jdbc:mysql://)
 
     def cloud_sql_version(self, version: str) -> str:
         """The Cloud SQL database_version: 16 -> POSTGRES_16, 8.4 -> MYSQL_8_4."""
@@ -36,10 +37,18 @@ class Engine:
 
 
 POSTGRES = Engine(
-    "postgres", "Postgres", ("13", "14", "15", "16", "17"), "16", 5432, "postgresql", "sslmode=require", 63
+    "postgres",
+    "Postgres",
+    ("13", "14", "15", "16", "17"),
+    "16",
+    5432,
+    "postgresql",
+    "sslmode=require",
+    63,
+    "postgresql",
 )
 # 5.7 is in extended support only; new instances get 8.0 or 8.4.
-MYSQL = Engine("mysql", "MySQL", ("8.0", "8.4"), "8.4", 3306, "mysql", "ssl-mode=REQUIRED", 32)
+MYSQL = Engine("mysql", "MySQL", ("8.0", "8.4"), "8.4", 3306, "mysql", "ssl-mode=REQUIRED", 32, "mysql")
 
 ENGINES: dict[str, Engine] = {e.name: e for e in (POSTGRES, MYSQL)}
 ALL_VERSIONS = tuple(v for e in ENGINES.values() for v in e.versions)
