@@ -201,6 +201,7 @@ LOCALS_DATABASES = """
       : "postgresql://%s:%s@%s:5432/%s?sslmode=require"
     )
   }
+  mysql_databases = { for name, db in var.databases : name => db if db.engine == "mysql" }
   # Point-in-time recovery replays the write-ahead log (MySQL: the binary log) on top of a backup, so it
   # needs backups.
   point_in_time_recovery = { for name, db in var.databases : name => db.backups && db.point_in_time_recovery }
@@ -400,6 +401,29 @@ resource "google_sql_user" "db" {
   host = each.value.engine == "mysql" ? "%" : null
 
   # Postgres can't drop a role that owns tables; the role goes away with the instance anyway.
+  deletion_policy = "ABANDON"
+}
+
+# Cloud SQL for MySQL creates root@'%' without a password (Security Command Center: SQL_NO_ROOT_PASSWORD).
+# Give it a random one that nobody keeps (ephemeral, write-only, as above): no one logs in as root.
+ephemeral "random_password" "mysql_root" {
+  for_each = local.mysql_databases
+
+  length  = 32
+  special = false
+}
+
+resource "google_sql_user" "mysql_root" {
+  for_each = local.mysql_databases
+
+  project             = var.project
+  name                = "root"
+  host                = "%"
+  instance            = google_sql_database_instance.db[each.key].name
+  password_wo         = ephemeral.random_password.mysql_root[each.key].result
+  password_wo_version = each.value.password_version
+
+  # The built-in account goes away with the instance; Terraform never deletes it on its own.
   deletion_policy = "ABANDON"
 }
 

@@ -21,6 +21,7 @@ pytestmark = pytest.mark.terraform
 PROBE = """
 output "versions" { value = local.database_versions }
 output "pitr" { value = local.point_in_time_recovery }
+output "mysql" { value = keys(local.mysql_databases) }
 output "urls" {
   value = {
     for name, db in var.databases : name => format(
@@ -56,6 +57,7 @@ def test_engine_locals_evaluate_to_cloud_sql_versions_and_driver_urls(tmp_path: 
         == {"shop": "MYSQL_8_4", "legacy": "MYSQL_8_0", "main": "POSTGRES_16"}
     )
     assert outputs["pitr"] == {"shop": True, "legacy": False, "main": True}
+    assert outputs["mysql"] == ["legacy", "shop"]  # whose root account gets a random password
     assert outputs["urls"] == {
         "shop": "mysql://app:PW@10.1.2.3:3306/shop?ssl-mode=REQUIRED",
         "legacy": "mysql://app:PW@10.1.2.3:3306/legacy?ssl-mode=REQUIRED",

@@ -116,8 +116,9 @@ def test_databases_private_backed_up_and_protected_in_production(generated: Gene
         assert "?sslmode=require" in formats and "?ssl-mode=REQUIRED" in formats
         assert "database_url_formats" in version["secret_data_wo"]
         assert "ephemeral.random_password.db[each.key].result" in version["secret_data_wo"]
-        ((_, _, password),) = generated.resources("ephemeral")
-        assert password["length"] >= 32
+        passwords = {name: body for _, name, body in generated.resources("ephemeral")}
+        assert set(passwords) <= {"db", "mysql_root"} and "db" in passwords
+        assert all(p["length"] >= 32 for p in passwords.values())
         # An automatic disk resize must never turn into a plan to replace the instance.
         (lifecycle,) = instance["lifecycle"]
         assert "settings[0].disk_size" in str(lifecycle["ignore_changes"])
@@ -209,3 +210,17 @@ def test_service_accounts_one_per_service(generated: Generated) -> None:
             if svc.cloud_run.service_account:
                 assert services[name]["service_account_email"] == svc.cloud_run.service_account
                 assert "account_id" not in services[name]
+
+
+def test_mysql_root_gets_a_password_nobody_keeps(generated: Generated) -> None:
+    """Cloud SQL for MySQL creates root@'%' with no password: the module sets a random one, write-only."""
+    if "databases.tf" not in generated.files:
+        return
+    root = generated.resource("google_sql_user", "mysql_root")
+    assert root["for_each"] == "${local.mysql_databases}"
+    assert (root["name"], root["host"]) == ("root", "%")
+    assert root["password_wo"] == "${ephemeral.random_password.mysql_root[each.key].result}"
+    assert root["deletion_policy"] == "ABANDON"
+    # That password goes nowhere else: no output, secret or local holds it.
+    text = "\n".join(v for k, v in generated.files.items() if k.endswith(".tf"))
+    assert text.count("ephemeral.random_password.mysql_root") == 1
