@@ -19,6 +19,9 @@ declare -A NEED=(
   [docker-compose]=docker-compose
   [/bin/busybox]=busybox-static
   [psql]=postgresql-client
+  # MariaDB server for the native runtime's `engine: mysql` tests (they start their own servers)
+  [/usr/sbin/mariadbd]=mariadb-server
+  [mariadb-install-db]=mariadb-server
   [iptables]=iptables
   # the native runtime's Redis (caches:), tested for real in tests/integration/local
   [redis-server]=redis-server
@@ -65,7 +68,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends \
     -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
     docker.io containerd runc docker-registry apache2-utils docker-compose busybox-static \
-    postgresql postgresql-client iptables ca-certificates >/dev/null
+    postgresql postgresql-client mariadb-server iptables ca-certificates >/dev/null
 else
   log "all packages already installed; skipping apt"
 fi
@@ -79,6 +82,11 @@ if command -v pg_lsclusters >/dev/null 2>&1; then
       pg_ctlcluster "$ver" "$name" stop || true
     fi
   done
+fi
+# The same for the packaged MariaDB server (if its init script started it): tests run their own.
+if [ -S /run/mysqld/mysqld.sock ] && command -v mariadb-admin >/dev/null 2>&1; then
+  log "stopping the packaged mariadb server"
+  mariadb-admin --socket=/run/mysqld/mysqld.sock shutdown || true
 fi
 # The docker-registry package may have started a registry on :5000 through its init script
 # (not with policy-rc.d in place). Stop only that one, by its pidfile: tests run their own.

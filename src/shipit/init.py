@@ -138,7 +138,7 @@ def render_config(detection: Detection, answers: InitAnswers) -> str:
     if detection.databases:
         databases: dict[str, Any] = {}
         for key, db in detection.databases.items():
-            entry: dict[str, Any] = {"engine": "postgres", "version": db.version}
+            entry: dict[str, Any] = {"engine": db.engine, "version": db.version}
             if db.name:
                 entry["name"] = db.name
             if db.user:

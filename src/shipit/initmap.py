@@ -2,7 +2,8 @@
 
 Rules, per compose service:
 - Postgres (any image whose name is postgres/postgis/timescale) -> a Cloud SQL database, its version
-  brought to the nearest one Cloud SQL offers; other engines (MySQL, Redis, ...) are reported by name.
+  brought to the nearest one Cloud SQL offers; MySQL/MariaDB likewise (engine: mysql); other engines (Redis, ...)
+  are reported by name.
 - The Pub/Sub emulator -> the `pubsub:` section, with the topics and subscriptions the other services name.
 - Anything else with `build:` or `image:` -> a service; one with no published, exposed or referenced port,
   no HTTP healthcheck -> a worker.
@@ -39,7 +40,7 @@ from shipit.initmodel import (
     detect_kind,
     service_name,
 )
-from shipit.initroles import ENGINE_HINTS, Role, image_name, postgres_version, service_role
+from shipit.initroles import ENGINE_HINTS, Role, image_name, mysql_version, postgres_version, service_role
 from shipit.initvars import HTTP_URL, LOCAL_URL, VariableRules
 
 _DEV_TARGETS = re.compile(
@@ -113,6 +114,8 @@ class _Mapper(VariableRules):
                     self.note("guessed" if "guessed" in why else "mapped", f"databases.{key}.version", why)
             elif role.what == "redis":
                 self.map_cache(name, image)
+            elif role.what == "mysql":
+                self._map_mysql(name, svc, image)
             elif role.what == "pubsub":
                 self.detection.pubsub = True
                 self.note(
@@ -135,6 +138,25 @@ class _Mapper(VariableRules):
                     name,
                     f"{image} without a build: a local reverse proxy; each Cloud Run service gets its own HTTPS URL",
                 )
+
+    def _map_mysql(self, name: str, svc: dict[str, Any], image: str) -> None:
+        key = self.names[name][:30].rstrip("-")
+        version, why = mysql_version(image)
+        env = env_of(svc)
+        db_name = env.get("MYSQL_DATABASE") or env.get("MARIADB_DATABASE") or None
+        user = env.get("MYSQL_USER") or env.get("MARIADB_USER") or None
+        valid = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+        self.detection.databases[key] = DetectedDatabase(
+            key,
+            version,
+            db_name if db_name and valid.match(db_name) else None,
+            user if user and valid.match(user) and len(user) <= 32 else None,
+            engine="mysql",
+        )
+        self.db_keys[name] = key
+        self.note("mapped", f"databases.{key}", f"{name} ({image}) -> Cloud SQL for MySQL {version}")
+        if why:
+            self.note("guessed" if "guessed" in why else "mapped", f"databases.{key}.version", why)
 
     def _emulator_topics(self, svc: dict[str, Any]) -> None:
         # messagebird/gcloud-pubsub-emulator: PUBSUB_PROJECT1=project,topic1:sub1:sub2,topic2

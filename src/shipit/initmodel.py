@@ -32,6 +32,7 @@ class DetectedDatabase:
     name: str | None = None
     user: str | None = None
     env_var: str = "DATABASE_URL"
+    engine: str = "postgres"
 
 
 @dataclass

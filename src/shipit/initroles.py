@@ -1,5 +1,6 @@
-"""What each compose service is to shipit, from its image and command: an app to deploy, Postgres (a Cloud SQL
-database), the Pub/Sub emulator, another engine shipit does not run, a local tool or a local reverse proxy."""
+"""What each compose service is to shipit, from its image and command: an app to deploy, Postgres or
+MySQL/MariaDB (a Cloud SQL database), the Pub/Sub emulator, another engine shipit does not run, a local tool or a
+local reverse proxy."""
 
 from __future__ import annotations
 
@@ -7,18 +8,18 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from shipit.config.database_engines import MYSQL
 from shipit.initcaches import REDIS_IMAGES
 from shipit.initcompose import command_text
 
 SUPPORTED_POSTGRES = (13, 14, 15, 16, 17)
 DEFAULT_POSTGRES = "16"
 _POSTGRES_IMAGES = re.compile(r"(^|/)(postgres|postgresql|postgis|timescaledb[\w-]*|pgvector)(:|$)")
+_MYSQL_IMAGES = re.compile(r"(^|/)(mysql|mysql-server|mariadb|percona|percona-server)(:|$)")
 _PUBSUB_IMAGES = re.compile(r"pubsub-emulator|pubsub_emulator|gcloud-pubsub")
 _GCLOUD_IMAGES = re.compile(r"google-cloud-cli|cloud-sdk|cloudsdktool")
 # Engines shipit does not run (yet): image name pattern -> what it is.
 ENGINES = {
-    "mysql": "MySQL",
-    "mariadb": "MariaDB",
     "redis": "Redis",
     "valkey": "Valkey",
     "memcached": "Memcached",
@@ -38,8 +39,6 @@ ENGINES = {
     "datastore": "the Datastore emulator",
 }
 ENGINE_HINTS = {
-    "MySQL": "Cloud SQL for MySQL is not mapped by shipit yet: create it yourself and declare its URL as a secret",
-    "MariaDB": "use Cloud SQL for MySQL (created by hand) and declare its URL as a secret",
     "Redis": "use Memorystore (created by hand) and declare its URL as a secret",
     "Valkey": "use Memorystore for Valkey (created by hand) and declare its URL as a secret",
 }
@@ -52,7 +51,7 @@ _PROXIES = re.compile(r"(^|/)(nginx|traefik|caddy|haproxy|envoy)(:|$)")
 
 @dataclass
 class Role:
-    what: str  # app | postgres | redis | pubsub | engine | tool | proxy
+    what: str  # app | postgres | mysql | redis | pubsub | engine | tool | proxy
     label: str = ""
 
 
@@ -68,6 +67,8 @@ def service_role(name: str, svc: dict[str, Any], emulator_hosts: set[str]) -> Ro
         return Role("postgres")
     if REDIS_IMAGES.search(image):
         return Role("redis")
+    if _MYSQL_IMAGES.search(image):
+        return Role("mysql")
     command = command_text(svc.get("command")) + " " + command_text(svc.get("entrypoint"))
     if _PUBSUB_IMAGES.search(image) or (_GCLOUD_IMAGES.search(image) and "pubsub" in command) or name in emulator_hosts:
         return Role("pubsub")
@@ -94,5 +95,30 @@ def postgres_version(image: str) -> tuple[str, str | None]:
     nearest = min(SUPPORTED_POSTGRES, key=lambda v: abs(v - major))
     return str(nearest), (
         f"Postgres {major} is not offered by Cloud SQL for new instances: Postgres {nearest}, the nearest "
+        "(test your app and dump/restore against it)"
+    )
+
+
+def mysql_version(image: str) -> tuple[str, str | None]:
+    """(Cloud SQL for MySQL version, note) for a compose image like mysql:8.0, mysql:5.7, mariadb:11."""
+    name, _, tag = image.partition(":")
+    default = MYSQL.default_version
+    if "mariadb" in name:
+        return default, (
+            f"{image}: Cloud SQL has no MariaDB; MySQL {default} speaks the same protocol and SQL for most "
+            "applications (test yours against it; shipit local --runtime native runs MariaDB)"
+        )
+    match = re.match(r"(\d+)(?:\.(\d+))?", tag)
+    if not match:
+        return default, f"image {image or 'mysql'} names no version: MySQL {default} (guessed)"
+    major, minor = int(match.group(1)), match.group(2)
+    exact = f"{major}.{minor}" if minor is not None else None
+    if exact in MYSQL.versions:
+        return exact, None
+    if major == 8 and minor is None:
+        return default, None  # the mysql:8 tag follows the 8.4 long-term release
+    nearest = "8.0" if major < 8 else default
+    return nearest, (
+        f"MySQL {tag} is not offered by Cloud SQL for new instances: MySQL {nearest}, the nearest "
         "(test your app and dump/restore against it)"
     )

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from shipit.config.database_engines import engine
 from shipit.initcaches import CacheRules
 from shipit.initcompose import ComposeProject, env_of, interpolate
 from shipit.initmodel import SECRET_WORDS, DetectedService, Detection
@@ -304,7 +305,8 @@ class VariableRules(CacheRules):
         url = _ANY_URL.match(value)
         if url and url.group("jdbc"):
             name = self.detection.databases[db]
-            out.env[key] = "jdbc:postgresql://${databases." + db + ".host}:5432/${databases." + db + ".name}"
+            spec = engine(name.engine)
+            out.env[key] = f"jdbc:{spec.jdbc}://${{databases.{db}.host}}:{spec.port}/${{databases.{db}.name}}"
             self.note(
                 "mapped", subject, f"a JDBC URL of the compose database -> {out.env[key]} (user {name.user or 'app'})"
             )

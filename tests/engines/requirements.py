@@ -18,6 +18,7 @@ MARKER_ENGINES: dict[str, tuple[str, ...]] = {
     "registry": ("registry",),
     "terraform": ("terraform",),
     "postgres": ("postgres",),
+    "mariadb": ("mariadb",),
     "compose": ("docker", "compose"),
     "pubsub": ("pubsub",),
     "gcloud": ("gcloud",),

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from engines import docker, gcloud, postgres, pubsub, registry, terraform
+from engines import docker, gcloud, mariadb, postgres, pubsub, registry, terraform
 from engines.requirements import EngineUnavailable, missing
 
 
@@ -30,6 +30,7 @@ STARTERS: dict[str, Callable[[], Any]] = {
     "registry": registry.start_registry,
     "terraform": terraform.find_terraform,
     "postgres": postgres.start_postgres,
+    "mariadb": mariadb.find_mariadb,
     "pubsub": pubsub.start_pubsub_emulator,
     "gcloud": gcloud.find_gcloud,
 }

@@ -29,7 +29,7 @@ def local(ctx: click.Context, runtime: str | None) -> None:
 
     \b
     shipit local up                  build, start, wait until healthy, print URLs
-    shipit local --runtime native    Postgres, Pub/Sub emulator and local.command processes, Ctrl-C stops all
+    shipit local --runtime native    Postgres/MariaDB, Pub/Sub emulator, local.command processes; Ctrl-C stops all
     shipit local logs -f api         follow one service's logs
     shipit local export > compose.yaml
     """

@@ -7,7 +7,8 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
-from shipit.config.models import CloudRun, ShipitConfig
+from shipit.config.database_engines import engine
+from shipit.config.models import CloudRun, Database, ShipitConfig
 from shipit.config.refs import ReferenceError_, parse_refs
 from shipit.config.types import cpu_count, memory_mib
 from shipit.config.workload_checks import workload_problems
@@ -196,12 +197,14 @@ def check(config: ShipitConfig) -> list[Problem]:
         if any(key == d.env_var for d in databases.values()):
             problems.append(Problem(("secrets", "extra"), f"{key} is managed by a database", "remove it"))
     for db_name, db in databases.items():
+        problems.extend(database_engine_problems(db_name, db))
         if db.availability == "regional" and not (db.backups and db.point_in_time_recovery):
-            # Cloud SQL refuses a high-availability Postgres instance without point-in-time recovery.
+            # Cloud SQL refuses a high-availability instance without point-in-time recovery (MySQL: the
+            # binary log).
             problems.append(
                 Problem(
                     ("databases", db_name, "availability"),
-                    "regional (high-availability) Postgres needs backups and point-in-time recovery",
+                    f"regional (high-availability) {engine(db.engine).label} needs backups and point-in-time recovery",
                     "set backups: true and point_in_time_recovery: true, or availability: zonal",
                 )
             )
@@ -280,3 +283,27 @@ def deploy_order(config: ShipitConfig) -> list[list[str]]:
         waves.append(wave)
         done.update(wave)
     return waves
+
+
+def database_engine_problems(key: str, db: Database) -> list[Problem]:
+    """A version the database's engine does not have (postgres '8.4', mysql '16'), a user name it refuses."""
+    spec = engine(db.engine)
+    problems: list[Problem] = []
+    if db.version not in spec.versions:
+        versions = ", ".join(f"'{v}'" for v in spec.versions)
+        problems.append(
+            Problem(
+                ("databases", key, "version"),
+                f"'{db.version}' is not a {spec.label} version",
+                f"use one of: {versions}, or remove it for '{spec.default_version}'",
+            )
+        )
+    if db.user is not None and len(db.user) > spec.max_user_length:
+        problems.append(
+            Problem(
+                ("databases", key, "user"),
+                f"{spec.label} user names have at most {spec.max_user_length} characters",
+                "use a shorter name",
+            )
+        )
+    return problems

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shipit.concurrency import API_CONCURRENCY
 from shipit.config.buildengine import BuildSettings, Engine
 from shipit.config.caches import Cache
 from shipit.config.ci import Ci
 from shipit.config.cloudrun import ContainerName, Probes, ServiceScaling, Sidecar, Volume
+from shipit.config.database_engines import ENGINES
 from shipit.config.generated_values import BucketName, ImageRef, RegistryHost
 from shipit.config.jobs import Job
 from shipit.config.preview import PreviewSettings
@@ -169,10 +170,12 @@ class Migrate(Model):
 
 
 class Database(Model):
-    """A Cloud SQL Postgres instance on a private IP (a Postgres container locally)."""
+    """A Cloud SQL instance (Postgres or MySQL) on a private IP (the same engine in a container locally)."""
 
-    engine: Literal["postgres"] = "postgres"
-    version: Literal["13", "14", "15", "16", "17"] = "16"
+    engine: Literal["postgres", "mysql"] = Field("postgres", description="postgres or mysql (Cloud SQL for MySQL).")
+    version: Literal["13", "14", "15", "16", "17", "8.0", "8.4"] = Field(
+        "16", description="Major version, quoted: postgres 13-17 (default 16); mysql 8.0 or 8.4 (default 8.4)."
+    )
     tier: str = Field("db-f1-micro", pattern=r"^db-(f1-micro|g1-small|custom-[0-9]+-[0-9]+|perf-optimized-N-[0-9]+)$")
     disk_gb: Int = Field(10, ge=10, le=65536, description="Disk size at creation; then disk_autoresize grows it.")
     disk_autoresize: bool = True
@@ -184,6 +187,14 @@ class Database(Model):
     user: str | None = Field(None, pattern=r"^[a-z_][a-z0-9_]{0,62}$", description="User (default: app).")
     env_var: EnvVarName = Field("DATABASE_URL", description="Variable that carries the connection URL.")
     migrate: Migrate | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _engine_default_version(cls, data: Any) -> Any:
+        # The default version depends on the engine; an explicit one is checked against it in checks.py.
+        if isinstance(data, dict) and data.get("version") is None and data.get("engine") in ENGINES:
+            return {**data, "version": ENGINES[data["engine"]].default_version}
+        return data
 
 
 class Topic(Model):

@@ -19,7 +19,6 @@ from shipit.adapters.compose import Compose, ComposeProject, ContainerState, det
 from shipit.config.target import Target
 from shipit.errors import ConfigError, ShipitError, UsageError
 from shipit.local.compose_file import (
-    POSTGRES_PORT,
     PUBSUB_PORT,
     PUBSUB_SERVICE,
     ComposeOptions,
@@ -72,6 +71,7 @@ def _image_options(target: Target, base_dir: Path) -> ComposeOptions:
         base_dir=base_dir,
         env_file_hint=os.path.relpath(target.env_file, target.root),
         postgres_image=os.environ.get("SHIPIT_POSTGRES_IMAGE", defaults.postgres_image),
+        mysql_image=os.environ.get("SHIPIT_MYSQL_IMAGE", defaults.mysql_image),
         pubsub_image=os.environ.get("SHIPIT_PUBSUB_IMAGE", defaults.pubsub_image),
         redis_image=os.environ.get("SHIPIT_REDIS_IMAGE", defaults.redis_image),
     )
@@ -272,8 +272,8 @@ def status(stack: Stack, states: list[ContainerState]) -> list[ServiceStatus]:
     endpoints = compose_endpoints(stack.target)
     for key in config.databases:
         name, endpoint = db_service_name(key), endpoints.databases[key]
-        host = _published(states, name, POSTGRES_PORT)
-        url = f"postgresql://{endpoint.user}:{endpoint.password}@{host}/{endpoint.name}" if host else None
+        host = _published(states, name, endpoint.port)
+        url = f"{endpoint.scheme}://{endpoint.user}:{endpoint.password}@{host}/{endpoint.name}" if host else None
         out.append(ServiceStatus(name, _describe(by_service.get(name)), url))
     if config.pubsub is not None:
         state = by_service.get(PUBSUB_SERVICE)

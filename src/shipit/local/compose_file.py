@@ -22,9 +22,11 @@ from typing import Any
 import yaml
 
 from shipit.config.cloudrun import Volume
+from shipit.config.database_engines import engine
 from shipit.config.models import Service
 from shipit.config.target import Target
 from shipit.errors import one_line
+from shipit.local.compose_mysql import mysql_service
 from shipit.local.env import DatabaseEndpoint, Endpoints, ServiceEnv, database_identity, sidecar_env
 from shipit.local.ports import PortBinding
 from shipit.local.redis import (
@@ -41,6 +43,7 @@ POSTGRES_PORT = 5432
 PUBSUB_SERVICE = "pubsub-emulator"
 PUBSUB_PORT = 8085
 DEFAULT_POSTGRES_IMAGE = "postgres:{version}-alpine"
+DEFAULT_MYSQL_IMAGE = "mysql:{version}"  # the official image has every version Cloud SQL offers
 DEFAULT_PUBSUB_IMAGE = "gcr.io/google.com/cloudsdktool/google-cloud-cli:emulators"
 
 
@@ -50,6 +53,7 @@ class ComposeOptions:
     base_dir: Path  # relative paths in the file are written relative to this directory
     env_file_hint: str = ".env"  # shown in the header: where secret values come from
     postgres_image: str = DEFAULT_POSTGRES_IMAGE  # {version} is the database's major version
+    mysql_image: str = DEFAULT_MYSQL_IMAGE
     pubsub_image: str = DEFAULT_PUBSUB_IMAGE
     redis_image: str = DEFAULT_REDIS_IMAGE
 
@@ -76,7 +80,8 @@ def compose_endpoints(target: Target) -> Endpoints:
     databases = {}
     for key, db in config.databases.items():
         name, user = database_identity(key, db)
-        databases[key] = DatabaseEndpoint(db_service_name(key), POSTGRES_PORT, name, user)
+        spec = engine(db.engine)
+        databases[key] = DatabaseEndpoint(db_service_name(key), spec.port, name, user, scheme=spec.scheme)
     return Endpoints(
         runtime="compose",
         service_urls={name: f"http://{name}:{svc.port}" for name, svc in config.services.items()},
@@ -326,7 +331,13 @@ def render_compose(
     cloud_volumes: VolumeOptions = {}
     services: dict[str, dict[str, Any]] = {}
     for key, db in config.databases.items():
-        services[db_service_name(key)] = _postgres(key, endpoints.databases[key], db.version, options)
+        if db.engine == "mysql":
+            body = mysql_service(
+                db_service_name(key), endpoints.databases[key], options.mysql_image.format(version=db.version)
+            )
+        else:
+            body = _postgres(key, endpoints.databases[key], db.version, options)
+        services[db_service_name(key)] = body
         named_volumes.add(f"{db_service_name(key)}-data")
     for key in config.caches:
         services[cache_service_name(key)] = redis_service(key, options.redis_image)

@@ -6,7 +6,7 @@ K_SERVICE) and emulator wiring (PUBSUB_EMULATOR_HOST). Anything else, i.e. `loca
 variable the cloud deploy would lack and `shipit local` warns about it.
 
 Values differ by design: URLs point at compose service names (or 127.0.0.1 for native processes),
-DATABASE_URL at the local Postgres, secrets come from the environment's .env file.
+DATABASE_URL at the local Postgres or MySQL/MariaDB, secrets come from the environment's .env file.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ PLATFORM_VARS = frozenset({"PORT", "K_SERVICE"})
 # Only meaningful against an emulator: the cloud client libraries talk to the real service without it.
 EMULATOR_VARS = frozenset({"PUBSUB_EMULATOR_HOST"})
 
-# The local Postgres password. Not a secret: the database only listens on this machine (compose
+# The local database password. Not a secret: the database only listens on this machine (compose
 # network or 127.0.0.1) and holds development data; a fixed value keeps the compose file readable.
 LOCAL_DB_PASSWORD = "shipit"
 DEFAULT_DB_USER = "app"
@@ -43,10 +43,12 @@ class DatabaseEndpoint:
     name: str
     user: str
     password: str = LOCAL_DB_PASSWORD
+    scheme: str = "postgresql"  # mysql for engine: mysql (shipit.config.database_engines)
 
     @property
     def url(self) -> str:
-        return f"postgresql://{self.user}:{self.password}@{self.host}:{self.port}/{self.name}"
+        # Without the cloud's TLS parameter: the local servers listen on loopback or the compose network only.
+        return f"{self.scheme}://{self.user}:{self.password}@{self.host}:{self.port}/{self.name}"
 
 
 def database_identity(key: str, db: Database) -> tuple[str, str]:

@@ -1,5 +1,5 @@
-"""`shipit local --runtime native`: no Docker. Postgres from the local binaries, the Pub/Sub emulator
-through gcloud, and each service's `local.command` as a process with the same environment as in
+"""`shipit local --runtime native`: no Docker. Postgres (MariaDB for `engine: mysql`) from the local binaries,
+the Pub/Sub emulator through gcloud, and each service's `local.command` as a process with the same environment as in
 compose (URLs on 127.0.0.1 instead of service names), all in the foreground until Ctrl-C.
 """
 
@@ -16,6 +16,7 @@ from types import FrameType
 
 from shipit.config.target import Target
 from shipit.errors import EXIT_INTERRUPTED, ShipitError, ToolError, UsageError
+from shipit.local import mariadb as native_mariadb
 from shipit.local import postgres as native_postgres
 from shipit.local import redis as native_redis
 from shipit.local.compose import state_dir
@@ -114,11 +115,19 @@ def run_native(target: Target, console: Console, options: NativeOptions = Native
 
     supervisor = Supervisor(console.out, color=console.color)
     databases: list[native_postgres.PostgresInstance] = []
+    mysqls: list[native_mariadb.MariaDBInstance] = []
     code, failed = 0, ""
     with _sigterm_as_interrupt():
         try:
             endpoints: dict[str, DatabaseEndpoint] = {}
             for key, db in config.databases.items():
+                if db.engine == "mysql":
+                    mysql = native_mariadb.start(key, db, state_dir(target))
+                    mysqls.append(mysql)
+                    endpoints[key] = mysql.endpoint
+                    as_user = f" as user '{mysql.run_as}'" if mysql.run_as else ""
+                    console.success(f"mariadb '{key}' ready on {LOOPBACK}:{mysql.endpoint.port}{as_user}")
+                    continue
                 instance = native_postgres.start(key, db, state_dir(target))
                 databases.append(instance)
                 endpoints[key] = instance.endpoint
@@ -159,6 +168,8 @@ def run_native(target: Target, console: Console, options: NativeOptions = Native
             supervisor.stop(options.grace)
             for instance in reversed(databases):
                 native_postgres.stop(instance)
+            for mysql in reversed(mysqls):
+                native_mariadb.stop(mysql)
     if code not in (0, EXIT_INTERRUPTED):
         raise ShipitError(f"{failed} exited with code {code}; every other process was stopped")
     console.success("stopped")

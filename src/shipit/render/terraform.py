@@ -168,6 +168,7 @@ def module_inputs(target: Target, features: Features) -> dict[str, Any]:
         inputs["databases"] = {
             name: {
                 "instance_name": fit(f"{prefix}-{name}", 84),
+                "engine": db.engine,
                 "version": db.version,
                 "tier": db.tier,
                 "disk_gb": db.disk_gb,

@@ -110,9 +110,10 @@ variable "connector" {
 
 VARIABLES_DATABASES = """
 variable "databases" {
-  description = "Cloud SQL Postgres instances, one database and one user each."
+  description = "Cloud SQL instances (Postgres or MySQL), one database and one user each."
   type = map(object({
     instance_name          = string
+    engine                 = optional(string, "postgres")
     version                = string
     tier                   = string
     disk_gb                = number
@@ -132,6 +133,11 @@ variable "databases" {
   validation {
     condition     = alltrue([for db in values(var.databases) : contains(["zonal", "regional"], db.availability)])
     error_message = "availability is \\"zonal\\" or \\"regional\\"."
+  }
+
+  validation {
+    condition     = alltrue([for db in values(var.databases) : contains(["postgres", "mysql"], db.engine)])
+    error_message = "engine is \\"postgres\\" or \\"mysql\\"."
   }
 }
 """
@@ -182,6 +188,25 @@ LOCALS_DATABASES = """
 
   # roles/cloudsql.client goes only to services that use a database.
   sql_clients = toset([for name, svc in var.services : name if length(svc.databases) > 0])
+
+  # Per engine: the Cloud SQL version (16 -> POSTGRES_16, 8.4 -> MYSQL_8_4) and the DATABASE_URL shape
+  # (user, password, private IP, database), TLS required without verifying Cloud SQL's per-instance CA.
+  database_versions = {
+    for name, db in var.databases : name => (
+      db.engine == "mysql" ? "MYSQL_${replace(db.version, ".", "_")}" : "POSTGRES_${db.version}"
+    )
+  }
+  database_url_formats = {
+    for name, db in var.databases : name => (
+      db.engine == "mysql"
+      ? "mysql://%s:%s@%s:3306/%s?ssl-mode=REQUIRED"
+      : "postgresql://%s:%s@%s:5432/%s?sslmode=require"
+    )
+  }
+  mysql_databases = { for name, db in var.databases : name => db if db.engine == "mysql" }
+  # Point-in-time recovery replays the write-ahead log (MySQL: the binary log) on top of a backup, so it
+  # needs backups.
+  point_in_time_recovery = { for name, db in var.databases : name => db.backups && db.point_in_time_recovery }
 """
 
 LOCALS_PUBSUB = """
@@ -305,7 +330,7 @@ resource "google_sql_database_instance" "db" {
   project          = var.project
   name             = each.value.instance_name
   region           = var.region
-  database_version = "POSTGRES_${each.value.version}"
+  database_version = local.database_versions[each.key]
 
   # Terraform refuses to destroy the instance while this is true (on by default in production).
   deletion_protection = each.value.deletion_protection
@@ -313,7 +338,7 @@ resource "google_sql_database_instance" "db" {
   settings {
     tier = each.value.tier
     # Shared-core tiers (db-f1-micro, db-g1-small, db-custom-*) exist only in the Enterprise edition,
-    # which Postgres 16+ no longer picks by default.
+    # which Postgres 16+ and MySQL 8.4 no longer pick by default.
     edition           = startswith(each.value.tier, "db-perf-optimized-") ? "ENTERPRISE_PLUS" : "ENTERPRISE"
     availability_type = upper(each.value.availability)
     disk_size         = each.value.disk_gb
@@ -328,15 +353,17 @@ resource "google_sql_database_instance" "db" {
       # through the connector or Direct VPC egress.
       ipv4_enabled    = false
       private_network = google_compute_network.main.id
-      # Refuse unencrypted connections even inside the VPC; DATABASE_URL asks for TLS (sslmode=require).
+      # Refuse unencrypted connections even inside the VPC; DATABASE_URL asks for TLS (sslmode=require,
+      # MySQL ssl-mode=REQUIRED).
       ssl_mode = "ENCRYPTED_ONLY"
     }
 
     backup_configuration {
       enabled    = each.value.backups
       start_time = "03:00"
-      # Point-in-time recovery replays the write-ahead log on top of a backup, so it needs backups.
-      point_in_time_recovery_enabled = each.value.backups && each.value.point_in_time_recovery
+      # Each argument exists for one engine only (see local.point_in_time_recovery).
+      point_in_time_recovery_enabled = each.value.engine == "postgres" && local.point_in_time_recovery[each.key]
+      binary_log_enabled             = each.value.engine == "mysql" && local.point_in_time_recovery[each.key]
     }
   }
 
@@ -377,8 +404,33 @@ resource "google_sql_user" "db" {
   # Write-only: sent when the user is created or password_version changes, never stored in state.
   password_wo         = ephemeral.random_password.db[each.key].result
   password_wo_version = each.value.password_version
+  # A MySQL user is NAME@HOST: from any host, as the private IP is the only way in. Postgres has no host.
+  host = each.value.engine == "mysql" ? "%" : null
 
   # Postgres can't drop a role that owns tables; the role goes away with the instance anyway.
+  deletion_policy = "ABANDON"
+}
+
+# Cloud SQL for MySQL creates root@'%' without a password (Security Command Center: SQL_NO_ROOT_PASSWORD).
+# Give it a random one that nobody keeps (ephemeral, write-only, as above): no one logs in as root.
+ephemeral "random_password" "mysql_root" {
+  for_each = local.mysql_databases
+
+  length  = 32
+  special = false
+}
+
+resource "google_sql_user" "mysql_root" {
+  for_each = local.mysql_databases
+
+  project             = var.project
+  name                = "root"
+  host                = "%"
+  instance            = google_sql_database_instance.db[each.key].name
+  password_wo         = ephemeral.random_password.mysql_root[each.key].result
+  password_wo_version = each.value.password_version
+
+  # The built-in account goes away with the instance; Terraform never deletes it on its own.
   deletion_policy = "ABANDON"
 }
 
@@ -401,7 +453,11 @@ resource "google_secret_manager_secret_version" "database_url" {
 
   secret = google_secret_manager_secret.database_url[each.key].id
   # Written in the same run as the user's password (same ephemeral value), never stored in state.
-  secret_data_wo         = "postgresql://${each.value.user}:${ephemeral.random_password.db[each.key].result}@${google_sql_database_instance.db[each.key].private_ip_address}:5432/${each.value.database}?sslmode=require"
+  secret_data_wo = format(
+    local.database_url_formats[each.key],
+    each.value.user, ephemeral.random_password.db[each.key].result,
+    google_sql_database_instance.db[each.key].private_ip_address, each.value.database,
+  )
   secret_data_wo_version = each.value.password_version
 }
 """

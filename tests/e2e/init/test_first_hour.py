@@ -102,7 +102,8 @@ def test_a_development_stage_is_not_shipped(app: FirstHour) -> None:
 
 
 def test_mysql_and_secret_files_are_not_dropped_silently(app: FirstHour) -> None:
-    assert "MySQL (mysql:8)" in app.row("dropped", "mysql")
+    assert "mysql (mysql:8) -> Cloud SQL for MySQL 8.4" in app.row("mapped", "databases.mysql")
+    assert app.config["databases"]["mysql"] == {"engine": "mysql", "version": "8.4"}
     assert app.service("backend")["secret_files"] == {"/run/secrets/signing_key": "SIGNING_KEY"}
     assert "signing-key-content-42" not in app.text
 

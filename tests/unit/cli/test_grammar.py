@@ -54,7 +54,7 @@ HINT_REACH = {
     ("adapters/compose.py", "--runtime"): ["local up", "local down", "local ps", "local logs", "local exec"],
 }
 # Options of other programs, named in hints that tell the user what to run outside shipit.
-FOREIGN = {("local/postgres.py", "--system"), ("local/native.py", "--port")}
+FOREIGN = {("local/postgres.py", "--system"), ("local/mariadb.py", "--system"), ("local/native.py", "--port")}
 OPTION = re.compile(r"(?<![\w-])(--?[a-z][a-z-]*)")
 
 

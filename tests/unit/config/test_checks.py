@@ -320,3 +320,39 @@ def test_regional_database_needs_point_in_time_recovery(errors: Errors) -> None:
 def test_kind_defaults_to_service(load: Load) -> None:
     # What a worker may not set is checked by config/workload_checks.py (tests/unit/config/test_workloads.py).
     assert load(HEAD + "services:\n  api: {}\n").base.services["api"].kind == "service"
+
+
+def test_database_version_must_belong_to_its_engine(errors: Errors) -> None:
+    text = HEAD + 'databases:\n  main: {engine: mysql, version: "16"}\n  pg: {version: "8.4"}\nservices:\n  api: {}\n'
+    assert errors(text) == [
+        "shipit.yaml:6:34: databases.main.version: '16' is not a MySQL version (use one of: '8.0', '8.4', "
+        "or remove it for '8.4')",
+        "shipit.yaml:7:17: databases.pg.version: '8.4' is not a Postgres version (use one of: '13', '14', '15', "
+        "'16', '17', or remove it for '16')",
+    ]
+
+
+def test_database_version_defaults_per_engine(load: Load) -> None:
+    text = HEAD + 'databases:\n  my: {engine: mysql}\n  old: {engine: mysql, version: "8.0"}\n  pg: {}\n'
+    dbs = load(text + "services:\n  api: {}\n").base.databases
+    assert (dbs["my"].engine, dbs["my"].version) == ("mysql", "8.4")
+    assert dbs["old"].version == "8.0"
+    assert (dbs["pg"].engine, dbs["pg"].version) == ("postgres", "16")
+
+
+def test_regional_mysql_needs_binary_log(errors: Errors) -> None:
+    text = HEAD + "databases:\n  main: {engine: mysql, availability: regional, backups: false}\nservices:\n  api: {}\n"
+    assert errors(text) == [
+        "shipit.yaml:6:39: databases.main.availability: regional (high-availability) MySQL needs backups and "
+        "point-in-time recovery (set backups: true and point_in_time_recovery: true, or availability: zonal)"
+    ]
+
+
+def test_mysql_user_names_are_at_most_32_characters(errors: Errors) -> None:
+    long = "u" * 33
+    text = (
+        HEAD + f"databases:\n  main: {{engine: mysql, user: {long}}}\n  pg: {{user: {long}}}\nservices:\n  api: {{}}\n"
+    )
+    assert errors(text) == [
+        "shipit.yaml:6:31: databases.main.user: MySQL user names have at most 32 characters (use a shorter name)"
+    ]

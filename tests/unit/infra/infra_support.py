@@ -87,6 +87,15 @@ services:
   api: {build: {secrets: [NPM_TOKEN]}, secrets: [STRIPE_KEY]}
   web: {build: {engine: local}}
 """,
+    "mysql-and-postgres": """\
+databases:
+  shop: {engine: mysql, tier: db-g1-small, availability: regional}
+  legacy: {engine: mysql, version: "8.0", point_in_time_recovery: false, env_var: LEGACY_URL}
+  main: {env_var: PG_URL}
+services:
+  api: {databases: [shop, main]}
+  worker: {databases: [legacy]}
+""",
     "local-backend": """\
 infra: {backend: local}
 services:

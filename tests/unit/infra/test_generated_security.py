@@ -107,16 +107,19 @@ def test_databases_private_backed_up_and_protected_in_production(generated: Gene
         (backup,) = settings["backup_configuration"]
         assert backup["enabled"] == "${each.value.backups}"
         assert "point_in_time_recovery" in backup["point_in_time_recovery_enabled"]
+        assert "point_in_time_recovery" in backup["binary_log_enabled"]
         (ip,) = settings["ip_configuration"]
         assert ip["ssl_mode"] == "ENCRYPTED_ONLY" and ip["ipv4_enabled"] is False
         version = generated.resource("google_secret_manager_secret_version", "database_url")
         assert "private_ip_address" in version["secret_data_wo"]
-        assert (
-            version["secret_data_wo"].endswith("?sslmode=require}") or "?sslmode=require" in version["secret_data_wo"]
-        )
+        # The URL shapes per engine (evaluated by terraform in tests/integration/infra/test_database_engines.py).
+        formats = generated.tf("locals.tf")["locals"][0]["database_url_formats"]
+        assert "?sslmode=require" in formats and "?ssl-mode=REQUIRED" in formats
+        assert "database_url_formats" in version["secret_data_wo"]
         assert "ephemeral.random_password.db[each.key].result" in version["secret_data_wo"]
-        ((_, _, password),) = generated.resources("ephemeral")
-        assert password["length"] >= 32
+        passwords = {name: body for _, name, body in generated.resources("ephemeral")}
+        assert set(passwords) <= {"db", "mysql_root"} and "db" in passwords
+        assert all(p["length"] >= 32 for p in passwords.values())
         # An automatic disk resize must never turn into a plan to replace the instance.
         (lifecycle,) = instance["lifecycle"]
         assert "settings[0].disk_size" in str(lifecycle["ignore_changes"])
@@ -255,3 +258,17 @@ def test_caches_are_private_authenticated_encrypted_and_read_per_service(generat
             entry = inputs["caches"][name]
             assert (entry["tier"], entry["memory_gb"], entry["version"]) == (cache.tier, cache.memory_gb, cache.version)
             assert re.fullmatch(r"[a-z][a-z0-9-]{0,39}[a-z0-9]", entry["instance_name"])
+
+
+def test_mysql_root_gets_a_password_nobody_keeps(generated: Generated) -> None:
+    """Cloud SQL for MySQL creates root@'%' with no password: the module sets a random one, write-only."""
+    if "databases.tf" not in generated.files:
+        return
+    root = generated.resource("google_sql_user", "mysql_root")
+    assert root["for_each"] == "${local.mysql_databases}"
+    assert (root["name"], root["host"]) == ("root", "%")
+    assert root["password_wo"] == "${ephemeral.random_password.mysql_root[each.key].result}"
+    assert root["deletion_policy"] == "ABANDON"
+    # That password goes nowhere else: no output, secret or local holds it.
+    text = "\n".join(v for k, v in generated.files.items() if k.endswith(".tf"))
+    assert text.count("ephemeral.random_password.mysql_root") == 1

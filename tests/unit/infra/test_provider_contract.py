@@ -18,6 +18,7 @@ import pytest
 from infra_support import CONFIGS, REPO, Generated, example_targets, generate, targets_of, write_config
 from provider_contract import ProviderSchema, Violation, check_files, check_text, used_types
 
+from shipit.config.database_engines import ALL_VERSIONS, ENGINES
 from shipit.config.models import Database, Subscription
 from shipit.render import terraform_module as module
 from shipit.render.terraform import Features
@@ -259,13 +260,16 @@ def _arg(schema: ProviderSchema, rtype: str, *path: str) -> dict[str, typing.Any
     return spec
 
 
-def test_every_postgres_version_shipit_accepts_is_a_documented_database_version(schema: ProviderSchema) -> None:
-    # database_version = "POSTGRES_${each.value.version}"
-    assert 'database_version = "POSTGRES_${each.value.version}"' in module.DATABASES
+def test_every_database_version_shipit_accepts_is_a_documented_database_version(schema: ProviderSchema) -> None:
+    # database_version = local.database_versions[each.key]: POSTGRES_16, MYSQL_8_4 (terraform evaluates the
+    # local in tests/integration/infra/test_database_engines.py and compares it with Engine.cloud_sql_version).
+    assert "database_version = local.database_versions[each.key]" in module.DATABASES
     documented = _arg(schema, "google_sql_database_instance", "database_version")["documented_values"]
     versions = typing.get_args(Database.model_fields["version"].annotation)
-    assert versions
-    assert [v for v in versions if f"POSTGRES_{v}" not in documented] == []
+    assert set(versions) == set(ALL_VERSIONS)
+    rendered = [e.cloud_sql_version(v) for e in ENGINES.values() for v in e.versions]
+    assert "POSTGRES_16" in rendered and "MYSQL_8_4" in rendered
+    assert [v for v in rendered if v not in documented] == []
 
 
 def test_every_availability_shipit_accepts_is_an_allowed_availability_type(schema: ProviderSchema) -> None:
@@ -299,7 +303,8 @@ def test_environment_inputs_resolve_to_allowed_values(
             inputs = generated.inputs(target.env_name)
             where = f"{name}/environments/{target.env_name}/main.tf"
             for db, entry in inputs.get("databases", {}).items():
-                assert f"POSTGRES_{entry['version']}" in versions, f"{where}: databases.{db}.version"
+                cloud_sql = ENGINES[entry.get("engine", "postgres")].cloud_sql_version(entry["version"])
+                assert cloud_sql in versions, f"{where}: databases.{db}.version"
                 assert entry["availability"].upper() in availability, f"{where}: databases.{db}.availability"
             for sub, entry in inputs.get("pubsub", {}).get("subscriptions", {}).items():
                 assert low <= entry["ack_deadline"] <= high, f"{where}: pubsub.subscriptions.{sub}.ack_deadline"

@@ -11,7 +11,7 @@ from cli_runner import invoke
 from shipit.init import Detection
 from shipit.initcompose import dockerfile_stages, health, interpolate, load_compose, ports
 from shipit.initmap import map_compose
-from shipit.initroles import postgres_version
+from shipit.initroles import mysql_version, postgres_version, service_role
 
 
 def _project(tmp_path: Path, compose: str, files: dict[str, str] | None = None) -> Detection:
@@ -41,6 +41,41 @@ def _rows(detection: Detection, status: str) -> dict[str, str]:
 def test_postgres_versions(image: str, version: str, noted: bool) -> None:
     got, note = postgres_version(image)
     assert (got, note is not None) == (version, noted)
+
+
+@pytest.mark.parametrize(
+    ("image", "version", "noted"),
+    [
+        ("mysql:8.0", "8.0", False),
+        ("mysql:8.0.36-debian", "8.0", False),
+        ("mysql:8.4", "8.4", False),
+        ("mysql:8", "8.4", False),
+        ("mysql:5.7", "8.0", True),
+        ("mysql:9.1", "8.4", True),
+        ("mysql", "8.4", True),
+        ("bitnami/mysql:8.0", "8.0", False),
+        ("mariadb:11", "8.4", True),
+        ("percona:8.0", "8.0", False),
+    ],
+)
+def test_mysql_versions(image: str, version: str, noted: bool) -> None:
+    got, note = mysql_version(image)
+    assert (got, note is not None) == (version, noted)
+
+
+@pytest.mark.parametrize(
+    ("image", "what"),
+    [
+        ("mysql:8", "mysql"),
+        ("mariadb:11.4", "mysql"),
+        ("mysql/mysql-server:8.0", "mysql"),
+        ("phpmyadmin/phpmyadmin", "tool"),
+        ("redis:7", "redis"),
+        ("mongo:7", "engine"),
+    ],
+)
+def test_database_and_cache_images_get_their_roles(image: str, what: str) -> None:
+    assert service_role("x", {"image": image}, set()).what == what
 
 
 def test_ports_short_long_and_loopback_forms() -> None:

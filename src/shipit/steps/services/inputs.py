@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from shipit.config.caches import cache_ca_secret_key, cache_url_secret_key
+from shipit.config.database_engines import engine
 from shipit.config.models import Service
 from shipit.config.refs import Reference, substitute
 from shipit.errors import UsageError
@@ -149,7 +150,7 @@ class Resolver:
         hosts = self.infra.get("database_private_ips") or {}
         return {
             "host": str(hosts.get(ref.name, "")),
-            "port": "5432",
+            "port": str(engine(db.engine).port),
             "name": db.name or ref.name,
             "user": db.user or "app",
         }[ref.attr]
