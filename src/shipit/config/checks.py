@@ -184,6 +184,9 @@ def check(config: ShipitConfig) -> list[Problem]:
                         problems.append(Problem(path, f"{ref}: {message}", hint))
     problems.extend(_cycle_problems(url_edges))
     problems.extend(Problem(path, message, hint) for path, message, hint in workload_problems(config))
+    from shipit.config.multiregion import multiregion_problems
+
+    problems.extend(Problem(path, message, hint) for path, message, hint in multiregion_problems(config))
 
     for key in config.secrets.extra:
         if any(key == d.env_var for d in databases.values()):

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shipit.concurrency import API_CONCURRENCY
 from shipit.config.ci import Ci
 from shipit.config.cloudrun import ContainerName, Probes, ServiceScaling, Sidecar, Volume
 from shipit.config.generated_values import BucketName, ImageRef, RegistryHost
 from shipit.config.jobs import Job
+from shipit.config.multiregion import DOMAIN_PATTERN, Armor, fill_region
 from shipit.config.types import (
     AppName,
     Command,
@@ -150,6 +151,9 @@ class Service(Model):
     )
     health: Health = Field(default_factory=Health)
     cloud_run: CloudRun = Field(default_factory=CloudRun)
+    regions: tuple[Region, ...] | None = Field(
+        None, min_length=1, description="Regions of this service (default: the environment's regions)."
+    )
     local: Local = Field(default_factory=Local)
 
 
@@ -259,13 +263,35 @@ class Environment(Model):
     """A deployment target. `services`, `databases`, `registry` and `infra` are deep-merged overlays."""
 
     project: ProjectId
-    region: Region
+    region: Region = Field(
+        "", description="The region (the primary one with regions). Required unless regions is set."
+    )
+    regions: tuple[Region, ...] | None = Field(
+        None, min_length=1, description="Deploy each service in every region; the first is the primary."
+    )
+    domain: str | None = Field(
+        None, pattern=DOMAIN_PATTERN, max_length=253, description="A global load balancer with a managed certificate for it."
+    )
+    routes: dict[str, ServiceName] = Field(
+        default_factory=dict,
+        description="Load balancer paths to services, e.g. {'/*': web, '/api/*': api} ('/*' is the default).",
+    )
+    armor: Armor | None = Field(None, description="Cloud Armor on the load balancer.")
+    cloud_armor: bool = Field(False, description="Cloud Armor with the default policy (WAF rules + rate limit).")
     production: bool | None = Field(None, description="Default: true for environments named prod/production.")
     secrets: EnvSecrets = Field(default_factory=EnvSecrets)
     services: dict[str, dict[str, Any]] = Field(default_factory=dict)
     databases: dict[str, dict[str, Any]] = Field(default_factory=dict)
     registry: dict[str, Any] = Field(default_factory=dict)
     infra: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _region_from_regions(cls, data: Any) -> Any:
+        data = fill_region(data)
+        if isinstance(data, dict) and not data.get("region"):
+            raise ValueError("needs region (or regions)")
+        return data
 
     def is_production(self, name: str) -> bool:
         return self.production if self.production is not None else name in ("prod", "production")

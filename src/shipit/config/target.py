@@ -33,6 +33,23 @@ class Target:
         return self.environment.region
 
     @property
+    def regions(self) -> tuple[str, ...]:
+        """Every region some service of the environment runs in; the primary (``region``) first."""
+        from shipit.config.multiregion import service_regions
+
+        seen = [self.region]
+        for svc in self.config.services.values():
+            seen.extend(r for r in service_regions(self.environment, svc) if r not in seen)
+        return tuple(seen)
+
+    def service_regions(self, service: str) -> tuple[str, ...]:
+        """Where one service runs (workers: the primary region only)."""
+        from shipit.config.multiregion import service_regions
+
+        svc = self.config.services[service]
+        return (self.region,) if svc.kind != "service" else service_regions(self.environment, svc)
+
+    @property
     def production(self) -> bool:
         return self.environment.is_production(self.env_name)
 
