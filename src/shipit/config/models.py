@@ -263,14 +263,15 @@ class Environment(Model):
     """A deployment target. `services`, `databases`, `registry` and `infra` are deep-merged overlays."""
 
     project: ProjectId
-    region: Region = Field(
-        "", description="The region (the primary one with regions). Required unless regions is set."
-    )
+    region: Region = Field("", description="The region (the primary one with regions). Required unless regions is set.")
     regions: tuple[Region, ...] | None = Field(
         None, min_length=1, description="Deploy each service in every region; the first is the primary."
     )
     domain: str | None = Field(
-        None, pattern=DOMAIN_PATTERN, max_length=253, description="A global load balancer with a managed certificate for it."
+        None,
+        pattern=DOMAIN_PATTERN,
+        max_length=253,
+        description="A global load balancer with a managed certificate for it.",
     )
     routes: dict[str, ServiceName] = Field(
         default_factory=dict,

@@ -70,7 +70,13 @@ CLOUD_RUN_REGIONS = frozenset(
 
 # Cloud Armor's preconfigured WAF rules (OWASP CRS 3.3, sensitivity 1) and a per-client rate limit: the
 # policy `cloud_armor: true` generates.
-DEFAULT_WAF_RULES = ("sqli-v33-stable", "xss-v33-stable", "lfi-v33-stable", "rce-v33-stable", "scannerdetection-v33-stable")
+DEFAULT_WAF_RULES = (
+    "sqli-v33-stable",
+    "xss-v33-stable",
+    "lfi-v33-stable",
+    "rce-v33-stable",
+    "scannerdetection-v33-stable",
+)
 DEFAULT_RATE_LIMIT = 600  # requests per client IP per minute
 
 
@@ -141,10 +147,14 @@ def multiregion_problems(config: ShipitConfig) -> Iterator[tuple[Path_, str, str
         overlays = env.services
         for name, svc in services.items():
             own = overlays.get(name, {}).get("regions") or svc.regions
-            where: Path_ = (*base, "services", name, "regions") if overlays.get(name, {}).get("regions") else (
-                "services",
-                name,
-                "regions",
+            where: Path_ = (
+                (*base, "services", name, "regions")
+                if overlays.get(name, {}).get("regions")
+                else (
+                    "services",
+                    name,
+                    "regions",
+                )
             )
             if own:
                 yield from _region_problems(where, tuple(own))

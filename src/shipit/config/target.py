@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from shipit import names
@@ -19,6 +19,8 @@ class Target:
     environment: Environment
     root: Path
     config_file: str
+    # A multi-region environment's view of one region was cut from this target: state files stay its.
+    origin: Target | None = field(default=None, compare=False, repr=False)
 
     @property
     def app(self) -> str:

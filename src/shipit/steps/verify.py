@@ -106,11 +106,9 @@ def apply(ctx: StepContext, plan: Plan) -> VerifyResult:
 
 
 def _roll_back(ctx: StepContext, changed: Mapping[str, Mapping[str, Any]]) -> str:
-    from shipit.steps.services import apply_traffic, plan_rollback
-
     # Every checked service that existed before this run goes back (also one whose interrupted rollout
     # this run found unverified); a service created now has no earlier revision.
-    from shipit.steps.services import split_key
+    from shipit.steps.services import apply_traffic, plan_rollback, split_key
 
     # A multi-region service goes back in every region it runs in, so the regions stay on one release.
     updated = sorted({split_key(n)[0] for n, r in changed.items() if r.get("action") != "create"})

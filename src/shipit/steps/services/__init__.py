@@ -23,8 +23,6 @@ from shipit.steps.services.api import HealthChecker, HealthResult, OfflineRun, R
 from shipit.steps.services.deploy import STEP, referenced_services
 from shipit.steps.services.diff import short_revision, spec_diff
 from shipit.steps.services.inputs import Resolver, resolve_inputs, with_release_labels
-from shipit.steps.services.rollout import DeployFailed
-from shipit.steps.services.shared import DeployOptions, location_parent
 from shipit.steps.services.regions import (
     apply,
     apply_traffic,
@@ -35,6 +33,8 @@ from shipit.steps.services.regions import (
     split_key,
     status,
 )
+from shipit.steps.services.rollout import DeployFailed
+from shipit.steps.services.shared import DeployOptions, location_parent
 from shipit.steps.services.traffic import ServiceStatus
 
 __all__ = [

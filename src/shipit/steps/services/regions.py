@@ -75,7 +75,7 @@ def regional_target(target: Target, region: str) -> Target:
         services[name] = svc.model_copy(update=update)
     env = target.environment.model_copy(update={"region": region, "regions": None, "domain": None, "routes": {}})
     config = target.config.model_copy(update={"services": services})
-    return dataclasses.replace(target, config=config, environment=env)
+    return dataclasses.replace(target, config=config, environment=env, origin=target.origin or target)
 
 
 def regional_context(ctx: StepContext, region: str) -> StepContext:
@@ -103,7 +103,9 @@ def _relabel(target: Target, region: str, change: Change) -> Change:
 
 
 def _merge(step: str, target: Target, plans: Mapping[str, Plan]) -> Plan:
-    changes, notes, blockers = [], [], []
+    changes: list[Change] = []
+    notes: list[str] = []
+    blockers: list[str] = []
     for region, sub in plans.items():
         changes.extend(_relabel(target, region, c) for c in sub.changes)
         notes.extend(n for n in sub.notes if n not in notes)
@@ -238,9 +240,27 @@ def apply_traffic(ctx: StepContext, plan: Plan) -> dict[str, dict[str, Any]]:
 def status(ctx: StepContext, services: Iterable[str] = ()) -> list[traffic.ServiceStatus]:
     if not is_multi(ctx.target):
         return traffic.status(ctx, services)
-    names = deploy.selected_services(ctx.target, services)
+    target = ctx.target
+    names = deploy.selected_services(target, services)
     rows = []
-    for region, here in _by_region(ctx.target, names).items():
-        for row in traffic.status(regional_context(ctx, region), here):
-            rows.append(dataclasses.replace(row, name=key(ctx.target, row.name, region)))
+    by_region = _by_region(target, names)
+    others = [n for r, here in by_region.items() if r != target.region for n in here]
+    primary_urls = _live_urls(ctx, deploy.referenced_services(target, others)) if others else {}
+    for region, here in by_region.items():
+        elsewhere = {n: u for n, u in primary_urls.items() if region not in target.service_regions(n)}
+        for row in traffic.status(regional_context(ctx, region), here, tuple(sorted(elsewhere.items()))):
+            rows.append(dataclasses.replace(row, name=key(target, row.name, region)))
     return rows
+
+
+def _live_urls(ctx: StepContext, names: Iterable[str]) -> dict[str, str]:
+    """The URLs of ``names`` in the primary region, as live (reads only)."""
+    from shipit.names import location_parent
+
+    parent = location_parent(ctx.target.project, ctx.target.region)
+    out = {}
+    for name in sorted(names):
+        live = ctx.remote.run.get_service(f"{parent}/services/{name}")
+        if live and live.get("uri"):
+            out[name] = str(live["uri"])
+    return out
