@@ -32,6 +32,7 @@ from shipit.names import (
     name_prefix,
     owner_labels,
 )
+from shipit.render import terraform_global_lb as global_lb
 from shipit.render import terraform_module as module
 from shipit.render.hcl import Attr, Blank, Block, Comment, Item, Raw, render
 
@@ -91,6 +92,7 @@ class Features:
     databases: bool = False
     pubsub: bool = False
     scheduler: bool = False
+    load_balancer: bool = False
 
     @classmethod
     def of(cls, targets: Sequence[Target]) -> Features:
@@ -102,6 +104,7 @@ class Features:
             databases=databases,
             pubsub=any(t.config.pubsub and (t.config.pubsub.topics or t.config.pubsub.subscriptions) for t in targets),
             scheduler=any(job.schedule for t in targets for job in t.config.jobs.values()),
+            load_balancer=any(t.environment.domain for t in targets),
         )
 
 
@@ -194,6 +197,8 @@ def module_inputs(target: Target, features: Features) -> dict[str, Any]:
             for name, job in config.jobs.items()
             if job.schedule
         }
+    if features.load_balancer:
+        inputs["load_balancer"] = global_lb.load_balancer_input(target)
     return inputs
 
 
@@ -256,6 +261,8 @@ def output_names(features: Features) -> list[str]:
         names.append("pubsub_push_service_account")
     if features.scheduler:
         names.append("scheduler_service_accounts")
+    if features.load_balancer:
+        names.append("load_balancer")
     return names
 
 
@@ -280,6 +287,8 @@ def _locals(features: Features) -> str:
     conditional = []
     if features.network:
         conditional.append('["compute.googleapis.com"]')
+    if features.load_balancer and not features.network:
+        conditional.append('var.load_balancer != null ? ["compute.googleapis.com"] : []')
     if features.connector:
         conditional.append('var.connector != null ? ["vpcaccess.googleapis.com"] : []')
     if features.databases:
@@ -316,6 +325,10 @@ def module_files(features: Features) -> dict[str, str]:
         variables += module.VARIABLES_SCHEDULER
         outputs += module.OUTPUTS_SCHEDULER
         files["scheduler.tf"] = module.SCHEDULER
+    if features.load_balancer:
+        variables += global_lb.VARIABLES
+        outputs += global_lb.OUTPUTS
+        files["load_balancer.tf"] = global_lb.LB
     files["variables.tf"] = variables
     files["locals.tf"] = _locals(features)
     files["service_accounts.tf"] = module.SERVICE_ACCOUNTS

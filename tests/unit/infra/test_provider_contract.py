@@ -71,8 +71,10 @@ EXPECTED_FEATURES = {
     Features(network=True, databases=True),
     Features(network=True, connector=True, databases=True),
     Features(network=True, connector=True, databases=True, pubsub=True),
-    # the fullstack example: a worker pulling from Pub/Sub and a scheduled job
+    # shipit.yaml.example: a worker pulling from Pub/Sub and a scheduled job
     Features(network=True, connector=True, databases=True, pubsub=True, scheduler=True),
+    # the fullstack example: the same, and a multi-region environment behind the global load balancer
+    Features(network=True, connector=True, databases=True, pubsub=True, scheduler=True, load_balancer=True),
     Features(pubsub=True),
 }
 
