@@ -22,7 +22,8 @@ from shipit.names import fit, name_prefix
 if TYPE_CHECKING:
     from shipit.config.target import Target
 
-VARIABLES = """
+VARIABLES = (
+    """
 variable "load_balancer" {
   description = "The global HTTPS load balancer in front of Cloud Run services in several regions, or null."
   type = object({
@@ -38,13 +39,16 @@ variable "load_balancer" {
     armor = optional(object({
       # An existing security policy; null: the generated one (WAF rules + rate limit).
       policy     = optional(string)
-      rate_limit = optional(number, """ + str(DEFAULT_RATE_LIMIT) + """)
+      rate_limit = optional(number, """
+    + str(DEFAULT_RATE_LIMIT)
+    + """)
       waf_rules  = optional(list(string), [])
     }))
   })
   default = null
 }
 """
+)
 
 LB = """\
 # The global external Application Load Balancer: one address and certificate, Cloud Run in every region.
@@ -58,7 +62,8 @@ locals {
   lb_armor           = try(var.load_balancer.armor, null)
   lb_generate_policy = local.lb_armor != null && try(local.lb_armor.policy, null) == null
   # one(): the generated policy's id, or null when there is none (both branches of ?: are evaluated).
-  lb_security_policy = local.lb_generate_policy ? one(google_compute_security_policy.lb[*].id) : try(local.lb_armor.policy, null)
+  lb_generated_policy = one(google_compute_security_policy.lb[*].id)
+  lb_security_policy  = local.lb_generate_policy ? local.lb_generated_policy : try(local.lb_armor.policy, null)
 }
 
 # Serverless NEGs take no health check; the load balancer only routes to a region whose service exists.

@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from infra_support import CONFIGS, example_targets, generate, targets_of, write_config, write_tree
+from infra_support import CONFIGS, REPO, example_targets, generate, targets_of, write_config, write_tree
 
 from shipit.infra.generate import desired_files
 from shipit.render.terraform import service_secret_keys
@@ -94,3 +94,14 @@ def test_locals_expand_to_exact_bindings(name: str, tmp_path: Path, terraform_bi
                 f"{svc}/{db}": {"service": svc, "database": db} for svc, s in services.items() for db in s.databases
             }
             assert set(outputs["sql_clients"]) == {svc for svc, s in services.items() if s.databases}
+
+
+def test_terraform_fmt_leaves_the_load_balancer_unchanged(tmp_path: Path, terraform_bin: str) -> None:
+    # The fullstack example has a multi-region environment with a domain: load_balancer.tf is written.
+    (tmp_path / "shipit.yaml").write_text((REPO / "examples" / "fullstack" / "shipit.yaml").read_text())
+    files = desired_files(targets_of(tmp_path / "shipit.yaml"))
+    assert "load_balancer.tf" in files
+    out = tmp_path / "infra"
+    write_tree(out, files)
+    proc = _tf(terraform_bin, out, "fmt", "-check", "-recursive", "-diff", "-no-color")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
