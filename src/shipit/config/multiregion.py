@@ -167,6 +167,27 @@ def multiregion_problems(config: ShipitConfig) -> Iterator[tuple[Path_, str, str
                     f"service {name} reaches a private network (databases or vpc), which only the primary region has",
                     f"run {name} in one region (services.{name}.regions: [{env.region}])",
                 )
+        if env.domain:
+            fronted = set(env.routes.values()) if env.routes else http
+            for name in sorted(fronted & http):
+                cr = services[name].cloud_run
+                overlay = overlays.get(name, {}).get("cloud_run", {})
+                public = overlay.get("allow_unauthenticated", cr.allow_unauthenticated)
+                if not (public or overlay.get("invoker_iam_disabled", cr.invoker_iam_disabled)):
+                    yield (
+                        ("services", name, "cloud_run", "allow_unauthenticated"),
+                        f"service {name} is behind the load balancer, whose requests carry no identity",
+                        "set allow_unauthenticated: true (its ingress then admits only the load balancer)",
+                    )
+        replication = config.secrets.replication
+        if not replication.automatic and env.regions:
+            missing = [r for r in env.regions if r not in replication.locations]
+            if missing:
+                yield (
+                    ("secrets", "replication", "locations"),
+                    f"secrets are not replicated to {', '.join(missing)}, where environment {env_name} runs",
+                    "add the regions to locations, or use automatic replication",
+                )
         for pattern, target in env.routes.items():
             if not re.fullmatch(ROUTE_PATTERN, pattern):
                 yield (*base, "routes", pattern), f"'{pattern}' is not a path pattern", "use e.g. /* or /api/*"
