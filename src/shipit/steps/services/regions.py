@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from shipit.errors import UsageError
 from shipit.plan import Change, Plan
 from shipit.results import ServicesResult
 from shipit.steps.services import deploy, traffic
@@ -217,7 +218,19 @@ def plan_rollback(ctx: StepContext, services: Iterable[str] = (), to_revision: s
         # Without names, each region goes back from its own last release.
         return traffic.plan_rollback(regional, here if asked else (), to_revision)
 
-    return _each_region(ctx, names, one, traffic.ROLLBACK)
+    if to_revision is None:
+        return _each_region(ctx, names, one, traffic.ROLLBACK)
+    # Revision names are per region: --to REV moves the one region that has it.
+    plans: dict[str, Plan] = {}
+    refused: list[UsageError] = []
+    for region, here in _by_region(ctx.target, names).items():
+        try:
+            plans[region] = one(regional_context(ctx, region), here)
+        except UsageError as exc:
+            refused.append(exc)
+    if not plans:
+        raise refused[0]
+    return _merge(traffic.ROLLBACK, ctx.target, plans)
 
 
 def plan_promote(ctx: StepContext, services: Iterable[str] = ()) -> Plan:
