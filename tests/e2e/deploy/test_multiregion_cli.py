@@ -104,9 +104,28 @@ def test_rollback_goes_back_in_every_region(cli: Cli) -> None:
 
 def test_a_failing_region_stops_the_release_before_the_next(cli: Cli) -> None:
     assert cli(*deploy_args()).returncode == 0
-    old = service(cli, SECOND, "web")["latestReadyRevision"]
+    old = {r: service(cli, r, "web")["latestReadyRevision"] for r in (PRIMARY, SECOND)}
     cli.fake.run.fail_revisions("web")
     result = cli(*deploy_args("b"))
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
-    assert service(cli, SECOND, "web")["latestReadyRevision"] == old
+    # The primary region's new revision failed: traffic stayed, and the next region was not touched at all.
+    assert service(cli, PRIMARY, "web")["latestReadyRevision"] == old[PRIMARY]
+    assert service(cli, PRIMARY, "web")["latestCreatedRevision"] != old[PRIMARY]
+    assert service(cli, SECOND, "web")["latestCreatedRevision"] == old[SECOND]
+    assert service(cli, SECOND, "web")["template"]["containers"][0]["image"] == image("web")
+
+
+def test_rollback_to_a_revision_moves_the_region_that_has_it(cli: Cli) -> None:
+    assert cli(*deploy_args()).returncode == 0
+    first = service(cli, SECOND, "web")["latestReadyRevision"].rsplit("/", 1)[-1]
+    assert cli(*deploy_args("b")).returncode == 0
+    primary_now = service(cli, PRIMARY, "web")["trafficStatuses"]
+
+    rollback = cli("-e", "global", "rollback", "web", "--to", first, "--yes")
+    assert rollback.returncode == 0, rollback.stderr
+    assert service(cli, SECOND, "web")["trafficStatuses"][0]["revision"] == first
+    assert service(cli, PRIMARY, "web")["trafficStatuses"] == primary_now
+    unknown = cli("-e", "global", "rollback", "web", "--to", "web-99999-zzz", "--yes")
+    assert unknown.returncode == 2
+    assert "has no revision web-99999-zzz" in unknown.stderr
