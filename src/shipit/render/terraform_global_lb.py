@@ -50,9 +50,11 @@ variable "load_balancer" {
 """
 )
 
-LB = """\
+# Pure expressions of var.load_balancer (tests evaluate them with terraform itself).
+LB_LOCALS = """\
 # The global external Application Load Balancer: one address and certificate, Cloud Run in every region.
 locals {
+  # NEG name -> the service and region it points at.
   lb_negs = merge([
     for service, backend in try(var.load_balancer.backends, {}) : {
       for region, neg in backend.negs : neg => { service = service, region = region }
@@ -61,6 +63,13 @@ locals {
   lb_on              = var.load_balancer != null
   lb_armor           = try(var.load_balancer.armor, null)
   lb_generate_policy = local.lb_armor != null && try(local.lb_armor.policy, null) == null
+}
+"""
+
+LB = (
+    LB_LOCALS
+    + """
+locals {
   # one(): the generated policy's id, or null when there is none (both branches of ?: are evaluated).
   lb_generated_policy = one(google_compute_security_policy.lb[*].id)
   lb_security_policy  = local.lb_generate_policy ? local.lb_generated_policy : try(local.lb_armor.policy, null)
@@ -274,6 +283,7 @@ resource "google_compute_security_policy" "lb" {
   }
 }
 """
+)
 
 OUTPUTS = """
 output "load_balancer" {
