@@ -141,3 +141,13 @@ def test_a_worker_cannot_be_multi_region(tmp_path: Path) -> None:
 
 def test_bad_domain_is_refused(tmp_path: Path) -> None:
     assert "domain" in problems(tmp_path, GOOD.replace("shop.example.com", "https://shop.example.com/"))
+
+
+def test_environments_sharing_a_project_must_not_share_a_region(tmp_path: Path) -> None:
+    other = "\n  staging:\n    project: shop-prod-123\n    region: us-central1\n"
+    text = BASE.replace("ENV", GOOD).replace("\nservices:", other + "services:", 1)
+    path = tmp_path / "shipit.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load_config(path, "shipit.yaml")
+    assert "share project shop-prod-123 and region us-central1" in str(err.value)
