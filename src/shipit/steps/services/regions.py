@@ -156,8 +156,10 @@ def plan(ctx: StepContext, options: DeployOptions | None = None) -> Plan:
 
     target = ctx.target
     plans: dict[str, Plan] = {}
-    primary_urls: dict[str, str] = {}
-    for region, here in _by_region(target, names).items():
+    by_region = _by_region(target, names)
+    # The primary region's plan reads the URLs the other regions may need; without one, read them here.
+    primary_urls = {} if target.region in by_region else _live_urls(ctx, deploy.referenced_services(target, names))
+    for region, here in by_region.items():
         # A service referring to one that does not run in this region gets the primary region's URL.
         elsewhere = {n: u for n, u in primary_urls.items() if region not in target.service_regions(n)}
         regional = dataclasses.replace(options, services=tuple(here), urls=tuple(sorted(elsewhere.items())))
@@ -270,6 +272,8 @@ def _live_urls(ctx: StepContext, names: Iterable[str]) -> dict[str, str]:
     """The URLs of ``names`` in the primary region, as live (reads only)."""
     from shipit.names import location_parent
 
+    if ctx.options.offline:  # an offline plan reads nothing: as if nothing were deployed
+        return {}
     parent = location_parent(ctx.target.project, ctx.target.region)
     out = {}
     for name in sorted(names):
