@@ -262,6 +262,13 @@ class EnvSecrets(Model):
 class Environment(Model):
     """A deployment target. `services`, `databases`, `registry` and `infra` are deep-merged overlays."""
 
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        populate_by_name=True,
+        json_schema_extra={"anyOf": [{"required": ["region"]}, {"required": ["regions"]}]},
+    )
+
     project: ProjectId
     region: Region = Field("", description="The region (the primary one with regions). Required unless regions is set.")
     regions: tuple[Region, ...] | None = Field(
