@@ -15,11 +15,11 @@ from shipit.render.terraform import Features
 FULLSTACK = REPO / "examples" / "fullstack" / "shipit.yaml"
 
 
-def _fullstack(tmp_path: Path, edit: tuple[str, str] | None = None) -> Generated:
+def _fullstack(tmp_path: Path, *edits: tuple[str, str]) -> Generated:
     text = FULLSTACK.read_text()
-    if edit is not None:
-        assert edit[0] in text
-        text = text.replace(*edit)
+    for old, new in edits:
+        assert old in text
+        text = text.replace(old, new)
     (tmp_path / "shipit.yaml").write_text(text)
     return generate(targets_of(tmp_path / "shipit.yaml"))
 
@@ -106,8 +106,13 @@ def test_an_existing_armor_policy_is_referenced_not_generated(tmp_path: Path) ->
 
 
 def test_routes_give_each_service_its_backend(tmp_path: Path) -> None:
-    edit = ('routes: {"/*": web}', 'routes: {"/*": web, "/api/*": api}')
-    generated = _fullstack(tmp_path, edit)
+    route = ('routes: {"/*": web}', 'routes: {"/*": web, "/api/*": api}')
+    # A routed service takes the load balancer's anonymous requests (its ingress admits only the balancer).
+    public = (
+        "cloud_run: {memory: 512Mi, max_instances: 10}",
+        "cloud_run: {memory: 512Mi, allow_unauthenticated: true}",
+    )
+    generated = _fullstack(tmp_path, route, public)
     lb = generated.inputs("global")["load_balancer"]
     assert set(lb["backends"]) == {"api", "web"}
     assert lb["backends"]["api"]["negs"] == {"europe-west1": "shop-global-api-europe-west1"}
