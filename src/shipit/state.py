@@ -47,6 +47,7 @@ def config_fingerprint(target: Target) -> str:
 
 
 def stamp(target: Target) -> dict[str, str]:
+    target = target.origin or target  # one region of a multi-region environment: the environment's file
     return {
         "app": target.app,
         "environment": target.env_name,

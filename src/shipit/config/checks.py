@@ -192,6 +192,9 @@ def check(config: ShipitConfig) -> list[Problem]:
     from shipit.config.caches import cache_problems
 
     problems.extend(Problem(path, message, hint) for path, message, hint in cache_problems(config))
+    from shipit.config.multiregion import multiregion_problems
+
+    problems.extend(Problem(path, message, hint) for path, message, hint in multiregion_problems(config))
 
     for key in config.secrets.extra:
         if any(key == d.env_var for d in databases.values()):

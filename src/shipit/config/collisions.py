@@ -31,10 +31,11 @@ def shared_project_problems(config: ShipitConfig) -> Iterator[Problem]:
             continue
         path = ("environments", second, "project")
         together = f"environments {first} and {second} share project {a.project}"
-        if a.region == b.region and (config.services or getattr(config, "jobs", None)):
+        shared = [r for r in (a.regions or (a.region,)) if r in (b.regions or (b.region,))]
+        if shared and (config.services or getattr(config, "jobs", None)):
             yield Problem(
                 path,
-                f"{together} and region {a.region}: their Cloud Run services would overwrite each other",
+                f"{together} and region {shared[0]}: their Cloud Run services would overwrite each other",
                 "give each environment its own project (recommended) or another region",
             )
             continue

@@ -17,6 +17,7 @@ from shipit.config.cloudrun import ContainerName, Probes, ServiceScaling, Sideca
 from shipit.config.database_engines import ENGINES
 from shipit.config.generated_values import BucketName, ImageRef, RegistryHost
 from shipit.config.jobs import Job
+from shipit.config.multiregion import DOMAIN_PATTERN, Armor, fill_region
 from shipit.config.preview import PreviewSettings
 from shipit.config.types import (
     AppName,
@@ -160,6 +161,9 @@ class Service(Model):
     )
     health: Health = Field(default_factory=Health)
     cloud_run: CloudRun = Field(default_factory=CloudRun)
+    regions: tuple[Region, ...] | None = Field(
+        None, min_length=1, description="Regions of this service (default: the environment's regions)."
+    )
     local: Local = Field(default_factory=Local)
 
 
@@ -278,8 +282,30 @@ class EnvSecrets(Model):
 class Environment(Model):
     """A deployment target. `services`, `databases`, `caches`, `registry` and `infra` are deep-merged overlays."""
 
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        populate_by_name=True,
+        json_schema_extra={"anyOf": [{"required": ["region"]}, {"required": ["regions"]}]},
+    )
+
     project: ProjectId
-    region: Region
+    region: Region = Field("", description="The region (the primary one with regions). Required unless regions is set.")
+    regions: tuple[Region, ...] | None = Field(
+        None, min_length=1, description="Deploy each service in every region; the first is the primary."
+    )
+    domain: str | None = Field(
+        None,
+        pattern=DOMAIN_PATTERN,
+        max_length=253,
+        description="A global load balancer with a managed certificate for it.",
+    )
+    routes: dict[str, ServiceName] = Field(
+        default_factory=dict,
+        description="Load balancer paths to services, e.g. {'/*': web, '/api/*': api} ('/*' is the default).",
+    )
+    armor: Armor | None = Field(None, description="Cloud Armor on the load balancer.")
+    cloud_armor: bool = Field(False, description="Cloud Armor with the default policy (WAF rules + rate limit).")
     production: bool | None = Field(None, description="Default: true for environments named prod/production.")
     protected: bool | None = Field(
         None,
@@ -296,6 +322,14 @@ class Environment(Model):
     preview: PreviewSettings = Field(
         default_factory=PreviewSettings, description="`shipit deploy --preview NAME` in this environment."
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _region_from_regions(cls, data: Any) -> Any:
+        data = fill_region(data)
+        if isinstance(data, dict) and not data.get("region"):
+            raise ValueError("needs region (or regions)")
+        return data
 
     def is_production(self, name: str) -> bool:
         return self.production if self.production is not None else name in ("prod", "production")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from shipit import names
@@ -19,6 +19,8 @@ class Target:
     environment: Environment
     root: Path
     config_file: str
+    # A multi-region environment's view of one region was cut from this target: state files stay its.
+    origin: Target | None = field(default=None, compare=False, repr=False)
 
     @property
     def app(self) -> str:
@@ -31,6 +33,23 @@ class Target:
     @property
     def region(self) -> str:
         return self.environment.region
+
+    @property
+    def regions(self) -> tuple[str, ...]:
+        """Every region some service of the environment runs in; the primary (``region``) first."""
+        from shipit.config.multiregion import service_regions
+
+        seen = [self.region]
+        for svc in self.config.services.values():
+            seen.extend(r for r in service_regions(self.environment, svc) if r not in seen)
+        return tuple(seen)
+
+    def service_regions(self, service: str) -> tuple[str, ...]:
+        """Where one service runs (workers: the primary region only)."""
+        from shipit.config.multiregion import service_regions
+
+        svc = self.config.services[service]
+        return (self.region,) if svc.kind != "service" else service_regions(self.environment, svc)
 
     @property
     def production(self) -> bool:

@@ -32,6 +32,7 @@ from shipit.names import (
     name_prefix,
     owner_labels,
 )
+from shipit.render import terraform_global_lb as global_lb
 from shipit.render import terraform_module as module
 from shipit.render import terraform_redis as redis
 from shipit.render.hcl import Attr, Blank, Block, Comment, Item, Raw, render
@@ -94,6 +95,7 @@ class Features:
     scheduler: bool = False
     caches: bool = False
     remote_builds: bool = False
+    load_balancer: bool = False
 
     @classmethod
     def of(cls, targets: Sequence[Target]) -> Features:
@@ -108,6 +110,7 @@ class Features:
             scheduler=any(job.schedule for t in targets for job in t.config.jobs.values()),
             caches=caches,
             remote_builds=any(remote_build_services(t.config) for t in targets),
+            load_balancer=any(t.environment.domain for t in targets),
         )
 
 
@@ -216,6 +219,8 @@ def module_inputs(target: Target, features: Features) -> dict[str, Any]:
             for name, job in config.jobs.items()
             if job.schedule
         }
+    if features.load_balancer:
+        inputs["load_balancer"] = global_lb.load_balancer_input(target)
     return inputs
 
 
@@ -307,6 +312,8 @@ def output_names(features: Features) -> list[str]:
         names.append("pubsub_push_service_account")
     if features.scheduler:
         names.append("scheduler_service_accounts")
+    if features.load_balancer:
+        names.append("load_balancer")
     return names
 
 
@@ -333,6 +340,8 @@ def _locals(features: Features) -> str:
     conditional = []
     if features.network:
         conditional.append('["compute.googleapis.com"]')
+    if features.load_balancer and not features.network:
+        conditional.append('var.load_balancer != null ? ["compute.googleapis.com"] : []')
     if features.connector:
         conditional.append('var.connector != null ? ["vpcaccess.googleapis.com"] : []')
     if features.databases:
@@ -391,6 +400,10 @@ def module_files(features: Features) -> dict[str, str]:
     if features.remote_builds:
         variables += module.VARIABLES_BUILDS
         files["builds.tf"] = module.BUILDS
+    if features.load_balancer:
+        variables += global_lb.VARIABLES
+        outputs += global_lb.OUTPUTS
+        files["load_balancer.tf"] = global_lb.LB
     files["variables.tf"] = variables
     files["locals.tf"] = _locals(features)
     files["service_accounts.tf"] = module.SERVICE_ACCOUNTS

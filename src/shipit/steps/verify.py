@@ -71,11 +71,20 @@ def apply(ctx: StepContext, plan: Plan) -> VerifyResult:
     }
     results: dict[str, Any] = {}
     failures: list[str] = []
+    from shipit.steps.services import lb_services, split_key
+
+    fronted = lb_services(ctx.target)
     for name, result in sorted(changed.items()):
-        health = ctx.target.config.services[name].health
-        path = health_path(ctx.target.config.services[name])
+        service = split_key(name)[0]  # api@us-central1: api in another region of a multi-region environment
+        health = ctx.target.config.services[service].health
+        path = health_path(ctx.target.config.services[service])
         url = result.get("url")
         if not path or not url:
+            continue
+        if service in fronted:
+            # Its run.app URL refuses outside requests (ingress internal-and-cloud-load-balancing): Cloud Run
+            # readiness in each region is the check; the load balancer serves only Ready revisions.
+            ctx.console.info(f"{name}: behind the load balancer, checked by Cloud Run readiness only")
             continue
         outcome = check(str(url), path, float(health.timeout))
         results[name] = {"ok": outcome.ok, "detail": outcome.detail}
@@ -97,12 +106,13 @@ def apply(ctx: StepContext, plan: Plan) -> VerifyResult:
 
 
 def _roll_back(ctx: StepContext, changed: Mapping[str, Mapping[str, Any]]) -> str:
-    from shipit.steps.services import apply_traffic, plan_rollback
-
     # Every checked service that existed before this run goes back (also one whose interrupted rollout
     # this run found unverified); a service created now has no earlier revision.
-    updated = sorted(n for n, r in changed.items() if r.get("action") != "create")
-    created = sorted(n for n, r in changed.items() if r.get("action") == "create")
+    from shipit.steps.services import apply_traffic, plan_rollback, split_key
+
+    # A multi-region service goes back in every region it runs in, so the regions stay on one release.
+    updated = sorted({split_key(n)[0] for n, r in changed.items() if r.get("action") != "create"})
+    created = sorted({split_key(n)[0] for n, r in changed.items() if r.get("action") == "create"} - set(updated))
     parts = []
     if updated:
         try:

@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from infra_support import CONFIGS, example_targets, generate, targets_of, write_config, write_tree
+from infra_support import CONFIGS, REPO, example_targets, generate, targets_of, write_config, write_tree
 
 from shipit.infra.generate import desired_files
 from shipit.render.terraform import service_secret_keys
@@ -109,3 +109,61 @@ def test_locals_expand_to_exact_bindings(name: str, tmp_path: Path, terraform_bi
                 for svc, s in services.items()
                 for cache in (*s.caches, *(c for j in jobs if j.service == svc for c in j.caches))
             }
+
+
+def test_terraform_fmt_leaves_the_load_balancer_unchanged(tmp_path: Path, terraform_bin: str) -> None:
+    # The fullstack example has a multi-region environment with a domain: load_balancer.tf is written.
+    (tmp_path / "shipit.yaml").write_text((REPO / "examples" / "fullstack" / "shipit.yaml").read_text())
+    files = desired_files(targets_of(tmp_path / "shipit.yaml"))
+    assert "load_balancer.tf" in files
+    out = tmp_path / "infra"
+    write_tree(out, files)
+    proc = _tf(terraform_bin, out, "fmt", "-check", "-recursive", "-diff", "-no-color")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+LB_PROBE = """
+output "lb_negs" { value = local.lb_negs }
+output "lb_on" { value = local.lb_on }
+output "lb_generate_policy" { value = local.lb_generate_policy }
+"""
+
+
+@pytest.mark.parametrize(
+    ("edit", "generated_policy"),
+    [(None, True), (("cloud_armor: true", "armor: {policy: corp-waf}"), False)],
+)
+def test_load_balancer_locals_expand_to_one_neg_per_service_and_region(
+    edit: tuple[str, str] | None, generated_policy: bool, tmp_path: Path, terraform_bin: str
+) -> None:
+    from shipit.render.terraform_global_lb import LB_LOCALS
+
+    text = (REPO / "examples" / "fullstack" / "shipit.yaml").read_text()
+    if edit is not None:
+        text = text.replace(*edit)
+    (tmp_path / "shipit.yaml").write_text(text)
+    generated = generate(targets_of(tmp_path / "shipit.yaml"))
+    assert generated.files["load_balancer.tf"].startswith(LB_LOCALS)
+    for env, expected in (("global", True), ("staging", False)):
+        probe = tmp_path / f"probe-{env}"
+        probe.mkdir()
+        (probe / "variables.tf").write_text(generated.files["variables.tf"])
+        (probe / "lb_locals.tf").write_text(LB_LOCALS)
+        (probe / "probe.tf").write_text(LB_PROBE)
+        inputs = generated.inputs(env)
+        inputs.pop("source")
+        (probe / "terraform.tfvars.json").write_text(json.dumps(inputs))
+        for args in (("init", "-input=false", "-no-color"), ("apply", "-auto-approve", "-input=false", "-no-color")):
+            proc = _tf(terraform_bin, probe, *args)
+            assert proc.returncode == 0, proc.stdout + proc.stderr
+        proc = _tf(terraform_bin, probe, "output", "-json")
+        outputs = {k: v["value"] for k, v in json.loads(proc.stdout).items()}
+        assert outputs["lb_on"] is expected
+        if not expected:
+            assert outputs["lb_negs"] == {} and outputs["lb_generate_policy"] is False
+            continue
+        assert outputs["lb_negs"] == {
+            "shop-global-web-europe-west1": {"service": "web", "region": "europe-west1"},
+            "shop-global-web-us-central1": {"service": "web", "region": "us-central1"},
+        }
+        assert outputs["lb_generate_policy"] is generated_policy

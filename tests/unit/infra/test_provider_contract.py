@@ -74,9 +74,12 @@ EXPECTED_FEATURES = {
     Features(network=True, databases=True),
     Features(network=True, connector=True, databases=True),
     Features(network=True, connector=True, databases=True, pubsub=True),
-    # shipit.yaml.example: a worker pulling from Pub/Sub and a scheduled job; the fullstack example adds a cache
+    # shipit.yaml.example: a worker pulling from Pub/Sub and a scheduled job
     Features(network=True, connector=True, databases=True, pubsub=True, scheduler=True),
-    Features(network=True, connector=True, databases=True, pubsub=True, scheduler=True, caches=True),
+    # the fullstack example: the same, a cache, and a multi-region environment behind the global load balancer
+    Features(
+        network=True, connector=True, databases=True, pubsub=True, scheduler=True, caches=True, load_balancer=True
+    ),
     Features(pubsub=True),
     # caches without a database (the private services range is created for the caches alone), and with all
     Features(network=True, connector=True, caches=True),

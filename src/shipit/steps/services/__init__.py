@@ -9,6 +9,7 @@ The package is the step. Its modules, by role:
 - ``traffic``   rollback, promote and status
 - ``invokers``  ``roles/run.invoker`` bindings the services need (Pub/Sub push)
 - ``failure``   why a revision failed, in words a user can act on
+- ``regions``   multi-region environments: the step once per region, the primary first
 - ``api``       the Cloud Run operations the step needs (a Protocol), health checks
 - ``shared``    options and per-run state the modules above share
 
@@ -19,12 +20,22 @@ of a workload's inputs, the field diff and the release labels are shared with th
 from __future__ import annotations
 
 from shipit.steps.services.api import HealthChecker, HealthResult, OfflineRun, RunApi, http_health_check
-from shipit.steps.services.deploy import STEP, apply, plan, referenced_services
+from shipit.steps.services.deploy import STEP, referenced_services
 from shipit.steps.services.diff import creates_revision, short_revision, spec_diff
 from shipit.steps.services.inputs import Resolver, resolve_inputs, with_release_labels
+from shipit.steps.services.regions import (
+    apply,
+    apply_traffic,
+    lb_services,
+    plan,
+    plan_promote,
+    plan_rollback,
+    split_key,
+    status,
+)
 from shipit.steps.services.rollout import DeployFailed
 from shipit.steps.services.shared import DeployOptions, location_parent
-from shipit.steps.services.traffic import ServiceStatus, apply_traffic, plan_promote, plan_rollback, status
+from shipit.steps.services.traffic import ServiceStatus
 
 __all__ = [
     "STEP",
@@ -40,6 +51,7 @@ __all__ = [
     "apply_traffic",
     "creates_revision",
     "http_health_check",
+    "lb_services",
     "location_parent",
     "plan",
     "plan_promote",
@@ -48,6 +60,7 @@ __all__ = [
     "resolve_inputs",
     "short_revision",
     "spec_diff",
+    "split_key",
     "status",
     "with_release_labels",
 ]

@@ -177,7 +177,7 @@ def plan(ctx: StepContext, options: DeployOptions | None = None) -> Plan:
 
     results = parallel_by_item(read, calls, ctx.options.concurrency)
     lives = {n: results[(n, "service")] for n in to_read}
-    urls = {n: str(live["uri"]) for n, live in lives.items() if live and live.get("uri")}
+    urls = dict(options.urls) | {n: str(live["uri"]) for n, live in lives.items() if live and live.get("uri")}
     settings = RunSettings(options, release_id, sha, waves, tuple(sorted(urls.items())))
     notes: set[str] = set()
     resolver = Resolver(ctx, options, urls, notes)

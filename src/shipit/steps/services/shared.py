@@ -31,6 +31,8 @@ class DeployOptions:
     tag: str = DEFAULT_TAG
     release_id: str | None = None
     git_sha: str | None = None
+    # URLs of referenced services that run elsewhere (a multi-region environment's primary region).
+    urls: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

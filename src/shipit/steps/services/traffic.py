@@ -224,8 +224,12 @@ class ServiceStatus:
         return data
 
 
-def status(ctx: StepContext, services: Iterable[str] = ()) -> list[ServiceStatus]:
-    """Live state of each service and how it differs from shipit.yaml (images and secret versions as deployed)."""
+def status(
+    ctx: StepContext, services: Iterable[str] = (), urls: tuple[tuple[str, str], ...] = ()
+) -> list[ServiceStatus]:
+    """Live state of each service and how it differs from shipit.yaml (images and secret versions as deployed).
+
+    ``urls``: those of referenced services that run in another region (multi-region environments)."""
     from shipit.steps.services import deploy as run_deploy
 
     run_api = ctx.remote.run
@@ -234,7 +238,7 @@ def status(ctx: StepContext, services: Iterable[str] = ()) -> list[ServiceStatus
     deployed = [n for n in names if state[n][0] is not None]
     drift: dict[str, tuple[str, ...]] = {}
     if deployed:
-        plan = run_deploy.plan(ctx, DeployOptions(services=tuple(deployed), git_sha="-"))
+        plan = run_deploy.plan(ctx, DeployOptions(services=tuple(deployed), git_sha="-", urls=urls))
         for change in plan.changes:
             name = change.resource.removeprefix("service ")
             drift[name] = tuple(d.render() for d in change.diffs)
