@@ -21,6 +21,7 @@ class DeployOptions:
     staged: bool = False
     canary: int | None = None
     jobs: int = BUILD_JOBS  # parallel image builds and pushes
+    write_rate: int | None = None  # Cloud Run Admin API writes per minute (None: the environment's setting)
 
 
 def run_deploy(
@@ -44,6 +45,7 @@ def run_deploy(
         staged=options.staged or options.canary is not None,
         canary=options.canary,
         jobs=options.jobs,
+        write_rate=options.write_rate,
     )
     ctx = StepContext(target, console, run_options)
     console.info(f"planning {target.app} / {target.env_name} ({target.project}, {target.region})")

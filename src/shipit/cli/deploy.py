@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import click
 
+from shipit.cli._write_rate import write_rate_option
 from shipit.cli.app import Application, Effect, effect, global_options, jobs_option, pass_app
 
 
@@ -15,6 +16,7 @@ from shipit.cli.app import Application, Effect, effect, global_options, jobs_opt
 @click.option("--canary", type=click.IntRange(1, 99), metavar="PERCENT", help="Staged, then only PERCENT of traffic.")
 @click.option("--image", "images", multiple=True, metavar="SERVICE=REF", help="Deploy this image (skips its build).")
 @jobs_option("image builds")
+@write_rate_option
 @global_options
 @pass_app
 def deploy(
@@ -27,6 +29,7 @@ def deploy(
     canary: int | None,
     images: tuple[str, ...],
     jobs: int,
+    write_rate: int | None,
 ) -> None:
     """Test, build, apply infra, push, sync secrets, migrate, deploy to Cloud Run and verify.
 
@@ -60,6 +63,7 @@ def deploy(
         staged=staged,
         canary=canary,
         jobs=jobs,
+        write_rate=write_rate,
     )
     run_deploy(
         target,

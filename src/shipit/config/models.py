@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shipit.concurrency import API_CONCURRENCY
 from shipit.config.ci import Ci
 from shipit.config.cloudrun import ContainerName, Probes, ServiceScaling, Sidecar, Volume
+from shipit.config.deploy import DeployPacing
 from shipit.config.generated_values import BucketName, ImageRef, RegistryHost
 from shipit.config.jobs import Job
 from shipit.config.types import (
@@ -53,6 +54,11 @@ class Build(Model):
     platform: str = Field("linux/amd64", pattern=r"^linux/(amd64|arm64)$", description="Cloud Run runs linux/amd64.")
     allow_outside_project: bool = Field(
         False, description="Allow context and dockerfile outside the project directory (resolved, symlinks included)."
+    )
+    watch: tuple[str, ...] = Field(
+        (),
+        description="More paths (relative to shipit.yaml) whose changes affect this service, e.g. a shared "
+        "library outside its context: `shipit plan --changed-since REF` lists the service when they change.",
     )
 
 
@@ -262,6 +268,7 @@ class Environment(Model):
     region: Region
     production: bool | None = Field(None, description="Default: true for environments named prod/production.")
     secrets: EnvSecrets = Field(default_factory=EnvSecrets)
+    deploy: DeployPacing = Field(default_factory=DeployPacing, description="Pacing of the release's API writes.")
     services: dict[str, dict[str, Any]] = Field(default_factory=dict)
     databases: dict[str, dict[str, Any]] = Field(default_factory=dict)
     registry: dict[str, Any] = Field(default_factory=dict)
