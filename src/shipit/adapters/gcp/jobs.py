@@ -4,10 +4,10 @@ Specs cross it as plain dicts in the REST JSON shape (camelCase, proto3 JSON); w
 shipit's own frozen :class:`JobState` / :class:`ExecutionState`, so no google type leaks out.
 
 Retries: reads are retried on 429/5xx and dropped connections. Creating and updating a job (and
-setting its IAM policy) are paced under the region's write quota and retried when the server answered 429/5xx (it did not apply them); after a dropped connection the
-job is read back instead. Running a job is never retried blindly: before every new attempt the
-job's executions are listed, and an execution that appeared since the first attempt is adopted, so
-a lost response never runs a migration twice.
+setting its IAM policy) are paced under the region's write quota and retried when the server
+answered 429/5xx (it did not apply them); after a dropped connection the job is read back instead.
+Running a job is never retried blindly: before every new attempt the job's executions are listed,
+and an execution that appeared since the first attempt is adopted, so a lost response never runs a migration twice.
 """
 
 from __future__ import annotations

@@ -122,8 +122,9 @@ class CloudRunClient:
 @dataclass(frozen=True)
 class RolloutWrites:
     """Creating or replacing a Cloud Run resource whose write is a rollout (a service, a worker pool): paced
-    under the region's write quota, retried when the server answered 429/5xx, re-read when the answer was lost (or a retried create met its own first
-    attempt: 409), then the long-running operation awaited until the new revision is Ready or has failed."""
+    under the region's write quota, retried when the server answered 429/5xx, re-read when the answer was lost
+    (or a retried create met its own first attempt: 409), then the long-running operation awaited until the new
+    revision is Ready or has failed."""
 
     kind: str  # "service", "worker pool"
     get: Callable[[str], Json | None]
