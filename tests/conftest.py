@@ -115,3 +115,39 @@ def _fresh_redactor() -> Iterator[None]:
     from shipit.output import REDACTOR
 
     REDACTOR.clear()
+
+
+# ---------------------------------------------------------------------------- write pacing
+
+
+class VirtualClock:
+    """Time that passes only when someone sleeps: write pacing and 429 back-off keep their order and their
+    invariants, and no test waits for a quota window to refill."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self._lock = threading.Lock()
+        self.now = 0.0
+        self.slept = 0.0
+
+    def monotonic(self) -> float:
+        with self._lock:
+            return self.now
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.now += max(seconds, 0.0)
+            self.slept += max(seconds, 0.0)
+
+
+@pytest.fixture(autouse=True)
+def pacing_clock() -> Iterator[VirtualClock]:
+    """Every test paces Cloud Run writes on its own virtual clock, with fresh buckets."""
+    from shipit import pacing
+
+    clock = VirtualClock()
+    pacing.reset()
+    pacing.use_clock(clock.monotonic, clock.sleep)
+    yield clock
+    pacing.reset()

@@ -34,6 +34,7 @@ class TokenBucket:
         burst: int | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Any] = time.sleep,
+        record: bool = False,
     ) -> None:
         if rate_per_minute < 2:
             raise ValueError("a write rate below 2 per minute cannot be paced")
@@ -50,6 +51,8 @@ class TokenBucket:
         self._stamp = clock()
         self.acquired = 0
         self.waited = 0.0
+        # With record=True: the clock time of every acquisition (tests check the window invariant on it).
+        self.log: list[float] | None = [] if record else None
 
     def acquire(self) -> float:
         """Block until one write may go out; returns how long this caller waited."""
@@ -59,10 +62,13 @@ class TokenBucket:
                 now = self._clock()
                 self._tokens = min(float(self.burst), self._tokens + (now - self._stamp) * self.per_second)
                 self._stamp = now
-                if self._tokens >= 1.0:
-                    self._tokens -= 1.0
+                # The tolerance stops float rounding from turning the refill wait into endless tiny sleeps.
+                if self._tokens >= 1.0 - 1e-9:
+                    self._tokens = max(self._tokens - 1.0, 0.0)
                     self.acquired += 1
                     self.waited += waited
+                    if self.log is not None:
+                        self.log.append(now)
                     return waited
                 pause = (1.0 - self._tokens) / self.per_second
             self._sleep(pause)
@@ -72,6 +78,20 @@ class TokenBucket:
 _rates: dict[tuple[str, str], int] = {}
 _buckets: dict[tuple[str, str], TokenBucket] = {}
 _lock = threading.Lock()
+_time: tuple[Callable[[], float], Callable[[float], Any]] = (time.monotonic, time.sleep)
+
+
+def use_clock(clock: Callable[[], float], sleep: Callable[[float], Any]) -> None:
+    """Pace (and back off) on this clock from now on, e.g. a virtual one in tests: the buckets start afresh."""
+    global _time
+    with _lock:
+        _time = (clock, sleep)
+        _buckets.clear()
+
+
+def backoff(seconds: float) -> None:
+    """Wait before re-sending a refused write, on the pacing clock."""
+    _time[1](seconds)
 
 
 def set_rate(project: str, region: str, rate_per_minute: int) -> None:
@@ -94,6 +114,8 @@ def reset() -> None:
     with _lock:
         _rates.clear()
         _buckets.clear()
+        global _time
+        _time = (time.monotonic, time.sleep)
 
 
 def bucket_for(project: str, region: str) -> TokenBucket:
@@ -102,7 +124,9 @@ def bucket_for(project: str, region: str) -> TokenBucket:
         key = (project, region)
         bucket = _buckets.get(key)
         if bucket is None:
-            bucket = _buckets[key] = TokenBucket(_rates.get(key, DEFAULT_WRITE_RATE_PER_MINUTE))
+            clock, sleep = _time
+            rate = _rates.get(key, DEFAULT_WRITE_RATE_PER_MINUTE)
+            bucket = _buckets[key] = TokenBucket(rate, clock=clock, sleep=sleep)
         return bucket
 
 

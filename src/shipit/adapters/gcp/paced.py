@@ -10,12 +10,11 @@ never re-sent blindly: :class:`ResponseLost` makes the caller re-read what the s
 from __future__ import annotations
 
 import random
-import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from shipit.adapters.gcp.errors import ResponseLost, has_status, is_retryable
-from shipit.pacing import pace_write
+from shipit.pacing import backoff, pace_write
 
 T = TypeVar("T")
 
@@ -31,7 +30,7 @@ def paced_write(
     *,
     idempotent: bool = False,
     attempts: int = ATTEMPTS,
-    sleep: Callable[[float], Any] = time.sleep,
+    sleep: Callable[[float], Any] = backoff,
 ) -> T:
     """``fn()`` (one write to ``resource``, ``projects/P/locations/R/...``) once the region's bucket allows it.
 
