@@ -4,6 +4,7 @@ no-op re-deploys and bounded threads. Behaviour only; how fast it goes is benchm
 from __future__ import annotations
 
 import io
+import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -65,12 +66,15 @@ class Release:
         self.fake = fake
         (root / "shipit.yaml").write_text(config(N, RATE))
 
-    def deploy(self) -> tuple[Any, Any]:
+        self.stdout = io.StringIO()
+
+    def deploy(self, *, json_mode: bool = False) -> tuple[Any, Any]:
         target = resolve_target(load_config(self.root / "shipit.yaml", "shipit.yaml"), "staging")
         options = RunOptions(images=images(N), yes=True, concurrency=CONCURRENCY)
+        self.stdout = io.StringIO()
         ctx = StepContext(
             target=target,
-            console=Console(stdout=io.StringIO(), stderr=io.StringIO()),
+            console=Console(json_mode=json_mode, stdout=self.stdout, stderr=io.StringIO()),
             options=options,
             remote=Remote(health=healthy),
         )
@@ -126,7 +130,7 @@ def test_a_no_op_re_deploy_writes_nothing(release: Release, bucket: pacing.Token
     release.fake.reset_calls()
     before = bucket.acquired
 
-    plan, result = release.deploy()
+    plan, result = release.deploy(json_mode=True)
 
     assert all(c.action is Action.NOOP for c in plan.changes)
     assert release.fake.mutating_calls() == []
@@ -136,6 +140,12 @@ def test_a_no_op_re_deploy_writes_nothing(release: Release, bucket: pacing.Token
     methods = [c.method_id for c in release.fake.calls]
     assert methods.count("run.projects.locations.services.list") == 1
     assert "run.projects.locations.services.get" not in methods
+    # --json: an event per wave, counting the unchanged services.
+    events = [json.loads(line) for line in release.stdout.getvalue().splitlines()]
+    waves = [e for e in events if e["event"] == "wave_finished"]
+    assert [(w["wave"], w["waves"]) for w in waves] == [(1, 2), (2, 2)]
+    assert sum(w["unchanged"] for w in waves) == N
+    assert all(w["changed"] == 0 and w["failed"] == 0 for w in waves)
 
 
 def test_429s_are_retried_and_no_write_is_applied_twice(

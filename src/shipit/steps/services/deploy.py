@@ -11,7 +11,6 @@ Output: apply() returns a :class:`shipit.results.ServicesResult`, {service: {"ac
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from functools import partial
 from types import MappingProxyType
 from typing import TYPE_CHECKING, TypeVar
 
@@ -27,6 +26,7 @@ from shipit.steps.services.api import Json, OfflineRun, RunApi
 from shipit.steps.services.diff import creates_revision, short_revision, spec_diff, traffic_diff
 from shipit.steps.services.inputs import Resolver, desired_service, with_release_labels
 from shipit.steps.services.invokers import change_for
+from shipit.steps.services.progress import WaveProgress
 from shipit.steps.services.rollout import DeployFailed, Rollout, ServiceResult
 from shipit.steps.services.shared import DeployOptions, RunSettings, ServicePlan, full_name, location_parent
 
@@ -258,23 +258,53 @@ def apply(ctx: StepContext, plan: Plan) -> ServicesResult:
         except ShipitError as exc:
             return ServiceResult(name, change.action.value, False, message=exc.render())
 
-    for wave in settings.waves:
-        todo = [n for n in wave if n in changes]
-        known = MappingProxyType(dict(urls))  # this wave reads the URLs of the waves before it
-        wave_results = parallel_by_item(partial(one, known=known), todo, ctx.options.concurrency)
-        for name, result in wave_results.items():
-            results[name] = result
-            if result.ok and result.url:
-                urls[name] = result.url
-            if result.ok:
-                if result.action != "no-op":
-                    where = f" {result.url}" if result.url else ""
-                    ctx.console.success(f"{name}: {result.action}d, revision {result.revision} serving{where}")
-                ctx.console.event("service", **result.to_json())
-            else:
-                failed.add(name)
-                ctx.console.error(f"{name}: {result.message}")
-                ctx.console.event("service", **result.to_json())
+    waves = [[n for n in wave if n in changes] for wave in settings.waves]
+    progress = WaveProgress(ctx.console, waves, project=ctx.target.project, region=ctx.target.region)
+
+    def tracked(name: str, known: Mapping[str, str]) -> ServiceResult:
+        result = one(name, known)
+        progress.service_done(result.action, result.ok)
+        return result
+
+    with progress:
+        for todo in waves:
+            if todo:
+                _wave(ctx, progress, todo, urls, tracked, results, failed)
+    return _outcome(results, failed)
+
+
+def _wave(
+    ctx: StepContext,
+    progress: WaveProgress,
+    todo: list[str],
+    urls: dict[str, str],
+    one: Callable[[str, Mapping[str, str]], ServiceResult],
+    results: dict[str, ServiceResult],
+    failed: set[str],
+) -> None:
+    """One wave, its services in parallel; the URLs it deployed are added to ``urls`` for the next waves."""
+    progress.start_wave(todo)
+    known = MappingProxyType(dict(urls))  # this wave reads the URLs of the waves before it
+    try:
+        wave_results = parallel_by_item(lambda name: one(name, known), todo, ctx.options.concurrency)
+    finally:
+        progress.finish_wave()
+    for name, result in wave_results.items():
+        results[name] = result
+        if result.ok and result.url:
+            urls[name] = result.url
+        if result.ok:
+            if result.action != "no-op":
+                where = f" {result.url}" if result.url else ""
+                ctx.console.success(f"{name}: {result.action}d, revision {result.revision} serving{where}")
+            ctx.console.event("service", **result.to_json())
+        else:
+            failed.add(name)
+            ctx.console.error(f"{name}: {result.message}")
+            ctx.console.event("service", **result.to_json())
+
+
+def _outcome(results: Mapping[str, ServiceResult], failed: set[str]) -> ServicesResult:
     out = ServicesResult({n: r.to_json() for n, r in results.items()})
     if failed:
         first = next(r for r in results.values() if not r.ok)
