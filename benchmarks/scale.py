@@ -5,7 +5,7 @@
 
 For each size: the first deploy (creates + IAM bindings, paced at --first-rate writes per minute: the
 observed maximum writes in any 60 s window, and the mean rate, never above it), then a no-op re-deploy
-(wall time, writes: goal 0 writes and <= 3 s at 200 services), each with the deploying process's peak RSS
+(best of --runs; wall time, writes: goal 0 writes and <= 3 s at 200 services), each with the deploying process's peak RSS
 (goal <= 300 MB) and its peak thread count. Then the services plan of --plan-size services for a first
 release (wall time). Every deploy runs in its own process (the fake server stays in this one), so the RSS is
 shipit's own. It measures and prints; it does not assert.
@@ -114,6 +114,7 @@ def main() -> None:
     parser.add_argument("--plan-size", type=int, default=1000)
     parser.add_argument("--latency-ms", type=float, default=50.0)
     parser.add_argument("--first-rate", type=int, default=240, help="writes per minute for the first deploys")
+    parser.add_argument("--runs", type=int, default=3, help="no-op re-deploys per size (the best is shown)")
     parser.add_argument("--child", choices=["deploy", "plan"], help=argparse.SUPPRESS)
     parser.add_argument("--root", help=argparse.SUPPRESS)
     parser.add_argument("--services", type=int, help=argparse.SUPPRESS)
@@ -144,15 +145,19 @@ def main() -> None:
             writes = [c.at for c in fake.mutating_calls()]
             span = max(writes) - min(writes) if len(writes) > 1 else 0.0
             window = max_in_window(writes)
-            mean = len(writes) / span * 60 if span else float("nan")
+            # A mean over less than a minute is dominated by the burst: only the 60 s windows say it all then.
+            mean = f"mean {len(writes) / span * 60:.0f}/min" if span >= 60 else "all within one minute"
             rows.append(
                 f"{n:>5} first deploy     {first['seconds']:>7.2f} s  {len(writes):>4} writes  "
-                f"max {window} in any 60 s, mean {mean:.0f}/min (configured {args.first_rate}/min)  "
+                f"max {window} in any 60 s, {mean} (configured {args.first_rate}/min)  "
                 f"RSS {first['rss_mb']:.0f} MB  threads {first['threads']:.0f}"
             )
-            fake.reset_calls()
-            noop = run_child("deploy", root, n, env)
-            calls, noop_writes = len(fake.calls), len(fake.mutating_calls())
+            noops = []
+            for _ in range(args.runs):
+                fake.reset_calls()
+                noops.append(run_child("deploy", root, n, env))
+                calls, noop_writes = len(fake.calls), len(fake.mutating_calls())
+            noop = min(noops, key=lambda r: r["seconds"])
             rows.append(
                 f"{n:>5} no-op re-deploy  {noop['seconds']:>7.2f} s  ({noop['process']:.2f} s with interpreter start)  "
                 f"{noop_writes} writes  {calls} calls  "
