@@ -5,10 +5,10 @@
 
 For each size: the first deploy (creates + IAM bindings, paced at --first-rate writes per minute: the
 observed maximum writes in any 60 s window, and the mean rate, never above it), then a no-op re-deploy
-(best of --runs; wall time, writes: goal 0 writes and <= 3 s at 200 services), each with the deploying process's peak RSS
-(goal <= 300 MB) and its peak thread count. Then the services plan of --plan-size services for a first
-release (wall time). Every deploy runs in its own process (the fake server stays in this one), so the RSS is
-shipit's own. It measures and prints; it does not assert.
+(best of --runs; wall time, writes: goal 0 writes and <= 3 s at 200 services), each with the deploying
+process's peak RSS (goal <= 300 MB) and its peak thread count. Then the services plan of --plan-size
+services for a first release (wall time). Every deploy runs in its own process (the fake server stays in
+this one), so the RSS is shipit's own. It measures and prints; it does not assert.
 """
 
 from __future__ import annotations
