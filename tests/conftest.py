@@ -115,3 +115,20 @@ def _fresh_redactor() -> Iterator[None]:
     from shipit.output import REDACTOR
 
     REDACTOR.clear()
+
+
+# ---------------------------------------------------------------------------- write pacing
+
+from pacing_support import VirtualClock  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def pacing_clock() -> Iterator[VirtualClock]:
+    """Every test paces Cloud Run writes on its own virtual clock, with fresh buckets."""
+    from shipit import pacing
+
+    clock = VirtualClock()
+    pacing.reset()
+    pacing.use_clock(clock.monotonic, clock.sleep)
+    yield clock
+    pacing.reset()

@@ -22,6 +22,7 @@ class DeployOptions:
     canary: int | None = None
     jobs: int = BUILD_JOBS  # parallel image builds and pushes
     build_engine: str | None = None  # --engine: local or cloudbuild
+    write_rate: int | None = None  # Cloud Run Admin API writes per minute (None: the environment's setting)
 
 
 def run_deploy(
@@ -46,6 +47,7 @@ def run_deploy(
         canary=options.canary,
         jobs=options.jobs,
         build_engine=options.build_engine,
+        write_rate=options.write_rate,
     )
     ctx = StepContext(target, console, run_options)
     console.info(f"planning {target.app} / {target.env_name} ({target.project}, {target.region})")

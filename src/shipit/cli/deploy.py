@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import click
 
+from shipit.cli._write_rate import write_rate_option
 from shipit.cli.app import Application, Effect, effect, global_options, jobs_option, pass_app
 from shipit.cli.engine_option import engine_option
 
@@ -28,6 +29,7 @@ from shipit.cli.engine_option import engine_option
 )
 @jobs_option("image builds")
 @engine_option()
+@write_rate_option
 @global_options
 @pass_app
 def deploy(
@@ -43,6 +45,7 @@ def deploy(
     prune_oldest: int | None,
     jobs: int,
     engine: str | None,
+    write_rate: int | None,
 ) -> None:
     """Test, build, apply infra, push, sync secrets, migrate, deploy to Cloud Run and verify.
 
@@ -94,6 +97,7 @@ def deploy(
         canary=canary,
         jobs=jobs,
         build_engine=engine,
+        write_rate=write_rate,
     )
     run_deploy(
         target,

@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from shipit.cli import values
+from shipit.cli._write_rate import write_rate_option
 from shipit.cli.app import Application, Effect, effect, global_options, pass_app
 from shipit.concurrency import API_CONCURRENCY
 
@@ -52,6 +53,7 @@ def services() -> None:
 @click.option(
     "--concurrency", type=click.IntRange(1, 64), default=API_CONCURRENCY, show_default=True, help="Parallel API calls."
 )
+@write_rate_option
 @click.option("--dry-run", is_flag=True, help="Show the plan only.")
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
 @global_options
@@ -65,6 +67,7 @@ def deploy(
     canary: int | None,
     tag: str,
     concurrency: int,
+    write_rate: int | None,
     dry_run: bool,
     yes: bool,
 ) -> None:
@@ -85,7 +88,7 @@ def deploy(
 
         known = ", ".join(app.target.config.services)
         raise UsageError(f"--image names unknown service(s): {', '.join(unknown)}", hint=f"services: {known}")
-    options = RunOptions(dry_run=dry_run, yes=yes, concurrency=concurrency, images=image_pairs)
+    options = RunOptions(dry_run=dry_run, yes=yes, concurrency=concurrency, images=image_pairs, write_rate=write_rate)
     ctx = StepContext(target=app.target, console=app.console, options=options)
     deploy_options = services_step.DeployOptions(
         services=names,

@@ -15,6 +15,7 @@ from shipit.config.caches import Cache
 from shipit.config.ci import Ci
 from shipit.config.cloudrun import ContainerName, Probes, ServiceScaling, Sidecar, Volume
 from shipit.config.database_engines import ENGINES
+from shipit.config.deploy import DeployPacing
 from shipit.config.generated_values import BucketName, ImageRef, RegistryHost
 from shipit.config.jobs import Job
 from shipit.config.multiregion import DOMAIN_PATTERN, Armor, fill_region
@@ -61,6 +62,11 @@ class Build(Model):
     )
     engine: Engine | None = Field(
         None, description="Build this service locally or on Cloud Build (default: build.engine)."
+    )
+    watch: tuple[str, ...] = Field(
+        (),
+        description="More paths (relative to shipit.yaml) whose changes affect this service, e.g. a shared "
+        "library outside its context: `shipit plan --changed-since REF` lists the service when they change.",
     )
 
 
@@ -313,6 +319,7 @@ class Environment(Model):
         "for environments named prod/production/prd.",
     )
     secrets: EnvSecrets = Field(default_factory=EnvSecrets)
+    deploy: DeployPacing = Field(default_factory=DeployPacing, description="Pacing of the release's API writes.")
     services: dict[str, dict[str, Any]] = Field(default_factory=dict)
     databases: dict[str, dict[str, Any]] = Field(default_factory=dict)
     caches: dict[str, dict[str, Any]] = Field(default_factory=dict)

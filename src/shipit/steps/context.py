@@ -34,6 +34,9 @@ class RunOptions:
     # prune_oldest: remove that many of the oldest other previews first.
     preview: str | None = None
     prune_oldest: int = 0
+    # Cloud Run Admin API writes per minute in the target's region (`--write-rate`); None: the environment's
+    # deploy.write_rate_per_minute.
+    write_rate: int | None = None
 
 
 @dataclass
@@ -51,4 +54,8 @@ class StepContext:
     sources: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        from shipit.pacing import set_rate
+
         self.remote = self.remote.for_target(self.target)
+        rate = self.options.write_rate or self.target.environment.deploy.write_rate_per_minute
+        set_rate(self.target.project, self.target.region, rate)

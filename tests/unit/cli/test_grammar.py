@@ -52,6 +52,7 @@ HINT_REACH = {
     ("steps/services/inputs.py", "--image"): SERVICES_PLAN,
     ("destroy/execute.py", "--include-data"): ["destroy"],
     ("adapters/compose.py", "--runtime"): ["local up", "local down", "local ps", "local logs", "local exec"],
+    ("adapters/gitrange.py", "--changed-since"): ["plan"],  # only `plan --changed-since` asks git for a range
 }
 # Options of other programs, named in hints that tell the user what to run outside shipit.
 FOREIGN = {("local/postgres.py", "--system"), ("local/mariadb.py", "--system"), ("local/native.py", "--port")}

@@ -89,7 +89,7 @@ def test_plan_ends_with_a_summary_and_exits_0(app: Path) -> None:
     result = invoke("plan", "--offline", env=OFFLINE_ENV)
     assert result.exit_code == 0, result.output
     last = result.stdout.splitlines()[-1]
-    assert last.endswith(" to delete, 0 blockers") and " to create, " in last
+    assert last.endswith(" to delete, 0 unchanged, 0 blockers") and " to create, " in last
 
 
 def test_plan_detailed_exitcode_is_2_when_changes_are_pending(app: Path) -> None:
@@ -107,7 +107,7 @@ def test_plan_with_a_blocker_exits_1_and_says_so(app: Path) -> None:
     assert "STRIPE_KEY" in secrets["blockers"][0]
     human = invoke("plan", "--offline", env=OFFLINE_ENV)
     assert human.exit_code == 1
-    assert human.stdout.splitlines()[-1].endswith("to delete, 1 blocker")
+    assert human.stdout.splitlines()[-1].endswith(" unchanged, 1 blocker")
     assert "no changes" not in human.output
 
 

@@ -144,16 +144,3 @@ def has_status(exc: BaseException | None, *codes: int) -> bool:
 
 class ResponseLost(Exception):
     """A write whose response was lost: the server may have applied it, so the caller re-reads first."""
-
-
-def retry_answered_writes(fn: Callable[[], T]) -> T:
-    """Retry a write only when the server answered 429/5xx; a dropped connection raises ResponseLost."""
-    import requests
-
-    def call() -> T:
-        try:
-            return fn()
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            raise ResponseLost(str(exc)) from exc
-
-    return with_retries(call)

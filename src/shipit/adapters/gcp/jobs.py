@@ -3,11 +3,11 @@
 Specs cross it as plain dicts in the REST JSON shape (camelCase, proto3 JSON); what comes back is
 shipit's own frozen :class:`JobState` / :class:`ExecutionState`, so no google type leaks out.
 
-Retries: reads are retried on 429/5xx and dropped connections. Creating and updating a job are
-retried when the server answered 429/5xx (it did not apply them); after a dropped connection the
-job is read back instead. Running a job is never retried blindly: before every new attempt the
-job's executions are listed, and an execution that appeared since the first attempt is adopted, so
-a lost response never runs a migration twice.
+Retries: reads are retried on 429/5xx and dropped connections. Creating and updating a job (and
+setting its IAM policy) are paced under the region's write quota and retried when the server
+answered 429/5xx (it did not apply them); after a dropped connection the job is read back instead.
+Running a job is never retried blindly: before every new attempt the job's executions are listed,
+and an execution that appeared since the first attempt is adopted, so a lost response never runs a migration twice.
 """
 
 from __future__ import annotations
@@ -22,12 +22,13 @@ from shipit.adapters.gcp.errors import (
     ResponseLost,
     has_status,
     is_retryable,
-    retry_answered_writes,
     translated,
     with_retries,
 )
+from shipit.adapters.gcp.paced import paced_write
 from shipit.adapters.gcp.proto import to_dict
 from shipit.errors import NotFound, RemoteError
+from shipit.pacing import pace_write
 
 if TYPE_CHECKING:
     from shipit.adapters.gcp.clients import GcpClients
@@ -188,7 +189,7 @@ class CloudRunJobs:
         pb = _job_pb(spec)
         try:
             with translated(api="run", action="create", resource=resource):
-                op = retry_answered_writes(lambda: self._jobs.create_job(parent=parent, job=pb, job_id=job_id))
+                op = paced_write(name, lambda: self._jobs.create_job(parent=parent, job=pb, job_id=job_id))
         except ResponseLost:
             return self._must_get(name)
         except RemoteError as exc:
@@ -203,7 +204,7 @@ class CloudRunJobs:
         pb = _job_pb({**spec, "name": name, "etag": etag})
         try:
             with translated(api="run", action="update", resource=resource):
-                op = retry_answered_writes(lambda: self._jobs.update_job(job=pb))
+                op = paced_write(name, lambda: self._jobs.update_job(job=pb))
         except ResponseLost:
             return self._must_get(name)
         return self._finish(op, name, resource)
@@ -220,6 +221,7 @@ class CloudRunJobs:
         delay = 0.5
         for attempt in range(1, RUN_ATTEMPTS + 1):
             try:
+                pace_write(name)
                 with translated(api="run", action="run", resource=resource):
                     op = self._jobs.run_job(request=request)
             except RemoteError as exc:
@@ -275,7 +277,11 @@ class CloudRunJobs:
         policy_pb2: Any = importlib.import_module("google.iam.v1.policy_pb2")
         pb = json_format().ParseDict(policy, policy_pb2.Policy())
         with translated(api="run", action="set the IAM policy of", resource=resource.rsplit("/", 1)[-1]):
-            result = with_retries(lambda: self._jobs.set_iam_policy(request={"resource": resource, "policy": pb}))
+            result = paced_write(
+                resource,
+                lambda: self._jobs.set_iam_policy(request={"resource": resource, "policy": pb}),
+                idempotent=True,
+            )
         return to_dict(result)
 
     def _finish(self, op: Any, name: str, resource: str) -> JobState:

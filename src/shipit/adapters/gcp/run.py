@@ -2,8 +2,9 @@
 
 Everything crosses it as plain dicts in the REST JSON shape (camelCase, proto3 JSON), so the deploy
 compares desired and live services field by field without any google type leaking out.
-Reads are retried on 429/5xx; writes are retried on 429/5xx answers (the server did not apply them)
-and re-checked against the live state after a dropped connection.
+Reads are retried on 429/5xx. Writes are paced under the region's Cloud Run Admin API write quota
+(:mod:`shipit.adapters.gcp.paced`), retried on 429/5xx answers (the server did not apply them) and re-checked
+against the live state after a dropped connection.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from shipit.adapters.gcp.errors import ResponseLost, has_status, retry_answered_writes, translated, with_retries
+from shipit.adapters.gcp.errors import ResponseLost, has_status, translated, with_retries
+from shipit.adapters.gcp.paced import paced_write
 from shipit.adapters.gcp.proto import json_format, to_dict
 from shipit.errors import NotFound, RemoteError
 
@@ -97,7 +99,11 @@ class CloudRunClient:
         policy_pb2: Any = importlib.import_module("google.iam.v1.policy_pb2")
         pb = json_format().ParseDict(policy, policy_pb2.Policy())
         with translated(api="run", action="set the IAM policy of", resource=resource.rsplit("/", 1)[-1]):
-            result = with_retries(lambda: self._services.set_iam_policy(request={"resource": resource, "policy": pb}))
+            result = paced_write(
+                resource,
+                lambda: self._services.set_iam_policy(request={"resource": resource, "policy": pb}),
+                idempotent=True,
+            )
         return to_dict(result)
 
     def create_service(self, parent: str, service_id: str, body: Json) -> WriteResult:
@@ -124,7 +130,7 @@ class CloudRunClient:
         """Delete a revision and wait for it to go; one already gone counts as deleted."""
         try:
             with translated(api="run", action="delete", resource=f"revision {name.rsplit('/', 1)[-1]}"):
-                op = retry_answered_writes(lambda: self._revisions.delete_revision(name=name))
+                op = paced_write(name, lambda: self._revisions.delete_revision(name=name), idempotent=True)
                 op.result(timeout=LRO_TIMEOUT)
         except NotFound:
             return
@@ -136,9 +142,10 @@ class CloudRunClient:
 
 @dataclass(frozen=True)
 class RolloutWrites:
-    """Creating or replacing a Cloud Run resource whose write is a rollout (a service, a worker pool): retried
-    when the server answered 429/5xx, re-read when the answer was lost (or a retried create met its own first
-    attempt: 409), then the long-running operation awaited until the new revision is Ready or has failed."""
+    """Creating or replacing a Cloud Run resource whose write is a rollout (a service, a worker pool): paced
+    under the region's write quota, retried when the server answered 429/5xx, re-read when the answer was lost
+    (or a retried create met its own first attempt: 409), then the long-running operation awaited until the new
+    revision is Ready or has failed."""
 
     kind: str  # "service", "worker pool"
     get: Callable[[str], Json | None]
@@ -149,7 +156,7 @@ class RolloutWrites:
     def create(self, name: str, call: Callable[[], Any]) -> WriteResult:
         try:
             with translated(api="run", action="create", resource=self._resource(name)):
-                op = retry_answered_writes(call)
+                op = paced_write(name, call)
         except ResponseLost:
             return self._after_drop(name)
         except RemoteError as exc:
@@ -161,7 +168,7 @@ class RolloutWrites:
     def update(self, name: str, call: Callable[[], Any]) -> WriteResult:
         try:
             with translated(api="run", action="update", resource=self._resource(name)):
-                op = retry_answered_writes(call)
+                op = paced_write(name, call)
         except ResponseLost:
             return self._after_drop(name)
         return self._finish(op, name)

@@ -105,6 +105,16 @@ class Resolver:
         self.urls = urls
         self.notes = notes
 
+    def with_urls(self, urls: Mapping[str, str]) -> Resolver:
+        """This resolver with the URLs known now: the earlier steps' results are resolved once per deploy, not
+        once per service (resolving them may hash every build context)."""
+        import copy
+
+        clone = copy.copy(self)
+        clone.urls = urls
+        clone.notes = set()
+        return clone
+
     def _no_output(self, name: str, note: str) -> None:
         if self.infra_pending:
             # The infra step will apply first and this step is re-planned with its outputs.

@@ -8,7 +8,7 @@ a failed revision leaves traffic where it was and exits 1 with the cause in plai
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -83,8 +83,16 @@ class Rollout:
 
     ``urls``: the services deployed so far (the waves before this one), for ``${services.X.url}``."""
 
-    def __init__(self, ctx: StepContext, api: RunApi, change: Change, urls: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        ctx: StepContext,
+        api: RunApi,
+        change: Change,
+        urls: Mapping[str, str],
+        resolver: Callable[[], Resolver] | None = None,
+    ) -> None:
         self.p: ServicePlan = change.payload
+        self._resolver = resolver
         self.change = change
         self.ctx = ctx
         self.settings = self.p.settings
@@ -109,7 +117,7 @@ class Rollout:
         spec_changed = p.spec_changed
         if p.pending_refs:
             # Re-render now that the services it refers to are deployed and have URLs.
-            resolver = Resolver(self.ctx, self.options, self.urls, set())
+            resolver = self._resolver() if self._resolver else Resolver(self.ctx, self.options, self.urls, set())
             spec, pending = desired_service(resolver, p.name, live)
             if pending:
                 return self._fail(f"needs the URL of {', '.join(pending)}, which did not deploy", "skip")
