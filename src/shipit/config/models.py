@@ -34,6 +34,7 @@ from shipit.config.types import (
     SecretKey,
     ServiceName,
 )
+from shipit.config.vpc import Vpc
 
 
 class Model(BaseModel):
@@ -54,13 +55,6 @@ class Build(Model):
     allow_outside_project: bool = Field(
         False, description="Allow context and dockerfile outside the project directory (resolved, symlinks included)."
     )
-
-
-class Vpc(Model):
-    """How the service reaches private IPs (Cloud SQL): a Serverless VPC Access connector or Direct VPC egress."""
-
-    mode: Literal["connector", "direct"] = "connector"
-    egress: Literal["private-ranges-only", "all-traffic"] = "private-ranges-only"
 
 
 class CloudRun(Model):

@@ -26,7 +26,7 @@ def job_as_service(job: Job) -> Service:
         env=job.env,
         secrets=job.secrets,
         databases=job.databases,
-        cloud_run=CloudRun(cpu=job.cpu, memory=job.memory, command=job.command, args=job.args),
+        cloud_run=CloudRun(cpu=job.cpu, memory=job.memory, command=job.command, args=job.args, vpc=job.vpc),
     )
 
 

@@ -34,6 +34,7 @@ from shipit.names import (
 )
 from shipit.render import terraform_module as module
 from shipit.render.hcl import Attr, Blank, Block, Comment, Item, Raw, render
+from shipit.render.job import job_as_service
 
 MODULE_NAME = "app"
 ENVIRONMENTS_DIR = "environments"
@@ -53,6 +54,12 @@ def vpc_mode(service: Service) -> str | None:
         return None
     # Worker pools support Direct VPC egress only.
     return "direct" if service.kind == "worker" else "connector"
+
+
+def vpc_modes(config: ShipitConfig) -> set[str | None]:
+    """How each service, worker and job of the config reaches private IPs (a job as its own settings say)."""
+    workloads = [*config.services.values(), *(job_as_service(job) for job in config.jobs.values())]
+    return {vpc_mode(w) for w in workloads}
 
 
 def service_secret_keys(service: Service) -> list[str]:
@@ -94,7 +101,7 @@ class Features:
 
     @classmethod
     def of(cls, targets: Sequence[Target]) -> Features:
-        modes = {vpc_mode(svc) for t in targets for svc in t.config.services.values()}
+        modes = {mode for t in targets for mode in vpc_modes(t.config)}
         databases = any(t.config.databases for t in targets)
         return cls(
             network=databases or bool(modes - {None}),
@@ -145,7 +152,7 @@ def module_inputs(target: Target, features: Features) -> dict[str, Any]:
             "subnet_cidr": config.infra.subnet_cidr,
         }
     if features.connector:
-        needs = any(vpc_mode(svc) == "connector" for svc in config.services.values())
+        needs = "connector" in vpc_modes(config)
         inputs["connector"] = {"name": connector_name(target), "cidr": config.infra.connector_cidr} if needs else None
     if features.databases:
         inputs["databases"] = {
