@@ -9,6 +9,7 @@ exactly as the row's last column says (checked by the row's own check). Rows sha
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any
 import pytest
 
 from adapters.deploy.conftest import PARENT, Project, image
-from adapters.deploy.test_gcloud_parity import CONN, CONNECTOR, DOC, NETWORK, SA, SUBNET, _get
+from adapters.deploy.test_gcloud_parity import CONN, CONNECTOR, DOC, NETWORK, SA, SUBNET, _get, _help_flags
 from gcloud_knative import job_to_v2
 from gcloud_recorder import Recorder, recording, run_gcloud
 from shipit.plan import thaw_json
@@ -585,3 +586,21 @@ def test_case_matches_gcloud(case: str, project: Project, tmp_path: Path) -> Non
             except (AssertionError, KeyError, StopIteration) as exc:
                 failures.append(f"{flag}: {type(exc).__name__}: {exc}")
     assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize(
+    ("command", "heading"),
+    [
+        (("beta", "run", "worker-pools", "deploy"), WORKER_SECTION),
+        (("run", "jobs", "deploy"), JOB_SECTION),
+        (("beta", "run", "jobs", "deploy"), JOB_SECTION),
+    ],
+)
+def test_every_flag_is_documented(command: tuple[str, ...], heading: str) -> None:
+    """Every flag of the gcloud command is a row of its section, or named there as unsupported/expressed otherwise."""
+    section = DOC.read_text().split(heading, 1)[1].split("\n## ", 1)[0]
+    named = {f.replace("[no-]", "") for f in re.findall(r"--(?:\[no-\])?[a-z0-9-]+", section)}
+    flags = _help_flags(*command)
+    assert len(flags) > 30, sorted(flags)
+    missing = sorted(f for f in flags if f not in named and f.replace("--no-", "--") not in named)
+    assert not missing, f"not in {heading} of docs/gcloud-equivalence.md: {missing}"
