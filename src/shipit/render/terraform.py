@@ -62,6 +62,18 @@ def vpc_modes(config: ShipitConfig) -> set[str | None]:
     return {vpc_mode(w) for w in workloads}
 
 
+def bucket_roles(service: Service) -> dict[str, str]:
+    """Bucket -> the role the service's account needs on it for its Cloud Storage volumes."""
+    roles: dict[str, str] = {}
+    for volume in service.volumes.values():
+        if volume.gcs is None:
+            continue
+        # One writable mount of a bucket makes the service a writer of it.
+        writable = not volume.gcs.read_only or roles.get(volume.gcs.bucket) == "roles/storage.objectUser"
+        roles[volume.gcs.bucket] = "roles/storage.objectUser" if writable else "roles/storage.objectViewer"
+    return roles
+
+
 def service_secret_keys(service: Service) -> list[str]:
     """Secrets the running service reads: env-var secrets and secret files (not build secrets)."""
     keys = list(service.secrets)
@@ -98,6 +110,7 @@ class Features:
     databases: bool = False
     pubsub: bool = False
     scheduler: bool = False
+    buckets: bool = False
 
     @classmethod
     def of(cls, targets: Sequence[Target]) -> Features:
@@ -109,6 +122,7 @@ class Features:
             databases=databases,
             pubsub=any(t.config.pubsub and (t.config.pubsub.topics or t.config.pubsub.subscriptions) for t in targets),
             scheduler=any(job.schedule for t in targets for job in t.config.jobs.values()),
+            buckets=any(bucket_roles(svc) for t in targets for svc in t.config.services.values()),
         )
 
 
@@ -139,6 +153,8 @@ def module_inputs(target: Target, features: Features) -> dict[str, Any]:
         entry["secrets"] = _union(service_secret_keys(svc), *(job.secrets for job in jobs))
         if features.databases:
             entry["databases"] = _union(svc.databases, *(job.databases for job in jobs))
+        if bucket_roles(svc):
+            entry["buckets"] = bucket_roles(svc)
         services[name] = entry
     inputs["services"] = services
     inputs["secrets"] = {key: target.secret_id(key) for key in terraform_secret_keys(config)}
@@ -283,6 +299,8 @@ def _locals(features: Features) -> str:
         text += module.LOCALS_DATABASES
     if features.pubsub:
         text += module.LOCALS_PUBSUB
+    if features.buckets:
+        text += module.LOCALS_BUCKETS
     text += module.LOCALS_APIS_HEAD
     conditional = []
     if features.network:
@@ -327,6 +345,8 @@ def module_files(features: Features) -> dict[str, str]:
     files["locals.tf"] = _locals(features)
     files["service_accounts.tf"] = module.SERVICE_ACCOUNTS
     files["secrets.tf"] = module.SECRETS + (module.DATABASE_IAM if features.databases else "")
+    if features.buckets:
+        files["storage.tf"] = module.STORAGE_VOLUMES
     files["registry.tf"] = module.REGISTRY
     files["outputs.tf"] = outputs
     files[".gitignore"] = module.GITIGNORE

@@ -60,6 +60,8 @@ variable "services" {
     secrets = optional(list(string), [])
     # Keys of var.databases this service connects to.
     databases = optional(list(string), [])
+    # Cloud Storage buckets it mounts as volumes -> the object role it gets on that bucket only.
+    buckets = optional(map(string), {})
   }))
 }
 
@@ -180,6 +182,15 @@ LOCALS_DATABASES = """
 
   # roles/cloudsql.client goes only to services that use a database.
   sql_clients = toset([for name, svc in var.services : name if length(svc.databases) > 0])
+"""
+
+LOCALS_BUCKETS = """
+  # One binding per (service, mounted bucket) pair: objectViewer for a read-only volume, else objectUser.
+  bucket_members = merge([
+    for name, svc in var.services : {
+      for bucket, role in svc.buckets : "${name}/${bucket}" => { service = name, bucket = bucket, role = role }
+    }
+  ]...)
 """
 
 LOCALS_PUBSUB = """
@@ -468,6 +479,18 @@ resource "google_project_iam_member" "cloudsql_client" {
   project = var.project
   role    = "roles/cloudsql.client"
   member  = "serviceAccount:${local.service_account_emails[each.value]}"
+}
+"""
+
+STORAGE_VOLUMES = """\
+# A Cloud Storage volume's bucket (not created here: it holds the user's data) grants the service that
+# mounts it object access on that bucket only, never project-wide.
+resource "google_storage_bucket_iam_member" "volume" {
+  for_each = local.bucket_members
+
+  bucket = each.value.bucket
+  role   = each.value.role
+  member = "serviceAccount:${local.service_account_emails[each.value.service]}"
 }
 """
 

@@ -98,6 +98,16 @@ def test_volume_needs_exactly_one_source(errors: Errors) -> None:
     ]
 
 
+def test_an_nfs_volume_needs_vpc_access(errors: Errors, load: Load) -> None:
+    nfs = "    volumes: {share: {nfs: {server: 10.0.0.2}, mount: /share}}\n"
+    assert errors(API + nfs) == [
+        "shipit.yaml:7:28: services.api.volumes.share.nfs: an NFS volume needs VPC access, and this service has "
+        "none (set cloud_run.vpc: {mode: direct} (Direct VPC egress) or {mode: connector})"
+    ]
+    load(API + nfs + "    cloud_run: {vpc: {mode: direct}}\n")
+    load(HEAD + "databases: {main: {}}\nservices:\n  api:\n    databases: [main]\n" + nfs)
+
+
 def test_manual_scaling_takes_no_bounds(errors: Errors) -> None:
     text = API + "    cloud_run: {scaling: {manual_instances: 2, max_instances: 4}}\n"
     assert errors(text) == [

@@ -42,6 +42,13 @@ pubsub:
   subscriptions:
     events-pull: {topic: events, ack_deadline: 600}
 """,
+    "gcs-volumes": """\
+services:
+  api:
+    volumes:
+      uploads: {gcs: {bucket: acme-uploads}, mount: /uploads}
+      media: {gcs: {bucket: acme-media, read_only: true}, mount: /media}
+""",
     "everything": """\
 secrets:
   replication: {automatic: false, locations: [us-central1, europe-west1]}
@@ -74,6 +81,7 @@ EXPECTED_FEATURES = {
     # the fullstack example: a worker pulling from Pub/Sub and a scheduled job
     Features(network=True, connector=True, databases=True, pubsub=True, scheduler=True),
     Features(pubsub=True),
+    Features(buckets=True),
 }
 
 
