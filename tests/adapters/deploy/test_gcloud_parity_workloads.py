@@ -522,7 +522,10 @@ def _shipit_job(project: Project) -> tuple[dict[str, Any], str]:
     from shipit.steps import jobs
 
     ctx = project.ctx({"api": image("api")}, {"infra": INFRA, "secrets": SECRETS})
-    change = jobs.plan(ctx).changes[0]
+    plan = jobs.plan(ctx)
+    change = plan.changes[0]
+    jobs.apply(ctx, plan)  # the fake validates the request against Cloud Run's discovery document
+    assert change.payload.full_name in project.fake.run.jobs.jobs, "the job was not created"
     return thaw_json(change.payload.desired), change.payload.full_name
 
 
