@@ -264,6 +264,26 @@ CASES: dict[str, Case] = {
         ),
         WORKER_YAML,
     ),
+    "promote": Case(
+        "worker",
+        ("beta", "run", "worker-pools", "update-instance-split", "worker", *WHERE, "--async", "--to-latest"),
+        WORKER_YAML,
+    ),
+    "rollback": Case(
+        "worker",
+        (
+            "beta",
+            "run",
+            "worker-pools",
+            "update-instance-split",
+            "worker",
+            *WHERE,
+            "--async",
+            "--to-revisions",
+            "{first}=100",
+        ),
+        WORKER_YAML,
+    ),
     "scheduler": Case(
         "scheduler",
         (
@@ -433,6 +453,8 @@ WORKER_ROWS: dict[str, Row] = {
     ),
     "`--labels`": Row(("pool",), check=_shipit_labels),
     "`gcloud beta run worker-pools update-instance-split --to-revisions`": Row(("split",), check=_split),
+    "`gcloud beta run worker-pools update-instance-split --to-latest`": Row(("promote",), check=_split),
+    "`gcloud beta run worker-pools update-instance-split --to-revisions REV=100`": Row(("rollback",), check=_split),
 }
 
 JOB_ROWS: dict[str, Row] = {
@@ -505,17 +527,44 @@ def _shipit_worker(project: Project) -> tuple[dict[str, Any], str]:
     return thaw_json(change.payload.desired), change.payload.full_name
 
 
-def _shipit_split(project: Project) -> tuple[dict[str, Any], str]:
-    """A worker deployed, then re-deployed with a new image as a 10% canary; the pool as the fake holds it."""
+def _deploy_worker(project: Project, ref: str, canary: int | None = None) -> None:
     from shipit.steps import workers
 
-    for ref, canary in ((IMAGE, None), (image("worker", "sha256:" + "b" * 64), 10)):
-        ctx = _worker_ctx(project, ref, canary)
-        plan = workers.plan(ctx)
-        workers.apply(ctx, plan)
-    full = f"{PARENT}/workerPools/worker"
-    pool = project.fake.run.worker_pools.pools[full]
-    return {"instanceSplits": pool["instanceSplits"]}, full
+    ctx = _worker_ctx(project, ref, canary)
+    workers.apply(ctx, workers.plan(ctx))
+
+
+POOL_NAME = f"{PARENT}/workerPools/worker"
+IMAGE_B = image("worker", "sha256:" + "b" * 64)
+
+
+def _live_pool(project: Project) -> dict[str, Any]:
+    pool: dict[str, Any] = project.fake.run.worker_pools.pools[POOL_NAME]
+    return {k: v for k, v in pool.items() if not k.startswith("_")}
+
+
+def _shipit_split(name: str, project: Project) -> tuple[dict[str, Any], dict[str, Any], str]:
+    """The instance splits shipit leaves on the fake's worker pool for case NAME, the pool gcloud starts
+    from (the fake's, before shipit's split change) and the first revision's id."""
+    from shipit.steps import workers
+
+    _deploy_worker(project, IMAGE)
+    first = project.fake.run.worker_pools.revision_names(POOL_NAME)[0]
+    if name == "split":  # a 10% canary of a new image
+        _deploy_worker(project, IMAGE_B, canary=10)
+        # gcloud moves the instances of a pool settled on the first revision
+        return {"instanceSplits": _live_pool(project)["instanceSplits"]}, _existing_pool(first), first
+    if name == "promote":  # the canary finished
+        _deploy_worker(project, IMAGE_B, canary=10)
+        before = _live_pool(project)
+        ctx = _worker_ctx(project, IMAGE_B)
+        workers.apply_splits(ctx, workers.plan_promote(ctx))
+    else:  # rolled back to the first revision
+        _deploy_worker(project, IMAGE_B)
+        before = _live_pool(project)
+        ctx = _worker_ctx(project, IMAGE_B)
+        workers.apply_splits(ctx, workers.plan_rollback(ctx, ["worker"]))
+    return {"instanceSplits": _live_pool(project)["instanceSplits"]}, before, first
 
 
 def _shipit_job(project: Project) -> tuple[dict[str, Any], str]:
@@ -545,18 +594,19 @@ def run_case(name: str, project: Project, tmp_path: Path) -> Outcome:
     case = CASES[name]
     _write(project, case)
     pool = None
-    if name == "split":
-        shipit, full = _shipit_split(project)
-        ready = project.fake.run.worker_pools.pools[full]["instanceSplits"][0]["revision"]
-        pool = _existing_pool(ready)
-    args = [a.replace("{ready}", ready) if name == "split" else a for a in _gcloud_args(case, tmp_path)]
+    args = _gcloud_args(case, tmp_path)
+    splits = name in ("split", "promote", "rollback")
+    if splits:
+        shipit, pool, first = _shipit_split(name, project)
+        full = POOL_NAME
+        args = [a.replace("{ready}", first).replace("{first}", first) for a in args]
     with recording(grpc=case.kind == "worker", pool=pool) as rec:
         result = run_gcloud(rec, args)
     assert result.returncode == 0, result.stderr[-2000:]
     if case.kind == "worker":
         assert rec.grpc is not None and rec.grpc.pools(), rec.grpc and rec.grpc.calls
         gcloud = prune(rec.grpc.pools()[-1])
-        if name != "split":
+        if not splits:
             shipit, full = _shipit_worker(project)
     elif case.kind == "scheduler":
         gcloud, full = {}, ""
