@@ -69,7 +69,7 @@ class Outcome:
     project: Project
 
 
-POOL = ("beta", "run", "worker-pools", "deploy", "worker", *WHERE, "--async", "--image", IMAGE)
+POOL = ("beta", "run", "worker-pools", "deploy", "worker", *WHERE, "--image", IMAGE)  # waits: the operation is answered
 WORKER_YAML = """\
 databases:
   main: {}
