@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from shipit.concurrency import API_CONCURRENCY
+from shipit.config.build import Build
 from shipit.config.ci import Ci
 from shipit.config.cloudrun import ContainerName, Probes, ServiceScaling, Sidecar, Volume
 from shipit.config.generated_values import BucketName, ImageRef, RegistryHost
@@ -39,22 +40,6 @@ from shipit.config.vpc import Vpc
 
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-class Build(Model):
-    """How to build the service's production image."""
-
-    context: str = Field(".", description="Build context directory, relative to shipit.yaml.")
-    dockerfile: str | None = Field(None, description="Dockerfile path relative to the context (default Dockerfile).")
-    target: str | None = Field(None, description="Multi-stage build target for the production image.")
-    args: dict[EnvVarName, EnvValue] = Field(default_factory=dict, description="Build arguments (never secrets).")
-    secrets: tuple[SecretKey, ...] = Field(
-        (), description="Keys of the env file passed as BuildKit build secrets (--secret id=KEY), never as args."
-    )
-    platform: str = Field("linux/amd64", pattern=r"^linux/(amd64|arm64)$", description="Cloud Run runs linux/amd64.")
-    allow_outside_project: bool = Field(
-        False, description="Allow context and dockerfile outside the project directory (resolved, symlinks included)."
-    )
 
 
 class CloudRun(Model):

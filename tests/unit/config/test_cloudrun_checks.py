@@ -114,3 +114,14 @@ def test_manual_scaling_takes_no_bounds(errors: Errors) -> None:
         "shipit.yaml:7:45: services.api.cloud_run.scaling.manual_instances: manual scaling takes no "
         "min_instances/max_instances (remove min_instances and max_instances)"
     ]
+
+
+def test_a_sidecar_has_an_image_or_a_build(errors: Errors, load: Load) -> None:
+    both = API + "    sidecars:\n      proxy: {image: nginx, build: {context: ./proxy}}\n"
+    assert errors(both) == ["shipit.yaml:8:14: services.api.sidecars.proxy: give exactly one of image, build"]
+    neither = API + "    sidecars:\n      proxy: {env: {A: b}}\n"
+    assert errors(neither) == ["shipit.yaml:8:14: services.api.sidecars.proxy: give exactly one of image, build"]
+    outside = API + "    sidecars:\n      proxy: {build: {context: ../elsewhere}}\n"
+    assert "outside the project" in errors(outside)[0]
+    loaded = load(API + "    sidecars:\n      proxy: {build: {context: ./proxy}}\n")
+    assert loaded.base.services["api"].sidecars["proxy"].build is not None
