@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from shipit.config.build import Build
 from shipit.config.checks import did_you_mean
 from shipit.config.loader import LoadedConfig
 from shipit.config.refs import ReferenceError_, parse_refs
@@ -43,15 +44,21 @@ def dockerfile_stages(path: Path, display: str) -> list[str]:
     return [m.group(1) for m in _STAGE.finditer(text)]
 
 
-def _build_issues(loaded: LoadedConfig, target: Target, services: list[str] | None) -> Iterator[ConfigIssue]:
-    root = target.root
+def _builds(target: Target, services: list[str] | None) -> Iterator[tuple[str, Path_, Build]]:
+    """(service, config path, build) of every image shipit builds: the services' and their sidecars'."""
     for name, svc in target.config.services.items():
         if services is not None and name not in services:
             continue
-        build = svc.build
-        if build is None or svc.image is not None:
-            continue
-        base: Path_ = ("services", name, "build")
+        if svc.build is not None and svc.image is None:
+            yield name, ("services", name, "build"), svc.build
+        for side, sidecar in svc.sidecars.items():
+            if sidecar.build is not None:
+                yield name, ("services", name, "sidecars", side, "build"), sidecar.build
+
+
+def _build_issues(loaded: LoadedConfig, target: Target, services: list[str] | None) -> Iterator[ConfigIssue]:
+    root = target.root
+    for name, base, build in _builds(target, services):
         try:
             context = (root / build.context).resolve()
         except (RuntimeError, OSError):
@@ -75,7 +82,9 @@ def _build_issues(loaded: LoadedConfig, target: Target, services: list[str] | No
                 loaded,
                 where,
                 f"Dockerfile '{relative}' does not exist in {build.context}",
-                f"write one with `shipit dockerfile {name} --kind python|node|static`, or set build.dockerfile",
+                f"write one with `shipit dockerfile {name} --kind python|node|static`, or set build.dockerfile"
+                if "sidecars" not in base
+                else "write one, or set build.dockerfile",
             )
             continue
         if build.target:
@@ -132,15 +141,11 @@ def preflight(
     except ConfigError as exc:
         issues.extend(exc.issues)
         raise ConfigError(issues) from None
-    for name, svc in target.config.services.items():
-        if services is not None and name not in services:
-            continue
-        if svc.build is None or svc.image is not None:
-            continue
-        for i, key in enumerate(svc.build.secrets):
+    for _, base, build in _builds(target, services):
+        for i, key in enumerate(build.secrets):
             if key not in env.values:
                 hint = did_you_mean(key, env.values) or f"add {key}=value to {display} (build secrets stay local)"
-                where: Path_ = ("services", name, "build", "secrets", i)
+                where: Path_ = (*base, "secrets", i)
                 issues.append(_issue(loaded, where, f"build secret {key} is not in {display}", hint))
     declared = _declared_secrets(target)
     if secrets_in_env_file and declared:

@@ -9,22 +9,39 @@ from shipit.cli.app import Application, Effect, effect, global_options, pass_app
 
 @effect(Effect.REMOTE)
 @click.command()
-@click.argument("names", metavar="[SERVICE]...", nargs=-1)
-@click.option("--to", "to_revision", metavar="REVISION", help="Roll back to this revision of one service.")
+@click.argument("names", metavar="[SERVICE|WORKER]...", nargs=-1)
+@click.option("--to", "to_revision", metavar="REVISION", help="Roll back to this revision of one service or worker.")
 @click.option("--dry-run", is_flag=True, help="Show the plan only.")
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
 @global_options
 @pass_app
 def rollback(app: Application, names: tuple[str, ...], to_revision: str | None, dry_run: bool, yes: bool) -> None:
-    """Move all traffic back to the previous ready revision. No new revision is created.
+    """Move all traffic (a worker: all instances) back to the previous ready revision. No new revision is created.
 
-    Without SERVICE, every service of the last release (shipit-release label) goes back together.
+    Without a name, every service of the last release (shipit-release label) goes back together; a worker
+    (kind: worker) goes back when named.
     """
     from shipit.cli._rollout import show_and_apply
-    from shipit.steps import services
+    from shipit.plan import Plan
+    from shipit.steps import services, workers
     from shipit.steps.context import RunOptions, StepContext
 
     ctx = StepContext(target=app.target, console=app.console, options=RunOptions(dry_run=dry_run, yes=yes))
     app.require_confirmation(yes=yes, dry_run=dry_run, action="move traffic")
-    plan = services.plan_rollback(ctx, names, to_revision)
-    show_and_apply(app, plan, lambda: services.apply_traffic(ctx, plan), dry_run=dry_run, yes=yes)
+    pools = workers.worker_names(app.target)
+    if to_revision and not names:
+        # A revision is named NAME-NNNNN-xxx: its owner may be a worker.
+        names = tuple(w for w in pools if to_revision.startswith(w + "-"))
+    asked_workers = [n for n in names if n in pools]
+    asked_services = [n for n in names if n not in pools]
+    plans = []
+    if asked_services or not asked_workers:
+        plans.append(services.plan_rollback(ctx, asked_services, to_revision))
+    if asked_workers:
+        plans.append(workers.plan_rollback(ctx, asked_workers, to_revision))
+    plan = Plan.of(plans[0].step, [c for p in plans for c in p.changes], [n for p in plans for n in p.notes])
+
+    def apply() -> dict[str, object]:
+        return {**services.apply_traffic(ctx, plan), **workers.apply_splits(ctx, plan)}
+
+    show_and_apply(app, plan, apply, dry_run=dry_run, yes=yes)

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from shipit.config.build import Build
 from shipit.config.types import Command, Cpu, EnvValue, EnvVarName, Int, Memory, Seconds, SecretKey
 
 # A container or volume name as Cloud Run accepts it (a DNS label).
@@ -76,7 +77,10 @@ class Volume(_Model):
 class Sidecar(_Model):
     """A container next to the service's (ingress) container; it has no port and receives no requests."""
 
-    image: str = Field(description="Image reference, pinned by digest where possible.")
+    image: str | None = Field(None, description="Image reference, pinned by digest where possible.")
+    build: Build | None = Field(
+        None, description="Built, content-tagged and pushed like a service image (as SERVICE.SIDECAR); or image."
+    )
     command: Command | None = Field(None, description="Overrides the image ENTRYPOINT.")
     args: Command | None = Field(None, description="Overrides the image CMD.")
     env: dict[EnvVarName, EnvValue] = Field(default_factory=dict, description="Plain variables.")
@@ -92,6 +96,12 @@ class Sidecar(_Model):
     )
     startup_probe: Probe | None = None
     liveness_probe: Probe | None = None
+
+    @model_validator(mode="after")
+    def _one_image(self) -> Sidecar:
+        if (self.image is None) == (self.build is None):
+            raise ValueError("give exactly one of image, build")
+        return self
 
 
 class ServiceScaling(_Model):

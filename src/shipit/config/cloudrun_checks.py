@@ -119,9 +119,16 @@ def service_problems(base: Path_, name: str, service: Service) -> Iterator[Probl
                 f"add sidecars.{dep}.startup_probe",
             )
     yield from _cycle((*base, "sidecars"), name, service)
-    for vol in service.volumes:
+    for vol, source in service.volumes.items():
         if vol == "cloudsql" or vol.startswith("secret-"):
             yield Problem((*base, "volumes", vol), f"volume name '{vol}' is used by shipit", "rename it", True)
+        # Cloud Run reaches an NFS server only through VPC access (a database gives a connector by default).
+        if source.nfs is not None and cr.vpc is None and not service.databases:
+            yield Problem(
+                (*base, "volumes", vol, "nfs"),
+                "an NFS volume needs VPC access, and this service has none",
+                "set cloud_run.vpc: {mode: direct} (Direct VPC egress) or {mode: connector}",
+            )
     scaling = cr.scaling
     spath = (*base, "cloud_run", "scaling")
     if scaling.manual_instances is not None and (scaling.min_instances is not None or scaling.max_instances):

@@ -15,6 +15,7 @@ from shipit.config.types import (
     SecretKey,
     ServiceName,
 )
+from shipit.config.vpc import Vpc
 
 
 class _Model(BaseModel):
@@ -42,6 +43,9 @@ class Job(_Model):
     timeout: Seconds = Field(600, ge=1, le=604800, description="Per-task timeout, e.g. 10m.")
     cpu: Cpu = "1"
     memory: Memory = "512Mi"
+    vpc: Vpc | None = Field(
+        None, description="Defaults to a connector when the job uses a database; mode: direct for Direct VPC egress."
+    )
     schedule: str | None = Field(
         None,
         pattern=r"^\S+( \S+){4}$",

@@ -127,6 +127,9 @@ def _secret_id_problems(config: ShipitConfig) -> Iterator[tuple[Path_, str, str 
         keys.update(svc.secret_files.values())
         if svc.build is not None:
             keys.update(svc.build.secrets)
+        for sidecar in svc.sidecars.values():
+            if sidecar.build is not None:
+                keys.update(sidecar.build.secrets)
     for env in config.environments:
         try:
             if not _SECRET_ID.fullmatch(naming.format(app=config.app, env=env, key="KEY")):

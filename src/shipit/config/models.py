@@ -10,7 +10,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shipit.concurrency import API_CONCURRENCY
-from shipit.config.buildengine import BuildSettings, Engine
+from shipit.config.build import Build
+from shipit.config.buildengine import BuildSettings
 from shipit.config.caches import Cache
 from shipit.config.ci import Ci
 from shipit.config.cloudrun import ContainerName, Probes, ServiceScaling, Sidecar, Volume
@@ -40,41 +41,11 @@ from shipit.config.types import (
     SecretKey,
     ServiceName,
 )
+from shipit.config.vpc import Vpc
 
 
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-class Build(Model):
-    """How to build the service's production image."""
-
-    context: str = Field(".", description="Build context directory, relative to shipit.yaml.")
-    dockerfile: str | None = Field(None, description="Dockerfile path relative to the context (default Dockerfile).")
-    target: str | None = Field(None, description="Multi-stage build target for the production image.")
-    args: dict[EnvVarName, EnvValue] = Field(default_factory=dict, description="Build arguments (never secrets).")
-    secrets: tuple[SecretKey, ...] = Field(
-        (), description="Keys of the env file passed as BuildKit build secrets (--secret id=KEY), never as args."
-    )
-    platform: str = Field("linux/amd64", pattern=r"^linux/(amd64|arm64)$", description="Cloud Run runs linux/amd64.")
-    allow_outside_project: bool = Field(
-        False, description="Allow context and dockerfile outside the project directory (resolved, symlinks included)."
-    )
-    engine: Engine | None = Field(
-        None, description="Build this service locally or on Cloud Build (default: build.engine)."
-    )
-    watch: tuple[str, ...] = Field(
-        (),
-        description="More paths (relative to shipit.yaml) whose changes affect this service, e.g. a shared "
-        "library outside its context: `shipit plan --changed-since REF` lists the service when they change.",
-    )
-
-
-class Vpc(Model):
-    """How the service reaches private IPs (Cloud SQL): a Serverless VPC Access connector or Direct VPC egress."""
-
-    mode: Literal["connector", "direct"] = "connector"
-    egress: Literal["private-ranges-only", "all-traffic"] = "private-ranges-only"
 
 
 class CloudRun(Model):

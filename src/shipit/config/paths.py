@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+from shipit.config.build import Build
 from shipit.config.models import ShipitConfig
 
 Path_ = tuple[str | int, ...]
@@ -39,11 +40,13 @@ def path_problems(config: ShipitConfig, root: Path) -> Iterator[tuple[Path_, str
         root = root.resolve()
     except (RuntimeError, OSError):
         return
+    builds: list[tuple[Path_, Build | None]] = []
     for name, svc in config.services.items():
-        build = svc.build
+        builds.append((("services", name, "build"), svc.build))
+        builds.extend((("services", name, "sidecars", side, "build"), sc.build) for side, sc in svc.sidecars.items())
+    for base, build in builds:
         if build is None or build.allow_outside_project:
             continue
-        base: Path_ = ("services", name, "build")
         problem = _check(root, build.context)
         if problem:
             yield (*base, "context"), f"'{build.context}' {problem}", _OPT_OUT

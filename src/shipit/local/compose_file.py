@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from shipit.config.build import Build
 from shipit.config.cloudrun import Volume
 from shipit.config.database_engines import engine
 from shipit.config.models import Service
@@ -142,11 +143,17 @@ def _cloud_volume(service: str, name: str, volume: Volume, mount: str, options: 
     return f"{service}-{name}:{mount}" + (":ro" if read_only else "")
 
 
-def _sidecars(name: str, target: Target, endpoints: Endpoints, named: VolumeOptions) -> dict[str, dict[str, Any]]:
+def _sidecars(
+    name: str, target: Target, endpoints: Endpoints, named: VolumeOptions, base: Path
+) -> dict[str, dict[str, Any]]:
     svc = target.config.services[name]
     out: dict[str, dict[str, Any]] = {}
     for side, sidecar in svc.sidecars.items():
-        body: dict[str, Any] = {"image": sidecar.image}
+        body: dict[str, Any] = (
+            {"build": _build_block(sidecar.build, None, target.root, base)}
+            if sidecar.build is not None
+            else {"image": sidecar.image}
+        )
         if sidecar.command:
             body["entrypoint"] = [_escape(arg) for arg in sidecar.command]
         if sidecar.args:
@@ -176,15 +183,19 @@ def _sidecars(name: str, target: Target, endpoints: Endpoints, named: VolumeOpti
 
 def _build(svc: Service, root: Path, base: Path) -> dict[str, Any]:
     assert svc.build is not None
-    build: dict[str, Any] = {"context": _relative(svc.build.context, root, base)}
+    return _build_block(svc.build, svc.local.target, root, base)
+
+
+def _build_block(spec: Build, local_target: str | None, root: Path, base: Path) -> dict[str, Any]:
+    build: dict[str, Any] = {"context": _relative(spec.context, root, base)}
     # Compose interpolates $VAR in every string of the file: each value from shipit.yaml is escaped.
-    if svc.build.dockerfile:
-        build["dockerfile"] = _escape(svc.build.dockerfile)
-    target = svc.local.target or svc.build.target
+    if spec.dockerfile:
+        build["dockerfile"] = _escape(spec.dockerfile)
+    target = local_target or spec.target
     if target:
         build["target"] = _escape(target)
-    if svc.build.args:
-        build["args"] = {k: _escape(v) for k, v in sorted(svc.build.args.items())}
+    if spec.args:
+        build["args"] = {k: _escape(v) for k, v in sorted(spec.args.items())}
     return build
 
 
@@ -346,7 +357,7 @@ def render_compose(
         services[PUBSUB_SERVICE] = _pubsub(target.project, options)
     for name in config.services:
         services[name] = _service(name, target, envs[name], ports.get(name, ()), options, named_volumes, cloud_volumes)
-        services.update(_sidecars(name, target, endpoints, cloud_volumes))
+        services.update(_sidecars(name, target, endpoints, cloud_volumes, options.base_dir))
 
     secrets = sorted(
         {key for env in envs.values() for key in env.secrets}

@@ -69,6 +69,7 @@ class ServiceInputs:
     cpu_boost: bool = False
     sidecar_env: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # sidecar -> plain variables
     sidecar_secret_env: Mapping[str, Mapping[str, SecretRef]] = field(default_factory=dict)
+    sidecar_images: Mapping[str, str] = field(default_factory=dict)  # sidecar with build -> its pushed image
 
 
 class RenderError(ValueError):
@@ -176,7 +177,7 @@ def _sidecar(name: str, sidecar: Sidecar, inputs: ServiceInputs, defined: set[st
     limits = {"cpu": cpu_limit(sidecar.cpu) if sidecar.cpu else None, "memory": sidecar.memory}
     return {
         "name": name,
-        "image": sidecar.image,
+        "image": inputs.sidecar_images.get(name) or sidecar.image,
         "command": list(sidecar.command or ()),
         "args": list(sidecar.args or ()),
         "env": _env(inputs.sidecar_env.get(name, {}), inputs.sidecar_secret_env.get(name, {})),

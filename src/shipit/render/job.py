@@ -27,7 +27,7 @@ def job_as_service(job: Job) -> Service:
         secrets=job.secrets,
         databases=job.databases,
         caches=job.caches,
-        cloud_run=CloudRun(cpu=job.cpu, memory=job.memory, command=job.command, args=job.args),
+        cloud_run=CloudRun(cpu=job.cpu, memory=job.memory, command=job.command, args=job.args, vpc=job.vpc),
     )
 
 

@@ -36,6 +36,7 @@ from shipit.render import terraform_global_lb as global_lb
 from shipit.render import terraform_module as module
 from shipit.render import terraform_redis as redis
 from shipit.render.hcl import Attr, Blank, Block, Comment, Item, Raw, render
+from shipit.render.job import job_as_service
 
 MODULE_NAME = "app"
 ENVIRONMENTS_DIR = "environments"
@@ -55,6 +56,24 @@ def vpc_mode(service: Service) -> str | None:
         return None
     # Worker pools support Direct VPC egress only.
     return "direct" if service.kind == "worker" else "connector"
+
+
+def vpc_modes(config: ShipitConfig) -> set[str | None]:
+    """How each service, worker and job of the config reaches private IPs (a job as its own settings say)."""
+    workloads = [*config.services.values(), *(job_as_service(job) for job in config.jobs.values())]
+    return {vpc_mode(w) for w in workloads}
+
+
+def bucket_roles(service: Service) -> dict[str, str]:
+    """Bucket -> the role the service's account needs on it for its Cloud Storage volumes."""
+    roles: dict[str, str] = {}
+    for volume in service.volumes.values():
+        if volume.gcs is None:
+            continue
+        # One writable mount of a bucket makes the service a writer of it.
+        writable = not volume.gcs.read_only or roles.get(volume.gcs.bucket) == "roles/storage.objectUser"
+        roles[volume.gcs.bucket] = "roles/storage.objectUser" if writable else "roles/storage.objectViewer"
+    return roles
 
 
 def service_secret_keys(service: Service) -> list[str]:
@@ -96,10 +115,11 @@ class Features:
     caches: bool = False
     remote_builds: bool = False
     load_balancer: bool = False
+    buckets: bool = False
 
     @classmethod
     def of(cls, targets: Sequence[Target]) -> Features:
-        modes = {vpc_mode(svc) for t in targets for svc in t.config.services.values()}
+        modes = {mode for t in targets for mode in vpc_modes(t.config)}
         databases = any(t.config.databases for t in targets)
         caches = any(t.config.caches for t in targets)
         return cls(
@@ -111,6 +131,7 @@ class Features:
             caches=caches,
             remote_builds=any(remote_build_services(t.config) for t in targets),
             load_balancer=any(t.environment.domain for t in targets),
+            buckets=any(bucket_roles(svc) for t in targets for svc in t.config.services.values()),
         )
 
 
@@ -152,6 +173,8 @@ def module_inputs(target: Target, features: Features) -> dict[str, Any]:
             entry["databases"] = _union(svc.databases, *(job.databases for job in jobs))
         if features.caches:
             entry["caches"] = _union(svc.caches, *(job.caches for job in jobs))
+        if bucket_roles(svc):
+            entry["buckets"] = bucket_roles(svc)
         services[name] = entry
     inputs["services"] = services
     inputs["secrets"] = {key: target.secret_id(key) for key in terraform_secret_keys(config)}
@@ -165,7 +188,7 @@ def module_inputs(target: Target, features: Features) -> dict[str, Any]:
             "subnet_cidr": config.infra.subnet_cidr,
         }
     if features.connector:
-        needs = any(vpc_mode(svc) == "connector" for svc in config.services.values())
+        needs = "connector" in vpc_modes(config)
         inputs["connector"] = {"name": connector_name(target), "cidr": config.infra.connector_cidr} if needs else None
     if features.databases:
         inputs["databases"] = {
@@ -336,6 +359,8 @@ def _locals(features: Features) -> str:
         text += module.LOCALS_PUBSUB
     if features.caches:
         text += redis.LOCALS
+    if features.buckets:
+        text += module.LOCALS_BUCKETS
     text += module.LOCALS_APIS_HEAD
     conditional = []
     if features.network:
@@ -410,6 +435,8 @@ def module_files(features: Features) -> dict[str, str]:
     files["secrets.tf"] = (
         module.SECRETS + (module.DATABASE_IAM if features.databases else "") + (redis.IAM if features.caches else "")
     )
+    if features.buckets:
+        files["storage.tf"] = module.STORAGE_VOLUMES
     files["registry.tf"] = module.REGISTRY
     files["outputs.tf"] = outputs
     files[".gitignore"] = module.GITIGNORE

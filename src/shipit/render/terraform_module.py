@@ -62,6 +62,8 @@ variable "services" {
     databases = optional(list(string), [])
     # Keys of var.caches this service connects to.
     caches = optional(list(string), [])
+    # Cloud Storage buckets it mounts as volumes -> the object role it gets on that bucket only.
+    buckets = optional(map(string), {})
   }))
 }
 
@@ -207,6 +209,15 @@ LOCALS_DATABASES = """
   # Point-in-time recovery replays the write-ahead log (MySQL: the binary log) on top of a backup, so it
   # needs backups.
   point_in_time_recovery = { for name, db in var.databases : name => db.backups && db.point_in_time_recovery }
+"""
+
+LOCALS_BUCKETS = """
+  # One binding per (service, mounted bucket) pair: objectViewer for a read-only volume, else objectUser.
+  bucket_members = merge([
+    for name, svc in var.services : {
+      for bucket, role in svc.buckets : "${name}/${bucket}" => { service = name, bucket = bucket, role = role }
+    }
+  ]...)
 """
 
 LOCALS_PUBSUB = """
@@ -531,6 +542,18 @@ resource "google_project_iam_member" "cloudsql_client" {
   project = var.project
   role    = "roles/cloudsql.client"
   member  = "serviceAccount:${local.service_account_emails[each.value]}"
+}
+"""
+
+STORAGE_VOLUMES = """\
+# A Cloud Storage volume's bucket (not created here: it holds the user's data) grants the service that
+# mounts it object access on that bucket only, never project-wide.
+resource "google_storage_bucket_iam_member" "volume" {
+  for_each = local.bucket_members
+
+  bucket = each.value.bucket
+  role   = each.value.role
+  member = "serviceAccount:${local.service_account_emails[each.value.service]}"
 }
 """
 

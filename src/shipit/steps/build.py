@@ -22,10 +22,12 @@ from shipit.plan import Action, Change, FieldDiff, Plan
 from shipit.results import BuildResult
 from shipit.steps.images import (
     ImageSpec,
+    build_of,
     buildable,
     parallel,
     resolve_images,
     select_services,
+    with_sidecars,
 )
 
 if TYPE_CHECKING:
@@ -120,7 +122,7 @@ def _check_remote_secrets(ctx: StepContext, specs: Sequence[ImageSpec]) -> None:
 
 def plan(ctx: StepContext, services: Sequence[str] | None = None) -> Plan:
     target = ctx.target
-    names = select_services(target, services)
+    names = with_sidecars(target, select_services(target, services))
     given = dict(ctx.options.images)
     built, prebuilt = buildable(target, [n for n in names if n not in given])
     specs = resolve_images(target, built, _git(ctx))
@@ -137,7 +139,7 @@ def plan(ctx: StepContext, services: Sequence[str] | None = None) -> Plan:
             )
     items: dict[str, BuildItem] = {n: BuildItem(n, "given", image=given[n]) for n in names if n in given}
     for name in prebuilt:
-        items[name] = BuildItem(name, "prebuilt", image=target.config.services[name].image)
+        items[name] = BuildItem(name, "prebuilt", image=build_of(target, name)[1])
 
     engine: Docker | None = ctx.remote.docker if local_specs else None
     try:

@@ -19,6 +19,7 @@ from shipit.errors import UsageError
 if TYPE_CHECKING:
     from shipit.adapters.git import GitInfo
     from shipit.config import Target
+    from shipit.config.build import Build
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -77,13 +78,38 @@ def select_services(target: Target, names: Sequence[str] | None) -> list[str]:
     return [n for n in known if n in names]
 
 
+def sidecar_key(service: str, sidecar: str) -> str:
+    """The image name of a sidecar shipit builds: SERVICE.SIDECAR (no service name has a dot)."""
+    return f"{service}.{sidecar}"
+
+
+def with_sidecars(target: Target, names: Sequence[str]) -> list[str]:
+    """NAMES, each followed by the image keys of its sidecars that shipit builds (``sidecars.S.build``)."""
+    out: list[str] = []
+    for name in names:
+        out.append(name)
+        service = target.config.services[name]
+        out.extend(sidecar_key(name, side) for side, sc in service.sidecars.items() if sc.build is not None)
+    return out
+
+
+def build_of(target: Target, key: str) -> tuple[Build | None, str | None, str]:
+    """(build, prebuilt image, config path) of an image key: a service, or SERVICE.SIDECAR."""
+    service_name, _, side = key.partition(".")
+    service = target.config.services[service_name]
+    if side:
+        sidecar = service.sidecars[side]
+        return sidecar.build, sidecar.image, f"services.{service_name}.sidecars.{side}"
+    return service.build, service.image, f"services.{service_name}"
+
+
 def buildable(target: Target, names: Sequence[str]) -> tuple[list[str], list[str]]:
-    """(services shipit builds, services that use a prebuilt ``image:``)."""
+    """(images shipit builds, services that use a prebuilt ``image:``); NAMES are image keys."""
     built: list[str] = []
     prebuilt: list[str] = []
     for name in names:
-        service = target.config.services[name]
-        (prebuilt if service.image or service.build is None else built).append(name)
+        build, image, _ = build_of(target, name)
+        (prebuilt if image or build is None else built).append(name)
     return built, prebuilt
 
 
@@ -98,10 +124,10 @@ def resolve_image(target: Target, name: str, git: GitInfo | None) -> ImageSpec:
     from shipit.adapters.git import is_clean
     from shipit.contexthash import MAX_CONTEXT_ENTRIES, BuildInputs, ContextTooLarge, hash_build
 
-    build = target.config.services[name].build
+    build, _, path = build_of(target, name)
     assert build is not None
     context = target.path(build.context)
-    where = f"{target.config_file}: services.{name}.build"
+    where = f"{target.config_file}: {path}.build"
     if not context.is_dir():
         raise UsageError(
             f"{where}.context: directory {display_path(target, context)} does not exist",
@@ -114,7 +140,9 @@ def resolve_image(target: Target, name: str, git: GitInfo | None) -> ImageSpec:
     if not dockerfile.is_file():
         raise UsageError(
             f"{where}: {display_path(target, dockerfile)} does not exist",
-            hint=f"write one with `shipit dockerfile {name} --kind python|node|static`, or set build.dockerfile",
+            hint=f"write one with `shipit dockerfile {name} --kind python|node|static`, or set build.dockerfile"
+            if "." not in name
+            else "write one, or set build.dockerfile",
         )
     args = tuple(sorted((k, str(v)) for k, v in build.args.items()))
     try:

@@ -28,11 +28,13 @@ from shipit.remote import REGISTRY_USER
 from shipit.results import BuildResult, PushResult
 from shipit.steps.images import (
     ImageSpec,
+    build_of,
     buildable,
     manages_artifact_registry,
     parallel,
     resolve_images,
     select_services,
+    with_sidecars,
 )
 from shipit.steps.ownership import infra_creates_in_this_run, missing_error, terraform_owns
 from shipit.steps.resolver import earlier
@@ -82,7 +84,7 @@ def _specs(ctx: StepContext, names: Sequence[str]) -> tuple[list[ImageSpec], set
 
 def plan(ctx: StepContext, services: Sequence[str] | None = None) -> Plan:
     target = ctx.target
-    names = select_services(target, services)
+    names = with_sidecars(target, select_services(target, services))
     given = dict(ctx.options.images)
     to_push, prebuilt = buildable(target, [n for n in names if n not in given])
     specs, planned = _specs(ctx, to_push)
@@ -151,7 +153,7 @@ def plan(ctx: StepContext, services: Sequence[str] | None = None) -> Plan:
         if name in given:
             items[name] = PushItem(name, "given", image=given[name])
         elif name in prebuilt:
-            items[name] = PushItem(name, "prebuilt", image=target.config.services[name].image)
+            items[name] = PushItem(name, "prebuilt", image=build_of(target, name)[1])
     changes.extend(_change(items[n]) for n in names)
     return Plan.of(STEP, changes, notes)
 

@@ -80,7 +80,9 @@ def _live_push(ctx: StepContext) -> tuple[PushResult | None, str]:
     from shipit.errors import ShipitError
 
     target = ctx.target
-    names = [n for n, s in target.config.services.items() if s.build is not None and not s.image]
+    from shipit.steps.images import buildable, with_sidecars
+
+    names = buildable(target, with_sidecars(target, list(target.config.services)))[0]
     if not names:
         return None, "none (no service is built by shipit)"
     if ctx.options.offline:

@@ -75,6 +75,9 @@ def declared_keys(config: ShipitConfig) -> dict[str, str]:
         if service.build is not None:
             for key in service.build.secrets:
                 found.setdefault(key, f"services.{name}.build.secrets")
+        for side, sidecar in service.sidecars.items():
+            for key in sidecar.build.secrets if sidecar.build is not None else ():
+                found.setdefault(key, f"services.{name}.sidecars.{side}.build.secrets")
     for name, job in config.jobs.items():
         for key in job.secrets:
             found.setdefault(key, f"jobs.{name}.secrets")

@@ -248,7 +248,8 @@ ROWS: dict[str, tuple[str, str, Check]] = {
         ),
     ),
     "`--add-volume type=nfs` (beta)": (
-        "{volumes: {share: {nfs: {server: 10.0.0.2, path: /export, read_only: true}, mount: /share}}}",
+        "{volumes: {share: {nfs: {server: 10.0.0.2, path: /export, read_only: true}, mount: /share}},"
+        " cloud_run: {vpc: {mode: direct}}}",
         "",
         lambda p: (
             {"name": "share", "nfs": {"server": "10.0.0.2", "path": "/export", "readOnly": True}} in t(p)["volumes"]

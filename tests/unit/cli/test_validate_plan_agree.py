@@ -47,6 +47,21 @@ def test_validate_reports_a_missing_dockerfile_at_its_line(app: Path) -> None:
     )
 
 
+def test_validate_checks_a_built_sidecar_like_a_service(app: Path) -> None:
+    sidecar = "    sidecars:\n      proxy: {build: {context: ./proxy, secrets: [PROXY_TOKEN]}}\n"
+    (app / "shipit.yaml").write_text(CONFIG + sidecar)
+    result = invoke("validate")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        "error: shipit.yaml:10:32: services.api.sidecars.proxy.build.context: './proxy' does not exist"
+    ), result.stderr
+    (app / "proxy").mkdir()
+    (app / "proxy" / "Dockerfile").write_text("FROM scratch\n")
+    result = invoke("validate")
+    assert result.exit_code == 2
+    assert "services.api.sidecars.proxy.build.secrets[0]: build secret PROXY_TOKEN is not in .env" in result.stderr
+
+
 def test_validate_reports_a_missing_target_stage_with_did_you_mean(app: Path) -> None:
     (app / "api" / "Dockerfile").write_text("FROM scratch AS runtim\n")
     result = invoke("validate")

@@ -98,9 +98,30 @@ def test_volume_needs_exactly_one_source(errors: Errors) -> None:
     ]
 
 
+def test_an_nfs_volume_needs_vpc_access(errors: Errors, load: Load) -> None:
+    nfs = "    volumes: {share: {nfs: {server: 10.0.0.2}, mount: /share}}\n"
+    assert errors(API + nfs) == [
+        "shipit.yaml:7:28: services.api.volumes.share.nfs: an NFS volume needs VPC access, and this service has "
+        "none (set cloud_run.vpc: {mode: direct} (Direct VPC egress) or {mode: connector})"
+    ]
+    load(API + nfs + "    cloud_run: {vpc: {mode: direct}}\n")
+    load(HEAD + "databases: {main: {}}\nservices:\n  api:\n    databases: [main]\n" + nfs)
+
+
 def test_manual_scaling_takes_no_bounds(errors: Errors) -> None:
     text = API + "    cloud_run: {scaling: {manual_instances: 2, max_instances: 4}}\n"
     assert errors(text) == [
         "shipit.yaml:7:45: services.api.cloud_run.scaling.manual_instances: manual scaling takes no "
         "min_instances/max_instances (remove min_instances and max_instances)"
     ]
+
+
+def test_a_sidecar_has_an_image_or_a_build(errors: Errors, load: Load) -> None:
+    both = API + "    sidecars:\n      proxy: {image: nginx, build: {context: ./proxy}}\n"
+    assert errors(both) == ["shipit.yaml:8:14: services.api.sidecars.proxy: give exactly one of image, build"]
+    neither = API + "    sidecars:\n      proxy: {env: {A: b}}\n"
+    assert errors(neither) == ["shipit.yaml:8:14: services.api.sidecars.proxy: give exactly one of image, build"]
+    outside = API + "    sidecars:\n      proxy: {build: {context: ../elsewhere}}\n"
+    assert "outside the project" in errors(outside)[0]
+    loaded = load(API + "    sidecars:\n      proxy: {build: {context: ./proxy}}\n")
+    assert loaded.base.services["api"].sidecars["proxy"].build is not None

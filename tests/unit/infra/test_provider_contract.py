@@ -43,6 +43,13 @@ pubsub:
   subscriptions:
     events-pull: {topic: events, ack_deadline: 600}
 """,
+    "gcs-volumes": """\
+services:
+  api:
+    volumes:
+      uploads: {gcs: {bucket: acme-uploads}, mount: /uploads}
+      media: {gcs: {bucket: acme-media, read_only: true}, mount: /media}
+""",
     "everything": """\
 secrets:
   replication: {automatic: false, locations: [us-central1, europe-west1]}
@@ -86,6 +93,7 @@ EXPECTED_FEATURES = {
     Features(network=True, connector=True, databases=True, pubsub=True, caches=True),
     # remote builds on Cloud Build: the staging bucket and the build account
     Features(remote_builds=True),
+    Features(buckets=True),
 }
 
 

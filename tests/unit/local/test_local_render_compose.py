@@ -150,3 +150,24 @@ def test_sidecars_share_the_network_and_volumes_map_to_compose(make_target: Call
         "api-media": {},
     }
     assert "t0k" not in stack.text and stack.secret_values["TOKEN"] == "t0k"
+
+
+def test_a_built_sidecar_is_built_by_compose(make_target: Callable[..., Target]) -> None:
+    target = make_target(
+        """
+        version: 1
+        app: shop
+        environments: {dev: {project: shop-dev-1, region: us-central1}}
+        services:
+          api:
+            image: busybox
+            sidecars:
+              proxy:
+                build: {context: ./proxy, dockerfile: Dockerfile.prod, target: runtime, args: {V: "1"}}
+        """
+    )
+    (target.root / "proxy").mkdir()
+    proxy = _doc(prepare(target).text)["services"]["api-proxy"]
+    assert "image" not in proxy
+    assert proxy["build"]["dockerfile"] == "Dockerfile.prod" and proxy["build"]["target"] == "runtime"
+    assert proxy["build"]["args"] == {"V": "1"} and proxy["build"]["context"].endswith("proxy")

@@ -62,6 +62,12 @@ class WorkerPoolClient:
         with translated(api="run", action="list", resource=f"Cloud Run worker pools in {parent}"):
             return with_retries(lambda: [to_dict(p) for p in self._pools.list_worker_pools(parent=parent)])
 
+    def list_revisions(self, pool: str) -> list[Json]:
+        """The worker pool's revisions (for `shipit rollback`)."""
+        with translated(api="run", action="list revisions of", resource=f"worker pool {_short(pool)}"):
+            revisions = self._clients.run_revisions
+            return with_retries(lambda: [to_dict(r) for r in revisions.list_revisions(parent=pool)])
+
     def create_worker_pool(self, parent: str, pool_id: str, body: Json) -> WriteResult:
         pb = _pool_pb(body)
         return self._writes.create(

@@ -223,10 +223,16 @@ class Resolver:
             side: {key: self._secret(key, self.target.secret_id(key), live_versions) for key in sidecar.secrets}
             for side, sidecar in service.sidecars.items()
         }
+        sidecar_images = {
+            side: self._sidecar_image(name, side, live)
+            for side, sidecar in service.sidecars.items()
+            if sidecar.build is not None
+        }
         return (
             ServiceInputs(
                 image=image,
                 name=name,
+                sidecar_images=sidecar_images,
                 cpu_boost=_live_cpu_boost(live),
                 sidecar_env=sidecar_env,
                 sidecar_secret_env=sidecar_secrets,
@@ -258,6 +264,22 @@ class Resolver:
                     else self._secret(var, secret_id, live_versions)
                 )
         return out
+
+    def _sidecar_image(self, name: str, side: str, live: Json | None) -> str:
+        """The image of a sidecar shipit builds (image key SERVICE.SIDECAR): pushed or given, else as deployed."""
+        key = f"{name}.{side}"
+        image = self.images.get(key)
+        if image is None and live is not None:
+            containers = live.get("template", {}).get("containers", [])
+            image = next((c.get("image") for c in containers if c.get("name") == side), None)
+            if image is not None:
+                self.notes.add(f"{key}: no new image given, keeping the deployed one")
+        if image is None:
+            raise UsageError(
+                f"no image for sidecar {side} of service {name}, which is not deployed yet",
+                hint=f"`shipit deploy` builds and pushes it, or give one: `--image {key}=REF`",
+            )
+        return image
 
     def _vpc(self, name: str, service: Service) -> VpcAccess | None:
         vpc = service.cloud_run.vpc

@@ -30,6 +30,9 @@ class OfflineWorkerPools:
     def list_worker_pools(self, parent: str) -> list[Json]:
         return []
 
+    def list_revisions(self, pool: str) -> list[Json]:
+        return []
+
     def _refuse(self) -> Any:
         from shipit.errors import UsageError
 
