@@ -30,9 +30,10 @@ from shipit.adapters.process import run
 from shipit.config.database_engines import MYSQL
 from shipit.config.models import Database
 from shipit.errors import ToolError
+from shipit.local import serveraccount
 from shipit.local.env import LOCAL_DB_PASSWORD, DatabaseEndpoint, database_identity
 from shipit.local.ports import LOOPBACK, free_port
-from shipit.local.postgres import _chown_tree, _reachable, _tail
+from shipit.local.serveraccount import as_user, chown_tree, log_tail
 
 INSTALL_HINT = "install MariaDB (apt-get install mariadb-server, brew install mariadb), or use the docker runtime"
 UNPRIVILEGED_USERS = ("mysql", "nobody")
@@ -40,6 +41,19 @@ SERVERS = ("mariadbd", "mysqld")
 INSTALLERS = ("mariadb-install-db", "mysql_install_db")
 CLIENTS = ("mariadb", "mysql")
 SEARCH = ("/usr/sbin", "/usr/bin", "/usr/local/bin", "/usr/local/sbin", "/opt/homebrew/bin", "/opt/homebrew/sbin")
+
+
+def unprivileged_user() -> pwd.struct_passwd | None:
+    """None when not root; else the account the server runs as."""
+    return serveraccount.unprivileged_user("MariaDB", UNPRIVILEGED_USERS, "should not run as root")
+
+
+def data_location(state_dir: Path, key: str, user: pwd.struct_passwd | None) -> Path:
+    return serveraccount.data_location(state_dir, "mariadb", key, user)
+
+
+def _as_user(user: pwd.struct_passwd | None, argv: list[str]) -> list[str]:
+    return as_user(user, argv, "MariaDB")
 
 
 @dataclass(frozen=True)
@@ -65,42 +79,10 @@ def find_binary(names: tuple[str, ...], what: str) -> str:
     raise ToolError(f"the MariaDB {what} ({' or '.join(names)}) is not installed", hint=INSTALL_HINT)
 
 
-def unprivileged_user() -> pwd.struct_passwd | None:
-    """None when not root; else the account the server runs as (mariadbd refuses root without --user)."""
-    if os.geteuid() != 0:
-        return None
-    for name in UNPRIVILEGED_USERS:
-        try:
-            return pwd.getpwnam(name)
-        except KeyError:
-            continue
-    raise ToolError(
-        "MariaDB should not run as root and there is no 'mysql' or 'nobody' user to run it as",
-        hint="run shipit as a normal user, or create one: useradd --system mysql",
-    )
-
-
-def data_location(state_dir: Path, key: str, user: pwd.struct_passwd | None) -> Path:
-    preferred = state_dir / "native" / "mariadb" / key
-    if user is None or _reachable(preferred, user):
-        return preferred
-    digest = hashlib.sha256(str(state_dir.resolve()).encode()).hexdigest()[:12]
-    return Path(tempfile.gettempdir()) / f"shipit-mariadb-{digest}" / key
-
-
 def _socket_dir(datadir: Path) -> Path:
     # A unix socket path is limited to ~100 characters: a short directory named after the data directory.
     digest = hashlib.sha256(str(datadir.resolve()).encode()).hexdigest()[:12]
     return Path(tempfile.gettempdir()) / f"shipit-my-{digest}"
-
-
-def _as_user(user: pwd.struct_passwd | None, argv: list[str]) -> list[str]:
-    if user is None:
-        return argv
-    runuser = shutil.which("runuser") or "/usr/sbin/runuser"
-    if not os.path.exists(runuser):
-        raise ToolError("running as root needs runuser (util-linux) to start MariaDB as an unprivileged user")
-    return [runuser, "-u", user.pw_name, "--", *argv]
 
 
 def _install(location: Path, datadir: Path, user: pwd.struct_passwd | None) -> None:
@@ -160,7 +142,7 @@ def _wait_listening(proc: subprocess.Popen[bytes], port: int, sock: Path, log: P
         proc.wait(timeout=60)
     shutil.rmtree(sock.parent, ignore_errors=True)
     raise ToolError(
-        f"MariaDB for database '{key}' did not start{_tail(log)}",
+        f"MariaDB for database '{key}' did not start{log_tail(log)}",
         hint="fix the problem shown in the log, or delete the data directory to start afresh",
     )
 
@@ -191,7 +173,7 @@ def start(key: str, db: Database, state_dir: Path) -> MariaDBInstance:
     if not (datadir / "mysql").is_dir():
         datadir.mkdir(exist_ok=True)
         if user is not None:
-            _chown_tree(location, user)
+            chown_tree(location, user)
         _install(location, datadir, user)
     _stop_leftover(pidfile, datadir)
     sock = sock_dir / "mysqld.sock"
@@ -230,7 +212,7 @@ def start(key: str, db: Database, state_dir: Path) -> MariaDBInstance:
     created = run(admin, stdin=_provision_sql(name, db_user), check=False, timeout=60)
     if created.returncode != 0:
         stop(instance)
-        raise ToolError(f"creating database {name} and user {db_user} failed: {created.stderr.strip()}{_tail(log)}")
+        raise ToolError(f"creating database {name} and user {db_user} failed: {created.stderr.strip()}{log_tail(log)}")
     return instance
 
 

@@ -11,24 +11,36 @@ says so.
 from __future__ import annotations
 
 import glob
-import hashlib
 import os
 import pwd
 import shutil
-import stat
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from shipit.adapters.process import run
 from shipit.config.models import Database
 from shipit.errors import ToolError
+from shipit.local import serveraccount
 from shipit.local.env import LOCAL_DB_PASSWORD, DatabaseEndpoint, database_identity
 from shipit.local.ports import LOOPBACK, free_port
+from shipit.local.serveraccount import as_user, chown_tree, log_tail
 
 SERVER_BINARIES = ("initdb", "pg_ctl", "postgres")
 INSTALL_HINT = "install PostgreSQL (apt-get install postgresql, brew install postgresql), or use the docker runtime"
 UNPRIVILEGED_USERS = ("postgres", "nobody")
+
+
+def unprivileged_user() -> pwd.struct_passwd | None:
+    """None when not root; else the account the server runs as."""
+    return serveraccount.unprivileged_user("PostgreSQL", UNPRIVILEGED_USERS, "refuses to run as root")
+
+
+def data_location(state_dir: Path, key: str, user: pwd.struct_passwd | None) -> Path:
+    return serveraccount.data_location(state_dir, "postgres", key, user)
+
+
+def _as_user(user: pwd.struct_passwd | None, argv: list[str]) -> list[str]:
+    return as_user(user, argv, "PostgreSQL")
 
 
 @dataclass(frozen=True)
@@ -59,76 +71,12 @@ def find_bindir() -> Path:
     raise ToolError("the PostgreSQL server binaries (initdb, pg_ctl, postgres) are not installed", hint=INSTALL_HINT)
 
 
-def unprivileged_user() -> pwd.struct_passwd | None:
-    """None when not root; else the account postgres will run as."""
-    if os.geteuid() != 0:
-        return None
-    for name in UNPRIVILEGED_USERS:
-        try:
-            return pwd.getpwnam(name)
-        except KeyError:
-            continue
-    raise ToolError(
-        "PostgreSQL refuses to run as root and there is no 'postgres' or 'nobody' user to run it as",
-        hint="run shipit as a normal user, or create one: useradd --system postgres",
-    )
-
-
-def _reachable(path: Path, user: pwd.struct_passwd) -> bool:
-    """True if ``user`` can traverse every existing ancestor of ``path`` (x permission)."""
-    for directory in [path, *path.parents]:
-        if not directory.exists():
-            continue
-        info = directory.stat()
-        if info.st_uid == user.pw_uid:
-            bit = stat.S_IXUSR
-        elif info.st_gid == user.pw_gid:
-            bit = stat.S_IXGRP
-        else:
-            bit = stat.S_IXOTH
-        if not info.st_mode & bit:
-            return False
-    return True
-
-
-def data_location(state_dir: Path, key: str, user: pwd.struct_passwd | None) -> Path:
-    preferred = state_dir / "native" / "postgres" / key
-    if user is None or _reachable(preferred, user):
-        return preferred
-    digest = hashlib.sha256(str(state_dir.resolve()).encode()).hexdigest()[:12]
-    return Path(tempfile.gettempdir()) / f"shipit-postgres-{digest}" / key
-
-
-def _as_user(user: pwd.struct_passwd | None, argv: list[str]) -> list[str]:
-    if user is None:
-        return argv
-    runuser = shutil.which("runuser") or "/usr/sbin/runuser"
-    if not os.path.exists(runuser):
-        raise ToolError("running as root needs runuser (util-linux) to start PostgreSQL as an unprivileged user")
-    return [runuser, "-u", user.pw_name, "--", *argv]
-
-
-def _tail(path: Path, lines: int = 20) -> str:
-    try:
-        text = path.read_text(errors="replace").splitlines()[-lines:]
-    except OSError:
-        return ""
-    return f"\n--- {path} (last {len(text)} lines) ---\n" + "\n".join(text)
-
-
-def _chown_tree(path: Path, user: pwd.struct_passwd) -> None:
-    os.chown(path, user.pw_uid, user.pw_gid)
-    for dirpath, dirnames, filenames in os.walk(path):
-        for name in (*dirnames, *filenames):
-            os.chown(os.path.join(dirpath, name), user.pw_uid, user.pw_gid, follow_symlinks=False)
-
-
 def _initdb(bindir: Path, location: Path, datadir: Path, db_user: str, user: pwd.struct_passwd | None) -> None:
     pwfile = location / "pwfile"
     pwfile.write_text(LOCAL_DB_PASSWORD + "\n")
     pwfile.chmod(0o600)
     if user is not None:
-        _chown_tree(location, user)
+        chown_tree(location, user)
     try:
         result = run(
             _as_user(
@@ -186,7 +134,7 @@ def start(key: str, db: Database, state_dir: Path) -> PostgresInstance:
     instance = PostgresInstance(key, DatabaseEndpoint(LOOPBACK, port, name, db_user), datadir, log, bindir, user)
     if started.returncode != 0:
         raise ToolError(
-            f"PostgreSQL for database '{key}' failed to start ({datadir}){_tail(log)}",
+            f"PostgreSQL for database '{key}' failed to start ({datadir}){log_tail(log)}",
             hint="fix the problem shown in the log, or delete the data directory to start afresh",
         )
     createdb = str(bindir / "createdb") if (bindir / "createdb").is_file() else "createdb"
@@ -198,7 +146,7 @@ def start(key: str, db: Database, state_dir: Path) -> PostgresInstance:
     )
     if created.returncode != 0 and "already exists" not in created.stderr:
         stop(instance)
-        raise ToolError(f"createdb {name} failed: {created.stderr.strip()}{_tail(log)}")
+        raise ToolError(f"createdb {name} failed: {created.stderr.strip()}{log_tail(log)}")
     return instance
 
 
