@@ -31,6 +31,8 @@ class PreviewDeployOptions:
     images: tuple[tuple[str, str], ...] = ()
     jobs: int = BUILD_JOBS
     prune_oldest: int = 0
+    build_engine: str | None = None  # --engine: local or cloudbuild
+    write_rate: int | None = None  # Cloud Run Admin API writes per minute (None: the environment's setting)
 
 
 def preview_steps(only: tuple[str, ...], skip: tuple[str, ...]) -> list[StepSpec]:
@@ -61,6 +63,8 @@ def run_preview(
         jobs=options.jobs,
         preview=options.preview,
         prune_oldest=options.prune_oldest,
+        build_engine=options.build_engine,
+        write_rate=options.write_rate,
     )
     ctx = StepContext(target, console, run_options)
     console.info(f"planning preview {options.preview} of {target.app} / {target.env_name} ({target.project})")

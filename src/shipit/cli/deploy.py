@@ -79,7 +79,16 @@ def deploy(
             target,
             app.console,
             PreviewDeployOptions(
-                preview, only, skip, dry_run, yes, images=parsed, jobs=jobs, prune_oldest=prune_oldest or 0
+                preview,
+                only,
+                skip,
+                dry_run,
+                yes,
+                images=parsed,
+                jobs=jobs,
+                prune_oldest=prune_oldest or 0,
+                build_engine=engine,
+                write_rate=write_rate,
             ),
             confirm=lambda question: app.confirm(question, yes=yes, action="deploy a preview"),
         )

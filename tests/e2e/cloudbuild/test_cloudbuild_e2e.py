@@ -248,3 +248,10 @@ def test_deploy_pushes_nothing_after_a_remote_build(cb: Env) -> None:
     (image,) = build["results"]["images"]  # type: ignore[index]
     recorded = json.loads((cb.root / ".shipit" / "images" / "prod.json").read_text())
     assert image["digest"] in json.dumps(recorded)
+
+
+def test_a_preview_builds_on_the_engine_it_is_given(cb: Env) -> None:
+    # `deploy --preview` runs the same build step as `deploy`: --engine must reach it too.
+    dry = cb.run("deploy", "--preview", "pr-7", "--only", "build", "--engine", "cloudbuild", "--dry-run", "--yes")
+    assert "on Cloud Build" in dry.stdout + dry.stderr, dry.stdout + dry.stderr
+    assert cb.builds() == [] and cb.fake.storage.objects == {}
