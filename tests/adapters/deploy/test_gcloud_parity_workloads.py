@@ -367,7 +367,8 @@ def _secret_files_refused(g: dict[str, Any], s: dict[str, Any], o: Outcome) -> N
     assert rec.grpc is not None and not rec.grpc.writes
     path = o.project.root / "secret-files.yaml"
     text = (o.project.root / "shipit.yaml").read_text()
-    path.write_text(text.replace("    kind: worker\n", "    kind: worker\n    secret_files: {/secrets/sa.json: STRIPE_KEY}\n"))
+    mount = "    secret_files: {/secrets/sa.json: STRIPE_KEY}\n"
+    path.write_text(text.replace("    kind: worker\n", "    kind: worker\n" + mount))
     with pytest.raises(ConfigError, match="worker pools cannot mount secrets as files"):
         load_config(path, "secret-files.yaml")
     assert not any(v.get("secret") for v in s["template"].get("volumes", []))
