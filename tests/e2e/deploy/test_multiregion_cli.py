@@ -179,3 +179,12 @@ def test_destroy_interrupted_between_regions_finishes_when_run_again(cli: Cli, m
     again = cli("-e", "global", "destroy", "--yes")
     assert again.returncode == 0, again.stderr
     assert _names(cli) == {f"{SECOND}/services/web-prod", f"{SECOND}/services/hand-made"}
+
+
+def test_a_preview_of_a_multi_region_environment_is_refused_before_any_call(cli: Cli) -> None:
+    result = cli("-e", "global", "deploy", "--preview", "pr-7", "--yes", "--image", f"web={image('web')}")
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert "global deploys to 2 regions (europe-west1, us-central1); previews are single-region" in lines[0]
+    assert "Traceback" not in result.stderr and "-e ENV" in result.stderr
+    assert cli.fake.calls == []
