@@ -498,9 +498,20 @@ class _Mapper(VariableRules):
             subject = f"services.{out.name}.secret_files"
             if "environment" in definition:
                 key = str(definition["environment"])
-            out.secret_files[path] = key
             origin = definition.get("file") or (f"${definition['environment']}" if "environment" in definition else "?")
-            self.note("mapped", subject, f"compose secret {source} ({origin}) -> {key}, mounted at {path}")
+            if out.worker:
+                # Cloud Run worker pools cannot mount secrets as files: the worker reads an env var instead.
+                if key not in out.secrets:
+                    out.secrets.append(key)
+                self.note(
+                    "decide",
+                    f"services.{out.name}.secrets",
+                    f"compose secret {source} ({origin}) -> {key} as an environment variable, not {path}: "
+                    "Cloud Run worker pools cannot mount secret files",
+                )
+            else:
+                out.secret_files[path] = key
+                self.note("mapped", subject, f"compose secret {source} ({origin}) -> {key}, mounted at {path}")
             if key not in self.project.dotenv:
                 self.note(
                     "decide",

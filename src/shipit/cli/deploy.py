@@ -126,7 +126,16 @@ def _check_preview(
         raise UsageError("--prune-oldest goes with --preview NAME", hint="e.g. --preview pr-123 --prune-oldest 5")
     if staged or canary is not None:
         raise UsageError("--preview moves no traffic: --staged and --canary do not apply", hint="drop them")
-    services = [n for n, s in app.target.config.services.items() if s.kind == "service"]
+    target = app.target
+    if len(target.regions) > 1:
+        # A preview is a tag on one Cloud Run service; a multi-region service is one per region, and a
+        # load-balanced one refuses its run.app tag URLs from outside anyway.
+        raise UsageError(
+            f"--preview: {target.env_name} deploys to {len(target.regions)} regions ({', '.join(target.regions)}); "
+            "previews are single-region",
+            hint="preview in a single-region environment (-e ENV)",
+        )
+    services = [n for n, s in target.config.services.items() if s.kind == "service"]
     check_name(preview, services)
 
 

@@ -124,7 +124,7 @@ class Service(Model):
     )
     secrets: tuple[SecretKey, ...] = Field((), description="Keys from the env file / Secret Manager.")
     secret_files: dict[str, SecretKey] = Field(
-        default_factory=dict, description="Secrets mounted as files: {'/secrets/key.json': KEY}."
+        default_factory=dict, description="Secrets mounted as files: {'/secrets/key.json': KEY} (not on a worker)."
     )
     databases: tuple[ResourceName, ...] = Field((), description="Databases this service uses; injects DATABASE_URL.")
     caches: tuple[ResourceName, ...] = Field(

@@ -45,6 +45,13 @@ def workload_problems(config: ShipitConfig) -> Iterator[tuple[Path_, str, str | 
                     f"{key} is for HTTP services, not workers",
                     ("use cloud_run.instances for a worker's size" if key.endswith("instances") else f"remove {key}"),
                 )
+        if svc.secret_files:
+            # gcloud refuses it too ("Secrets volume mount is not supported for Worker Pools yet").
+            yield (
+                (*base, "secret_files"),
+                "worker pools cannot mount secrets as files",
+                "list the key under secrets to read it from an environment variable",
+            )
         # HTTP probes on a worker are reported by config/cloudrun_checks.py with the other probe rules.
         if cr.vpc is not None and cr.vpc.mode == "connector":
             yield (

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from shipit.destroy.model import KIND_NAMES, DestroyPlan, Removal, TerraformPhase
+from shipit.destroy.model import DestroyPlan, Removal, TerraformPhase
 from shipit.errors import ShipitError
 from shipit.plan import Action
 
@@ -73,7 +73,7 @@ def execute(ctx: StepContext, plan: DestroyPlan, runner: InfraRunner | None) -> 
     deleted: list[str] = []
     gone: list[str] = []
     for removal in plan.removals:
-        what = f"{KIND_NAMES[removal.kind]} {removal.short}"
+        what = removal.label
         if _delete(ctx, removal):
             deleted.append(removal.name)
             console.info(f"deleted {what}")

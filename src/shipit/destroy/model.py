@@ -34,13 +34,18 @@ class Removal:
     kind: str  # one of KINDS
     name: str  # the full resource name
     why: str = ""  # what goes with it
+    region: str = ""  # set for a service outside the primary region: named NAME@REGION, as deploy plans do
 
     @property
     def short(self) -> str:
         return self.name.rsplit("/", 1)[-1]
 
+    @property
+    def label(self) -> str:
+        return f"{KIND_NAMES[self.kind]} {self.short}" + (f"@{self.region}" if self.region else "")
+
     def change(self) -> Change:
-        return Change(STEP, Action.DELETE, f"{KIND_NAMES[self.kind]} {self.short}", self.why)
+        return Change(STEP, Action.DELETE, self.label, self.why)
 
 
 @dataclass(frozen=True)

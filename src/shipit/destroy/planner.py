@@ -1,7 +1,8 @@
 """Plan `shipit destroy` for one environment: read-only calls, then a frozen DestroyPlan.
 
 Only resources labelled ``managed-by=shipit``, ``app=<app>`` and ``env=<environment>`` are planned for deletion;
-anything else in the project and region (another app, another environment, hand-made) is never touched.
+anything else in the project and its regions (another app, another environment, hand-made) is never touched.
+Cloud Run services are listed in every region the environment deploys to (``Target.regions``).
 """
 
 from __future__ import annotations
@@ -50,11 +51,20 @@ def _cloud_run(ctx: StepContext, kept: list[str]) -> list[Removal]:
     target = ctx.target
     parent = location_parent(target.project, target.region)
     remote = ctx.remote
-    services = remote.run.list_services(parent)
+    # A multi-region service runs in every region the environment (or the service) lists; workers and jobs
+    # run in the primary region only.
+    services: list[Json] = []
+    removals: list[Removal] = []
+    for region in target.regions:
+        found = remote.run.list_services(location_parent(target.project, region))
+        services += found
+        away = "" if region == target.region else region
+        removals += [
+            Removal("service", str(s["name"]), WITH_SERVICE, away) for s in found if _ours(s.get("labels"), target)
+        ]
     # Listed even when shipit.yaml has no worker left: one deployed before it was removed is still ours.
     pools = remote.worker_pools.list_worker_pools(parent)
     jobs = remote.jobs.list_jobs(parent)
-    removals = [Removal("service", str(s["name"]), WITH_SERVICE) for s in services if _ours(s.get("labels"), target)]
     removals += [Removal("worker-pool", str(p["name"]), WITH_POOL) for p in pools if _ours(p.get("labels"), target)]
     removals += [Removal("job", str(j["name"]), WITH_JOB) for j in jobs if _ours(j.get("labels"), target)]
     old = _unlabelled([*services, *pools, *jobs], target)
@@ -63,7 +73,7 @@ def _cloud_run(ctx: StepContext, kept: list[str]) -> list[Removal]:
             f"Cloud Run {', '.join(old)}: managed-by=shipit but without app/env labels (deployed by an older "
             "shipit), so not provably this environment's; deploy once more to label them, or delete them by hand"
         )
-    return sorted(removals, key=lambda r: (r.kind != "service", r.kind != "worker-pool", r.name))
+    return sorted(removals, key=lambda r: (r.kind != "service", r.kind != "worker-pool", r.short, r.region))
 
 
 def _terraform_secret_ids(target: Target) -> set[str]:

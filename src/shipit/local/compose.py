@@ -29,7 +29,7 @@ from shipit.local.compose_file import (
 )
 from shipit.local.env import ServiceEnv, all_service_envs, declared_secrets, load_secret_values, parity_warnings
 from shipit.local.ports import PortBinding, ensure_free, port_plan, primary
-from shipit.local.redis import PASSWORD_VAR, cache_service_name, local_password
+from shipit.local.redis import PASSWORD_VAR, REDIS_PORT, cache_service_name, local_password
 from shipit.output import Console
 
 STATE_DIR = ".shipit"
@@ -275,6 +275,11 @@ def status(stack: Stack, states: list[ContainerState]) -> list[ServiceStatus]:
         host = _published(states, name, endpoint.port)
         url = f"{endpoint.scheme}://{endpoint.user}:{endpoint.password}@{host}/{endpoint.name}" if host else None
         out.append(ServiceStatus(name, _describe(by_service.get(name)), url))
+    for key in config.caches:
+        # The password stays out of the listing: it is in .shipit/redis-password (or SHIPIT_REDIS_PASSWORD).
+        name = cache_service_name(key)
+        host = _published(states, name, REDIS_PORT)
+        out.append(ServiceStatus(name, _describe(by_service.get(name)), f"redis://{host}/0" if host else None))
     if config.pubsub is not None:
         state = by_service.get(PUBSUB_SERVICE)
         host = _published(states, PUBSUB_SERVICE, PUBSUB_PORT)

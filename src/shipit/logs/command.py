@@ -56,9 +56,14 @@ def sources_for(target: Target, options: LogsOptions) -> tuple[LogSource, ...]:
         check_name("--revision", options.revision)
     chosen = options.names or tuple(sorted(services))
     # A worker (no HTTP port) runs as a Cloud Run worker pool, whose entries carry another resource type.
-    return tuple(
-        LogSource("worker" if getattr(services[n], "kind", "service") == "worker" else "service", n) for n in chosen
-    )
+    sources = []
+    for n in chosen:
+        if getattr(services[n], "kind", "service") == "worker":
+            sources.append(LogSource("worker", n))
+        else:
+            regions = target.service_regions(n)
+            sources.append(LogSource("service", n, regions=regions if len(regions) > 1 else ()))
+    return tuple(sources)
 
 
 def latest_execution(jobs: JobsApi, target: Target, job: str) -> str:
@@ -101,9 +106,9 @@ def run_logs(
         for entry in entries:
             printed += 1
             if console.json_mode:
-                console.emit({"source": source_name(entry), **entry})
+                console.emit({"source": source_name(entry, target.region), **entry})
             else:
-                for line in format_entry(entry, width):
+                for line in format_entry(entry, width, target.region):
                     console.print(line)
     except KeyboardInterrupt:
         # Ctrl-C is how following ends: not a failure.

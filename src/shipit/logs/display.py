@@ -8,11 +8,14 @@ from collections.abc import Sequence
 from shipit.logs.query import RESOURCE_LABELS, Json, LogSource
 
 
-def source_name(entry: Json) -> str:
+def source_name(entry: Json, primary: str = "") -> str:
+    """The workload an entry came from; `web@us-central1` outside the ``primary`` region, as plans name it."""
     labels = (entry.get("resource") or {}).get("labels") or {}
     for _kind, (_type, label) in RESOURCE_LABELS.items():
         if labels.get(label):
-            return str(labels[label])
+            location = labels.get("location")
+            away = f"@{location}" if primary and location and location != primary else ""
+            return f"{labels[label]}{away}"
     return "-"
 
 
@@ -38,9 +41,9 @@ def entry_text(entry: Json) -> str:
     return ""
 
 
-def format_entry(entry: Json, width: int) -> list[str]:
+def format_entry(entry: Json, width: int, primary: str = "") -> list[str]:
     """`service | 2026-12-02 08:01:02 ERROR   text`, one line per line of the entry's text."""
-    name = source_name(entry).ljust(width)
+    name = source_name(entry, primary).ljust(width)
     stamp = str(entry.get("timestamp", ""))[:19].replace("T", " ")
     severity = str(entry.get("severity", "DEFAULT")).ljust(7)
     lines = entry_text(entry).splitlines() or [""]
@@ -49,4 +52,6 @@ def format_entry(entry: Json, width: int) -> list[str]:
 
 
 def prefix_width(sources: Sequence[LogSource]) -> int:
-    return max((len(s.name) for s in sources), default=1)
+    # A multi-region source's primary region comes first and is named without a suffix.
+    names = [s.name for s in sources] + [f"{s.name}@{r}" for s in sources for r in s.regions[1:]]
+    return max((len(n) for n in names), default=1)

@@ -39,12 +39,18 @@ class LogSource:
     kind: Kind
     name: str
     execution: str | None = None
+    regions: tuple[str, ...] = ()  # a multi-region service's regions, the primary first (else: the query's)
 
-    def clause(self) -> str:
+    def clause(self, regions: tuple[str, ...] = ()) -> str:
+        """``regions``: where this source is read, when the query does not say one location for all."""
         resource_type, label = RESOURCE_LABELS[self.kind]
         text = f"(resource.type={_quote(resource_type)} AND resource.labels.{label}={_quote(self.name)}"
         if self.execution:
             text += f' AND labels."{_EXECUTION_LABEL}"={_quote(self.execution)}'
+        if len(regions) == 1:
+            text += f" AND resource.labels.location={_quote(regions[0])}"
+        elif regions:
+            text += f" AND resource.labels.location=({' OR '.join(_quote(r) for r in regions)})"
         return text + ")"
 
 
@@ -59,10 +65,14 @@ class LogQuery:
     limit: int = 200
 
     def log_filter(self, after: str | None = None) -> str:
-        parts = [" OR ".join(s.clause() for s in self.sources)]
+        # A multi-region service is read in each of its regions, every other source in the primary only.
+        multi = any(len(s.regions) > 1 for s in self.sources)
+        clauses = [s.clause(s.regions or (self.region,)) if multi else s.clause() for s in self.sources]
+        parts = [" OR ".join(clauses)]
         if len(self.sources) > 1:
             parts[0] = f"({parts[0]})"
-        parts.append(f"resource.labels.location={_quote(self.region)}")
+        if not multi:
+            parts.append(f"resource.labels.location={_quote(self.region)}")
         parts.append(f"timestamp>={_quote(after or _rfc3339(self.since))}")
         if self.severity:
             parts.append(f"severity>={self.severity}")

@@ -78,7 +78,6 @@ services:
     kind: worker
     env: {MODE: batch}
     secrets: [STRIPE_KEY]
-    secret_files: {/secrets/sa.json: STRIPE_KEY}
     databases: [main]
     cloud_run: {instances: 3, cpu: 2, memory: 1Gi, command: python worker.py, args: [--queue, jobs],
       labels: {team: core}, vpc: {mode: direct, egress: all-traffic}}
@@ -358,15 +357,21 @@ def _cloudsql(template: str) -> Check:
 
 
 def _secret_files_refused(g: dict[str, Any], s: dict[str, Any], o: Outcome) -> None:
-    # Documented difference: gcloud refuses a secret file for a worker pool; shipit mounts it.
+    # gcloud refuses a secret file for a worker pool; so does `shipit validate`, before any request.
+    from shipit.config import load_config
+    from shipit.errors import ConfigError
+
     with recording(grpc=True) as rec:
         result = run_gcloud(rec, [*POOL, "--set-secrets", f"/secrets/sa.json={SECRET}:3"])
     assert result.returncode != 0 and "Secrets volume mount is not supported for Worker Pools" in result.stderr
     assert rec.grpc is not None and not rec.grpc.writes
-    vol = next(v for v in s["template"]["volumes"] if "secret" in v)
-    assert vol["secret"] == {"secret": SECRET, "items": [{"path": "sa.json", "version": "3"}]}
-    mount = next(m for m in s["template"]["containers"][0]["volumeMounts"] if m["name"] == vol["name"])
-    assert mount["mountPath"] == "/secrets"
+    path = o.project.root / "secret-files.yaml"
+    text = (o.project.root / "shipit.yaml").read_text()
+    mount = "    secret_files: {/secrets/sa.json: STRIPE_KEY}\n"
+    path.write_text(text.replace("    kind: worker\n", "    kind: worker\n" + mount))
+    with pytest.raises(ConfigError, match="worker pools cannot mount secrets as files"):
+        load_config(path, "secret-files.yaml")
+    assert not any(v.get("secret") for v in s["template"].get("volumes", []))
 
 
 def _split(g: dict[str, Any], s: dict[str, Any], o: Outcome) -> None:

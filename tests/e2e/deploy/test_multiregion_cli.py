@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from e2e.deploy.conftest import Cli
-from e2e_support import HealthServer
+from e2e_support import HealthServer, fake_server_env
 from fakegcp.server import FakeGCPServer
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "fullstack"
@@ -129,3 +129,62 @@ def test_rollback_to_a_revision_moves_the_region_that_has_it(cli: Cli) -> None:
     unknown = cli("-e", "global", "rollback", "web", "--to", "web-99999-zzz", "--yes")
     assert unknown.returncode == 2
     assert "has no revision web-99999-zzz" in unknown.stderr
+
+
+def _foreign_services(monkeypatch: pytest.MonkeyPatch, cli: Cli) -> None:
+    """In the second region: another environment's web and a hand-made service, both to survive destroy."""
+    from shipit.adapters.gcp.clients import GcpClients
+    from shipit.adapters.gcp.run import CloudRunClient
+
+    for key, value in fake_server_env(cli.server.url).items():
+        monkeypatch.setenv(key, value)
+    run = CloudRunClient(GcpClients())
+    container = {"containers": [{"image": image("web")}]}
+    parent = f"projects/{PROJECT}/locations/{SECOND}"
+    labels = {"managed-by": "shipit", "app": "shop", "env": "prod"}
+    run.create_service(parent, "web-prod", {"labels": labels, "template": container})
+    run.create_service(parent, "hand-made", {"template": container})
+
+
+def _names(cli: Cli) -> set[str]:
+    return {name.split("/locations/", 1)[1] for name in cli.fake.run.services}
+
+
+def test_destroy_removes_the_service_in_every_region_and_only_ours(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert cli(*deploy_args()).returncode == 0
+    _foreign_services(monkeypatch, cli)
+
+    plan = cli("-e", "global", "destroy", "--dry-run")
+    assert plan.returncode == 0, plan.stderr
+    assert "Cloud Run service web@us-central1" in plan.stdout
+    assert "web-prod" not in plan.stdout and "hand-made" not in plan.stdout
+
+    result = cli("-e", "global", "destroy", "--yes")
+    assert result.returncode == 0, result.stderr
+    assert "deleted Cloud Run service web@us-central1" in result.stdout + result.stderr
+    assert _names(cli) == {f"{SECOND}/services/web-prod", f"{SECOND}/services/hand-made"}
+
+
+def test_destroy_interrupted_between_regions_finishes_when_run_again(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert cli(*deploy_args()).returncode == 0
+    _foreign_services(monkeypatch, cli)
+    # The third deletion (web in the second region, after api and web in the primary) is refused.
+    cli.fake.faults.fail("run.projects.locations.services.delete", status=403, nth=3, times=None)
+    first = cli("-e", "global", "destroy", "--yes")
+    assert first.returncode == 1, first.stdout + first.stderr
+    assert "Traceback" not in first.stderr
+    assert f"{PRIMARY}/services/web" not in _names(cli) and f"{SECOND}/services/web" in _names(cli)
+
+    cli.fake.faults.clear()
+    again = cli("-e", "global", "destroy", "--yes")
+    assert again.returncode == 0, again.stderr
+    assert _names(cli) == {f"{SECOND}/services/web-prod", f"{SECOND}/services/hand-made"}
+
+
+def test_a_preview_of_a_multi_region_environment_is_refused_before_any_call(cli: Cli) -> None:
+    result = cli("-e", "global", "deploy", "--preview", "pr-7", "--yes", "--image", f"web={image('web')}")
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert "global deploys to 2 regions (europe-west1, us-central1); previews are single-region" in lines[0]
+    assert "Traceback" not in result.stderr and "-e ENV" in result.stderr
+    assert cli.fake.calls == []

@@ -190,3 +190,43 @@ def test_follow_prints_new_entries_once_and_stops_cleanly_on_ctrl_c(cli: LogsCli
     assert "Traceback" not in err
     polls = cli.fake.calls_to("logging.entries.list")
     assert len(polls) >= 2 and not cli.fake.mutating_calls()
+
+
+def test_a_multi_region_service_is_read_in_every_region_named_like_plans(cli: LogsCli) -> None:
+    (cli.root / "shipit.yaml").write_text(
+        CONFIG.replace("region: us-central1}", "regions: [us-central1, europe-west1]}")
+        + "  worker: {build: {context: .}, kind: worker}\n"
+    )
+
+    def located(entry: dict[str, Any], location: str) -> dict[str, Any]:
+        labels = {**entry["resource"]["labels"], "location": location}
+        return {**entry, "resource": {**entry["resource"], "labels": labels}}
+
+    pool = {
+        "logName": f"projects/{PROJECT}/logs/run.googleapis.com%2Fstdout",
+        "severity": "INFO",
+        "resource": {"type": "cloud_run_worker_pool", "labels": {"worker_pool_name": "worker", "location": REGION}},
+        "textPayload": "polling",
+    }
+    cli.fake.logging.add(
+        [
+            revision_entry("web", "GET / in the primary"),
+            located(revision_entry("web", "GET / in Europe"), "europe-west1"),
+            located(revision_entry("web", "GET / elsewhere"), "asia-east1"),
+            pool,
+            located(pool, "europe-west1") | {"textPayload": "not a region of the worker"},
+        ]
+    )
+    result = cli.run("logs")
+    assert result.returncode == 0, result.stderr
+    rows = [(line.split(" | ")[0].strip(), line.rsplit("INFO    ", 1)[-1]) for line in result.stdout.splitlines()]
+    assert sorted(rows) == sorted(
+        [
+            ("web", "GET / in the primary"),
+            ("web@europe-west1", "GET / in Europe"),
+            ("worker", "polling"),
+        ]
+    ), result.stdout
+    assert {len(line.split(" | ")[0]) for line in result.stdout.splitlines()} == {len("web@europe-west1")}
+    one = cli.run("logs", "web", "--json")
+    assert sorted(json.loads(line)["source"] for line in one.stdout.splitlines()) == ["web", "web@europe-west1"]

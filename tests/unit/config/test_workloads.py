@@ -88,3 +88,19 @@ def test_a_valid_worker_and_job_load(load: Load) -> None:
     config = load(text).base
     assert config.services["worker"].kind == "worker" and config.services["worker"].cloud_run.instances == 0
     assert config.jobs["nightly"].schedule == "0 3 * * *"
+
+
+def test_a_worker_cannot_mount_secret_files(errors: Errors) -> None:
+    # gcloud refuses it too: "Secrets volume mount is not supported for Worker Pools yet".
+    text = HEAD + (
+        "services:\n"
+        "  worker:\n"
+        "    kind: worker\n"
+        "    secrets: [STRIPE_KEY]\n"
+        "    secret_files: {/secrets/sa.json: SA_JSON}\n"
+        "  api: {secret_files: {/secrets/sa.json: SA_JSON}}\n"
+    )
+    assert errors(text) == [
+        "shipit.yaml:9:19: services.worker.secret_files: worker pools cannot mount secrets as files "
+        "(list the key under secrets to read it from an environment variable)",
+    ]

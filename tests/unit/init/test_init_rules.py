@@ -295,3 +295,27 @@ def test_a_compose_redis_becomes_a_cache_its_url_variable_injected(tmp_path: Pat
     assert "services.api.env.REDIS_URL" in _rows(detection, "dropped")
     assert "tools" in _rows(detection, "dropped")  # redis-commander is a local tool, not a cache
     assert "cache" not in _rows(detection, "dropped")
+
+
+def test_a_workers_compose_secret_file_becomes_a_secret_variable(tmp_path: Path) -> None:
+    # Cloud Run worker pools cannot mount secret files, so `shipit validate` refuses secret_files on a worker.
+    (tmp_path / "compose.yaml").write_text(
+        textwrap.dedent(
+            """
+            services:
+              api: {image: ghcr.io/acme/api:1, ports: ["8000:8000"], secrets: [signing_key]}
+              worker: {image: ghcr.io/acme/api:1, command: python worker.py, secrets: [signing_key]}
+            secrets:
+              signing_key: {file: ./signing.key}
+            """
+        )
+    )
+    result = invoke("init", str(tmp_path), "--yes")
+    assert result.exit_code == 0, result.output
+    detection = map_compose(tmp_path, tmp_path / "compose.yaml")
+    api, worker = (next(s for s in detection.services if s.name == n) for n in ("api", "worker"))
+    assert api.secret_files == {"/run/secrets/signing_key": "SIGNING_KEY"} and "SIGNING_KEY" not in api.secrets
+    assert worker.secret_files == {} and worker.secrets == ["SIGNING_KEY"]
+    assert "worker pools cannot mount secret files" in _rows(detection, "decide")["services.worker.secrets"]
+    checked = invoke("-f", str(tmp_path / "shipit.yaml"), "validate")
+    assert checked.exit_code == 0, checked.output

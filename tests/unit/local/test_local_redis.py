@@ -105,3 +105,20 @@ def test_a_service_named_like_a_cache_container_is_refused(make_target: Callable
     target = make_target(CONFIG.replace("  web:\n", "  cache-sessions:\n"))
     with pytest.raises(UsageError, match=r"clashes with the compose service shipit adds for caches\.sessions"):
         check_names(target)
+
+
+def test_ps_lists_each_cache_with_its_published_port_and_no_password(make_target: Callable[..., Target]) -> None:
+    from shipit.adapters.compose import ContainerState
+    from shipit.local.compose import status
+
+    stack = prepare(make_target(CONFIG))
+    # As `docker compose ps` reports them: one cache up (its 6379 on an ephemeral host port), one not created.
+    states = [
+        ContainerState("cache-sessions", "shop-cache-sessions-1", "running", "healthy", 0, {6379: "0.0.0.0:49153"}),
+        ContainerState("api", "shop-api-1", "running", None, 0, {}),
+    ]
+    rows = {s.service: s for s in status(stack, states)}
+    assert rows["cache-sessions"].state == "running (healthy)"
+    assert rows["cache-sessions"].url == "redis://127.0.0.1:49153/0"
+    assert rows["cache-queue"].state == "not created" and rows["cache-queue"].url is None
+    assert all(stack.secret_values[PASSWORD_VAR] not in (s.url or "") for s in rows.values())
