@@ -55,7 +55,7 @@ HINT_REACH = {
     ("adapters/gitrange.py", "--changed-since"): ["plan"],  # only `plan --changed-since` asks git for a range
 }
 # Options of other programs, named in hints that tell the user what to run outside shipit.
-FOREIGN = {("local/postgres.py", "--system"), ("local/mariadb.py", "--system"), ("local/native.py", "--port")}
+FOREIGN = {("local/serveraccount.py", "--system"), ("local/native.py", "--port")}
 OPTION = re.compile(r"(?<![\w-])(--?[a-z][a-z-]*)")
 
 
