@@ -141,7 +141,7 @@ def multiregion_problems(config: ShipitConfig) -> Iterator[tuple[Path_, str, str
     A service that reaches the VPC (databases, caches, ``cloud_run.vpc``) may run in several regions: the
     generated Terraform gives each of its regions a subnet and connector (:mod:`shipit.config.vpc_regions`)."""
     from shipit.config.checks import _undefined
-    from shipit.config.vpc_regions import vpc_region_problems
+    from shipit.config.vpc_regions import environment_regions, vpc_region_problems
 
     yield from vpc_region_problems(config)
 
@@ -179,8 +179,10 @@ def multiregion_problems(config: ShipitConfig) -> Iterator[tuple[Path_, str, str
                         "set allow_unauthenticated: true (its ingress then admits only the load balancer)",
                     )
         replication = config.secrets.replication
-        if not replication.automatic and env.regions:
-            missing = [r for r in env.regions if r not in replication.locations]
+        # Every region a service runs in reads its secrets there (DATABASE_URL among them).
+        named = environment_regions(env, config)
+        if not replication.automatic and len(named) > 1:
+            missing = [r for r in named if r not in replication.locations]
             if missing:
                 yield (
                     ("secrets", "replication", "locations"),

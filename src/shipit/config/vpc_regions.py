@@ -29,7 +29,7 @@ def regional_cidr(base: str, index: int) -> str:
     return str(ipaddress.IPv4Network((int(network.network_address) + index * network.num_addresses, network.prefixlen)))
 
 
-def _environment_regions(env: Environment, config: ShipitConfig) -> list[str]:
+def environment_regions(env: Environment, config: ShipitConfig) -> list[str]:
     """Every region named for the environment (its own, its services', its overlays'): an upper bound."""
     seen = [env.region, *(env.regions or ())]
     for svc in config.services.values():
@@ -42,7 +42,7 @@ def _environment_regions(env: Environment, config: ShipitConfig) -> list[str]:
 def vpc_region_problems(config: ShipitConfig) -> Iterator[tuple[Path_, str, str | None]]:
     """The derived ranges of every region must stay private and must not overlap one another."""
     for env in config.environments.values():
-        count = len(_environment_regions(env, config))
+        count = len(environment_regions(env, config))
         if count < 2:
             continue
         try:

@@ -143,6 +143,10 @@ def test_secrets_replicated_by_hand_must_reach_every_region(tmp_path: Path) -> N
     assert "secrets are not replicated to us-central1" in problems(tmp_path, GOOD, extra)
     extra = "secrets: {replication: {automatic: false, locations: [europe-west1, us-central1]}}\n"
     assert target(tmp_path, GOOD, extra).regions == ("europe-west1", "us-central1")
+    # A service's own regions count too: it reads DATABASE_URL in each of them.
+    extra = "secrets: {replication: {automatic: false, locations: [europe-west1]}}\n"
+    env = "region: europe-west1\n    services:\n      api: {regions: [europe-west1, us-east1]}"
+    assert "secrets are not replicated to us-east1" in problems(tmp_path, env, extra)
 
 
 def test_a_worker_cannot_be_multi_region(tmp_path: Path) -> None:
