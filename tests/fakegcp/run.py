@@ -271,6 +271,15 @@ class CloudRun:
             existing = self.revision_templates.get(rev_name)
             if existing is not None and _canonical(existing) != _canonical(spec["template"]):
                 raise ApiError.already_exists(f"Revision named '{wanted}' with different configuration already exists.")
+        # A connector is regional: Cloud Run refuses one from another region than the service's.
+        connector = str((spec["template"].get("vpcAccess") or {}).get("connector") or "")
+        parts = connector.split("/")
+        if len(parts) == 6 and parts[2] == "locations" and parts[3] != name.split("/")[3]:
+            raise ApiError.invalid_argument(
+                f"service.template.vpc_access.connector: VPC connector {connector} must be in the same region as "
+                f"the service ({name.split('/')[3]}).",
+                field="service.template.vpc_access.connector",
+            )
         total = 0
         tags: set[str] = set()
         for i, target in enumerate(spec["traffic"]):

@@ -289,3 +289,16 @@ def test_multi_container_rules(mocked: Clients, change: Any, message: str) -> No
     change(template)
     with pytest.raises(exceptions.BadRequest, match=message):
         _deploy(mocked, template=template)
+
+
+def test_a_connector_must_be_in_the_services_region(mocked: Clients) -> None:
+    def create(connector: str) -> Any:
+        template = {"containers": [{"image": "img:1"}], "vpc_access": {"connector": connector}}
+        return mocked.services.create_service(parent=PARENT, service_id="api", service={"template": template})
+
+    project = PARENT.split("/")[1]
+    with pytest.raises(exceptions.BadRequest) as err:
+        create(f"projects/{project}/locations/europe-west1/connectors/run")
+    assert "must be in the same region" in err.value.message
+    here = f"{PARENT}/connectors/run"
+    assert create(here).result().template.vpc_access.connector == here

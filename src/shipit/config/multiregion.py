@@ -136,8 +136,14 @@ def _region_problems(path: Path_, regions: tuple[str, ...]) -> Iterator[tuple[Pa
 
 
 def multiregion_problems(config: ShipitConfig) -> Iterator[tuple[Path_, str, str | None]]:
-    """(path, message, hint) for every multi-region setting Cloud Run or the load balancer cannot serve."""
+    """(path, message, hint) for every multi-region setting Cloud Run or the load balancer cannot serve.
+
+    A service that reaches the VPC (databases, caches, ``cloud_run.vpc``) may run in several regions: the
+    generated Terraform gives each of its regions a subnet and connector (:mod:`shipit.config.vpc_regions`)."""
     from shipit.config.checks import _undefined
+    from shipit.config.vpc_regions import environment_regions, vpc_region_problems
+
+    yield from vpc_region_problems(config)
 
     services = config.services
     http = {n for n, s in services.items() if s.kind == "service"}
@@ -160,13 +166,6 @@ def multiregion_problems(config: ShipitConfig) -> Iterator[tuple[Path_, str, str
                 yield from _region_problems(where, tuple(own))
                 if svc.kind == "worker":
                     yield where, "a worker runs in the primary region only", "remove regions"
-            regions = tuple(own or env.regions or (env.region,))
-            if len(regions) > 1 and svc.kind == "service" and (svc.databases or svc.cloud_run.vpc is not None):
-                yield (
-                    where if own else (*base, "regions"),
-                    f"service {name} reaches a private network (databases or vpc), which only the primary region has",
-                    f"run {name} in one region (services.{name}.regions: [{env.region}])",
-                )
         if env.domain:
             fronted = set(env.routes.values()) if env.routes else http
             for name in sorted(fronted & http):
@@ -180,8 +179,10 @@ def multiregion_problems(config: ShipitConfig) -> Iterator[tuple[Path_, str, str
                         "set allow_unauthenticated: true (its ingress then admits only the load balancer)",
                     )
         replication = config.secrets.replication
-        if not replication.automatic and env.regions:
-            missing = [r for r in env.regions if r not in replication.locations]
+        # Every region a service runs in reads its secrets there (DATABASE_URL among them).
+        named = environment_regions(env, config)
+        if not replication.automatic and len(named) > 1:
+            missing = [r for r in named if r not in replication.locations]
             if missing:
                 yield (
                     ("secrets", "replication", "locations"),

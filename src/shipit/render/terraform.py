@@ -35,6 +35,7 @@ from shipit.names import (
 from shipit.render import terraform_global_lb as global_lb
 from shipit.render import terraform_module as module
 from shipit.render import terraform_redis as redis
+from shipit.render import terraform_vpc_regions as vpc_regions
 from shipit.render.hcl import Attr, Blank, Block, Comment, Item, Raw, render
 from shipit.render.job import job_as_service
 
@@ -116,6 +117,8 @@ class Features:
     remote_builds: bool = False
     load_balancer: bool = False
     buckets: bool = False
+    # Some environment runs a service that reaches the VPC in more than one region.
+    vpc_regions: bool = False
 
     @classmethod
     def of(cls, targets: Sequence[Target]) -> Features:
@@ -132,6 +135,7 @@ class Features:
             remote_builds=any(remote_build_services(t.config) for t in targets),
             load_balancer=any(t.environment.domain for t in targets),
             buckets=any(bucket_roles(svc) for t in targets for svc in t.config.services.values()),
+            vpc_regions=any(vpc_regions.needs_regions(t, vpc_mode) for t in targets),
         )
 
 
@@ -190,6 +194,8 @@ def module_inputs(target: Target, features: Features) -> dict[str, Any]:
     if features.connector:
         needs = "connector" in vpc_modes(config)
         inputs["connector"] = {"name": connector_name(target), "cidr": config.infra.connector_cidr} if needs else None
+    if features.vpc_regions:
+        inputs.update(vpc_regions.regional_inputs(target, vpc_mode, features.connector))
     if features.databases:
         inputs["databases"] = {
             name: {
@@ -327,6 +333,10 @@ def output_names(features: Features) -> list[str]:
         names.append("network")
     if features.connector:
         names.append("vpc_connector")
+    if features.vpc_regions:
+        names.append("vpc_subnets")
+        if features.connector:
+            names.append("vpc_connectors")
     if features.databases:
         names.append("databases")
     if features.caches:
@@ -404,6 +414,10 @@ def module_files(features: Features) -> dict[str, str]:
     if features.connector:
         variables += module.VARIABLES_CONNECTOR
         outputs += module.OUTPUTS_CONNECTOR
+    if features.vpc_regions:
+        variables += vpc_regions.VARIABLES + (vpc_regions.VARIABLES_CONNECTORS if features.connector else "")
+        outputs += vpc_regions.OUTPUTS + (vpc_regions.OUTPUTS_CONNECTORS if features.connector else "")
+        files["network.tf"] += vpc_regions.NETWORK + (vpc_regions.CONNECTORS if features.connector else "")
     private_services = module.PRIVATE_SERVICES.replace(module.PRIVATE_SERVICES_COUNT, _private_services_count(features))
     if features.databases:
         variables += module.VARIABLES_DATABASES

@@ -3,7 +3,8 @@
 The generated module groups per-database values (``databases: {name: {private_ip, connection_name,
 url_secret, url_secret_version}}``), per-cache values (``caches: {name: {host, port, url_secret,
 url_secret_version, ca_secret, ca_secret_version}}``) and the network (``network: {network, subnet}``); a user-written
-module may instead give the flat keys directly. Both work: flat keys win.
+module may instead give the flat keys directly. Both work: flat keys win. ``vpc_subnets`` and
+``vpc_connectors`` (region -> subnet name / connector id, multi-region environments) pass through as they are.
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
 """The fullstack example's multi-region environment (`-e global`) against fakegcp over HTTP: `web` in two
-regions behind the load balancer, `api` next to its database in the primary region."""
+regions behind the load balancer, `api` in both regions too, reaching its database in the primary region
+through each region's own VPC connector (the Terraform outputs as `shipit infra apply` caches them)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +19,25 @@ from fakegcp.server import FakeGCPServer
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "fullstack"
 PROJECT = "shop-global-123"
 PRIMARY, SECOND = "europe-west1", "us-central1"
+
+
+CONNECTORS = {
+    PRIMARY: f"projects/{PROJECT}/locations/{PRIMARY}/connectors/shop-global-run",
+    SECOND: f"projects/{PROJECT}/locations/{SECOND}/connectors/shop-global-run1",
+}
+OUTPUTS = {
+    "network": {"network": "shop-global-vpc", "subnet": f"shop-global-{PRIMARY}"},
+    "vpc_connector": CONNECTORS[PRIMARY],
+    "vpc_connectors": CONNECTORS,
+    "vpc_subnets": {r: f"shop-global-{r}" for r in (PRIMARY, SECOND)},
+    "databases": {
+        "main": {
+            "private_ip": "10.20.0.3",
+            "connection_name": f"{PROJECT}:{PRIMARY}:shop-global-main",
+            "url_secret": "shop-global-DATABASE_URL_MAIN",
+        }
+    },
+}
 
 
 def image(service: str, letter: str = "a") -> str:
@@ -37,6 +58,10 @@ def cli(tmp_path: Path, fake_gcp_server: FakeGCPServer) -> Iterator[Cli]:
     root = tmp_path / "fullstack"
     shutil.copytree(EXAMPLE, root)
     (root / ".env.prod").write_text("STRIPE_KEY=sk_test_multiregion\n")
+    cache = root / ".shipit" / "infra" / "global"
+    cache.mkdir(parents=True)
+    document = {"environment": "global", "project": PROJECT, "outputs": OUTPUTS}
+    (cache / "outputs.json").write_text(json.dumps(document))
     health = HealthServer()
     yield Cli(root, fake_gcp_server, health)
     health.stop()
@@ -46,33 +71,39 @@ def test_deploy_in_two_regions_then_noop_then_status(cli: Cli) -> None:
     first = cli(*deploy_args(), "--json")
     assert first.returncode == 0, first.stderr
     result = first.json()["result"]
-    assert set(result) == {"api", "web", f"web@{SECOND}"}
+    assert set(result) == {"api", f"api@{SECOND}", "web", f"web@{SECOND}"}
     assert result[f"web@{SECOND}"]["region"] == SECOND
 
     services = set(cli.fake.run.services)
-    assert f"projects/{PROJECT}/locations/{PRIMARY}/services/web" in services
-    assert f"projects/{PROJECT}/locations/{SECOND}/services/web" in services
-    assert f"projects/{PROJECT}/locations/{SECOND}/services/api" not in services  # it stays by its database
     for region in (PRIMARY, SECOND):
+        assert f"projects/{PROJECT}/locations/{region}/services/web" in services
         web = service(cli, region, "web")
         # Behind the load balancer: only it (and the VPC) reach the service.
         assert web["ingress"] == "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER"
         assert web["latestReadyRevision"] == web["latestCreatedRevision"]
         env = {e["name"]: e.get("value") for e in web["template"]["containers"][0]["env"]}
-        # Both regions' frontends talk to the one API, in the primary region.
-        assert env["API_URL"] == service(cli, PRIMARY, "api")["uri"]
-    assert service(cli, PRIMARY, "api")["ingress"] == "INGRESS_TRAFFIC_ALL"
+        # Each region's frontend talks to the API in its own region.
+        assert env["API_URL"] == service(cli, region, "api")["uri"]
+        api = service(cli, region, "api")
+        assert api["ingress"] == "INGRESS_TRAFFIC_ALL"
+        # The one database in the primary region, through this region's connector on the global VPC.
+        assert api["template"]["vpcAccess"] == {"connector": CONNECTORS[region], "egress": "PRIVATE_RANGES_ONLY"}
+        volumes = api["template"].get("volumes", [])
+        instances = [v["cloudSqlInstance"]["instances"] for v in volumes if "cloudSqlInstance" in v]
+        assert instances == [[f"{PROJECT}:{PRIMARY}:shop-global-main"]]
+        api_env = {e["name"]: e for e in api["template"]["containers"][0]["env"]}
+        assert api_env["DATABASE_URL"]["valueSource"]["secretKeyRef"]["secret"] == "shop-global-DATABASE_URL_MAIN"
 
     cli.fake.reset_calls()
     again = cli(*deploy_args())
     assert again.returncode == 0, again.stderr
-    assert "no changes (3 unchanged)" in again.stdout
+    assert "no changes (4 unchanged)" in again.stdout
     assert cli.fake.mutating_calls() == []
 
     status = cli("-e", "global", "status", "--json")
     assert status.returncode == 0, status.stderr
     rows = {r["name"]: r for r in status.json()["services"]}
-    assert set(rows) == {"api", "web", f"web@{SECOND}"}
+    assert set(rows) == {"api", f"api@{SECOND}", "web", f"web@{SECOND}"}
     assert rows[f"web@{SECOND}"]["image"] == image("web")
     assert rows[f"web@{SECOND}"]["url"] == service(cli, SECOND, "web")["uri"]
     assert all(r["drift"] == [] for r in rows.values())
@@ -82,7 +113,7 @@ def test_plan_lists_every_region(cli: Cli) -> None:
     plan = cli(*deploy_args(), "--dry-run")
     assert plan.returncode == 0, plan.stderr
     assert "service web@us-central1" in plan.stdout
-    assert "service api@" not in plan.stdout
+    assert f"service api@{SECOND}" in plan.stdout
     assert cli.fake.mutating_calls() == []
 
 

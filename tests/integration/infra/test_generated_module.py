@@ -167,3 +167,74 @@ def test_load_balancer_locals_expand_to_one_neg_per_service_and_region(
             "shop-global-web-us-central1": {"service": "web", "region": "us-central1"},
         }
         assert outputs["lb_generate_policy"] is generated_policy
+
+
+# The outputs read resources, which need the provider: stand-ins with the same attributes take their place.
+VPC_STUBS = """
+locals {
+  connector_stub = var.connector == null ? [] : [
+    { id = "projects/${var.project}/locations/${var.region}/connectors/${var.connector.name}" }
+  ]
+  regional_connector_stub = {
+    for region, c in var.regional_connectors : region => {
+      id = "projects/${var.project}/locations/${region}/connectors/${c.name}"
+    }
+  }
+}
+"""
+
+
+def test_every_region_of_a_vpc_using_service_gets_its_subnet_and_connector(tmp_path: Path, terraform_bin: str) -> None:
+    from shipit.render import terraform_vpc_regions as vpc_regions
+
+    (tmp_path / "shipit.yaml").write_text((REPO / "examples" / "fullstack" / "shipit.yaml").read_text())
+    generated = generate(targets_of(tmp_path / "shipit.yaml"))
+    assert 'resource "google_compute_subnetwork" "regional"' in generated.files["network.tf"]
+    outputs_hcl = (vpc_regions.OUTPUTS + vpc_regions.OUTPUTS_CONNECTORS).replace(
+        "google_compute_subnetwork.main.name", "var.network.subnet_name"
+    )
+    for resource, stub in (
+        ("google_compute_subnetwork.regional", "var.regional_subnets"),
+        ("google_vpc_access_connector.connector", "local.connector_stub"),
+        ("google_vpc_access_connector.regional", "local.regional_connector_stub"),
+    ):
+        outputs_hcl = outputs_hcl.replace(resource, stub)
+    assert "google_" not in outputs_hcl
+    connectors = "projects/shop-{env}-123/locations/{region}/connectors/shop-{env}-run{suffix}"
+    expected = {
+        # The primary keeps the single-region names and ranges: nothing is replaced when a region is added.
+        "global": (
+            {"europe-west1": "shop-global-europe-west1", "us-central1": "shop-global-us-central1"},
+            {
+                "europe-west1": connectors.format(env="global", region="europe-west1", suffix=""),
+                "us-central1": connectors.format(env="global", region="us-central1", suffix="1"),
+            },
+        ),
+        "staging": (
+            {"us-central1": "shop-staging-us-central1"},
+            {"us-central1": connectors.format(env="staging", region="us-central1", suffix="")},
+        ),
+    }
+    for env, (subnets, connector_ids) in expected.items():
+        probe = tmp_path / f"probe-{env}"
+        probe.mkdir()
+        (probe / "variables.tf").write_text(generated.files["variables.tf"])
+        (probe / "stubs.tf").write_text(VPC_STUBS)
+        (probe / "outputs.tf").write_text(outputs_hcl)
+        inputs = generated.inputs(env)
+        inputs.pop("source")
+        (probe / "terraform.tfvars.json").write_text(json.dumps(inputs))
+        for args in (("init", "-input=false", "-no-color"), ("apply", "-auto-approve", "-input=false", "-no-color")):
+            proc = _tf(terraform_bin, probe, *args)
+            assert proc.returncode == 0, proc.stdout + proc.stderr
+        proc = _tf(terraform_bin, probe, "output", "-json")
+        outputs = {k: v["value"] for k, v in json.loads(proc.stdout).items()}
+        assert outputs["vpc_subnets"] == subnets
+        assert outputs["vpc_connectors"] == connector_ids
+    global_inputs = generated.inputs("global")
+    assert global_inputs["network"]["subnet_cidr"] == "10.10.0.0/24"
+    assert global_inputs["connector"]["cidr"] == "10.8.0.0/28"
+    assert global_inputs["regional_subnets"] == {
+        "us-central1": {"name": "shop-global-us-central1", "cidr": "10.10.1.0/24"}
+    }
+    assert global_inputs["regional_connectors"] == {"us-central1": {"name": "shop-global-run1", "cidr": "10.8.0.16/28"}}

@@ -81,10 +81,21 @@ def test_unknown_and_repeated_regions_are_refused_with_a_hint(tmp_path: Path) ->
     assert "shipit.yaml:6:" in text  # the regions line
 
 
-def test_a_multi_region_service_cannot_reach_the_primary_regions_database(tmp_path: Path) -> None:
-    text = problems(tmp_path, "regions: [europe-west1, us-central1]")
-    assert "service api reaches a private network (databases or vpc), which only the primary region has" in text
-    assert "services.api.regions: [europe-west1]" in text
+def test_a_multi_region_service_may_reach_the_database_from_every_region(tmp_path: Path) -> None:
+    t = target(tmp_path, "regions: [europe-west1, us-central1]")
+    assert t.service_regions("api") == ("europe-west1", "us-central1")
+
+
+def test_the_ranges_repeated_per_region_must_not_overlap(tmp_path: Path) -> None:
+    # Region 2's subnet (the block after 10.8.0.0/24) would cover the primary's connector.
+    infra = "infra: {subnet_cidr: 10.8.0.0/24, connector_cidr: 10.8.1.16/28}\n"
+    text = problems(tmp_path, "regions: [europe-west1, us-central1]", infra)
+    assert "the connector range of region 1 (10.8.1.16/28) overlaps the subnet of region 2 (10.8.1.0/24)" in text
+    assert "shipit.yaml:" in text
+    # One region: the ranges are the configured ones, which do not overlap.
+    target(tmp_path, "region: europe-west1", infra)
+    edge = "infra: {subnet_cidr: 10.255.255.0/24}\n"
+    assert "leaves the private ranges when repeated for 2 regions" in problems(tmp_path, GOOD, edge)
 
 
 def test_routes_must_name_http_services_and_have_a_default(tmp_path: Path) -> None:
@@ -132,6 +143,10 @@ def test_secrets_replicated_by_hand_must_reach_every_region(tmp_path: Path) -> N
     assert "secrets are not replicated to us-central1" in problems(tmp_path, GOOD, extra)
     extra = "secrets: {replication: {automatic: false, locations: [europe-west1, us-central1]}}\n"
     assert target(tmp_path, GOOD, extra).regions == ("europe-west1", "us-central1")
+    # A service's own regions count too: it reads DATABASE_URL in each of them.
+    extra = "secrets: {replication: {automatic: false, locations: [europe-west1]}}\n"
+    env = "region: europe-west1\n    services:\n      api: {regions: [europe-west1, us-east1]}"
+    assert "secrets are not replicated to us-east1" in problems(tmp_path, env, extra)
 
 
 def test_a_worker_cannot_be_multi_region(tmp_path: Path) -> None:

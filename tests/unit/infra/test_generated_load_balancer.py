@@ -115,7 +115,10 @@ def test_routes_give_each_service_its_backend(tmp_path: Path) -> None:
     generated = _fullstack(tmp_path, route, public)
     lb = generated.inputs("global")["load_balancer"]
     assert set(lb["backends"]) == {"api", "web"}
-    assert lb["backends"]["api"]["negs"] == {"europe-west1": "shop-global-api-europe-west1"}
+    assert lb["backends"]["api"]["negs"] == {
+        "europe-west1": "shop-global-api-europe-west1",
+        "us-central1": "shop-global-api-us-central1",
+    }
     assert lb["routes"] == {"/*": "web", "/api/*": "api"}
 
 

@@ -43,6 +43,10 @@ pubsub:
   subscriptions:
     events-pull: {topic: events, ack_deadline: 600}
 """,
+    "direct-multi-region": """\
+services:
+  api: {regions: [us-central1, us-east1], cloud_run: {vpc: {mode: direct}}}
+""",
     "gcs-volumes": """\
 services:
   api:
@@ -84,9 +88,19 @@ EXPECTED_FEATURES = {
     # shipit.yaml.example: a worker pulling from Pub/Sub and a scheduled job
     Features(network=True, connector=True, databases=True, pubsub=True, scheduler=True),
     # the fullstack example: the same, a cache, and a multi-region environment behind the global load balancer
+    # (its api reaches the database from both regions: a subnet and a connector per region)
     Features(
-        network=True, connector=True, databases=True, pubsub=True, scheduler=True, caches=True, load_balancer=True
+        network=True,
+        connector=True,
+        databases=True,
+        pubsub=True,
+        scheduler=True,
+        caches=True,
+        load_balancer=True,
+        vpc_regions=True,
     ),
+    # Direct VPC egress in two regions: a subnet per region, no connector
+    Features(network=True, vpc_regions=True),
     Features(pubsub=True),
     # caches without a database (the private services range is created for the caches alone), and with all
     Features(network=True, connector=True, caches=True),

@@ -11,6 +11,7 @@ results come through shipit.steps.resolver (this run, else the state file, else 
                                                           project's default compute account)
       vpc_connector              "projects/P/locations/R/connectors/NAME"
       vpc_network, vpc_subnetwork  for Direct VPC egress (cloud_run.vpc.mode: direct)
+      vpc_connectors, vpc_subnets  region -> connector id / subnet name (multi-region environments)
       database_connection_names  {db: "P:R:INSTANCE"}    mounted as Cloud SQL instances
       database_url_secrets       {db: secret id}         DATABASE_URL (db.env_var) comes from it
       cache_url_secrets/_versions  {cache: ...}          REDIS_URL (cache.env_var), pinned to that version
@@ -289,20 +290,31 @@ class Resolver:
         mode = vpc.mode if vpc else ("direct" if service.kind == "worker" else "connector")
         egress = vpc.egress if vpc else "private-ranges-only"
         if mode == "connector":
-            connector = self.infra.get("vpc_connector")
+            connector = self._regional("vpc_connectors", "vpc_connector")
             if not connector:
                 self._no_output(
-                    name, f"{name}: no VPC connector known (infra output vpc_connector), deployed without VPC access"
+                    name,
+                    f"{name}: no VPC connector known in {self.target.region} (infra outputs vpc_connectors, "
+                    "vpc_connector), deployed without VPC access",
                 )
                 return None
             return VpcAccess(egress=egress, connector=str(connector))
-        network, subnet = self.infra.get("vpc_network"), self.infra.get("vpc_subnetwork")
+        network, subnet = self.infra.get("vpc_network"), self._regional("vpc_subnets", "vpc_subnetwork")
         if not network and not subnet:
             self._no_output(
                 name, f"{name}: no VPC network known (infra outputs vpc_network/vpc_subnetwork), no Direct VPC"
             )
             return None
         return VpcAccess(egress=egress, network=str(network or "") or None, subnetwork=str(subnet or "") or None)
+
+    def _regional(self, per_region: str, single: str) -> Any:
+        """The infra output for the region deployed to: ``per_region`` maps region -> value; the single-region
+        output ``single`` serves the primary region only (a subnet or connector is regional)."""
+        regional = self.infra.get(per_region)
+        if isinstance(regional, Mapping) and regional.get(self.target.region):
+            return regional[self.target.region]
+        primary = (self.target.origin or self.target).region
+        return self.infra.get(single) if self.target.region == primary else None
 
 
 def resolve_inputs(
