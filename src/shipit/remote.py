@@ -3,8 +3,9 @@
 :class:`Remote` hands out typed clients for Cloud Run services and jobs, Secret Manager, Artifact
 Registry, Cloud Storage, Cloud Build, Cloud SQL databases, the OCI registry, the Docker engine, Terraform and
 HTTP health checks. Each is built on first use (the google-cloud-* and docker imports stay lazy, so
-`shipit --help` stays fast) and typed by the Protocols below, which the adapters under ``shipit/adapters/`` implement. Tests pass their
-own clients as keyword arguments (in-memory fakes), or none, so the real clients talk to the HTTP fake.
+`shipit --help` stays fast) and typed by the Protocols below, which the adapters under ``shipit/adapters/``
+implement. Tests pass their own clients as keyword arguments (in-memory fakes), or none, so the real
+clients talk to the HTTP fake.
 Steps reach it as ``ctx.remote``; plans never hold it (apply() gets it from the context again).
 
 A missing remote resource is :class:`shipit.errors.NotFound`, raised by the adapters from an HTTP 404.
