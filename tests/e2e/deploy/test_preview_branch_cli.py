@@ -129,6 +129,13 @@ def test_branch_preview_gets_its_own_database_secret_and_migration(cli: Cli) -> 
     assert cli.fake.mutating_calls() == []
     assert cli.fake.calls_to("sql.databases.insert") == []
 
+    # A reader of the base secret that cannot read the preview's (a grant lost, or added since) gets access.
+    cli.fake.secrets.iam.set(meta["name"], {"policy": {"bindings": []}})
+    regranted = preview(cli, "pr-1")
+    assert regranted.returncode == 0, regranted.stderr
+    policy = cli.fake.secrets.iam.get(meta["name"])
+    assert {"role": "roles/secretmanager.secretAccessor", "members": ["serviceAccount:a@x"]} in policy["bindings"]
+
     # Deleting it drops the database, the secret and the job, and leaves the base alone.
     deleted = cli("preview", "delete", "pr-1", "--yes")
     assert deleted.returncode == 0, deleted.stderr
@@ -152,6 +159,16 @@ def test_a_rotated_base_url_gives_the_preview_a_new_version(cli: Cli) -> None:
     api_rev = revision(cli, "api", tagged(cli, "api")["pr-1"])
     assert secret_env(api_rev)["DATABASE_URL"] == {"secret": PREVIEW_SECRET, "version": "2"}
     assert cli.fake.sql.databases(PROJECT, INSTANCE) == ["main", "main_pr_1", "postgres"]
+
+
+def test_pruning_an_old_branch_preview_drops_its_database(cli: Cli) -> None:
+    setup(cli, "branch")
+    assert preview(cli, "pr-1").returncode == 0
+    result = preview(cli, "pr-2", "b", "--prune-oldest", "1")
+    assert result.returncode == 0, result.stderr
+    assert cli.fake.sql.databases(PROJECT, INSTANCE) == ["main", "main_pr_2", "postgres"]
+    assert not [s for s in cli.fake.secrets.secrets if s.endswith("/" + PREVIEW_SECRET)]
+    assert f"{PARENT}/jobs/acme-migrate-main-pr-1" not in cli.fake.run.jobs.jobs
 
 
 def test_shared_previews_make_no_database_call(cli: Cli) -> None:

@@ -53,6 +53,7 @@ class BranchDatabase:
     secret_exists: bool
     add_version: bool  # the secret lacks a version with the right value
     highest: int  # the secret's highest version when planning (0: none)
+    grant: tuple[str, ...] = ()  # readers of the base secret that cannot read this one yet
 
     @property
     def ref(self) -> SecretRef:
@@ -156,6 +157,9 @@ def plan_branch(ctx: StepContext, preview: str) -> list[BranchDatabase]:
         highest = current.highest if current is not None else 0
         same = current is not None and current.data == desired and current.version is not None
         version = current.version if same and current is not None and current.version else highest + 1
+        readers = ctx.remote.secrets.accessors(base_secret)
+        exists_now = current is not None or meta is not None
+        grant = sorted(set(readers) - set(ctx.remote.secrets.accessors(secret))) if exists_now else readers
         out.append(
             BranchDatabase(
                 database=key,
@@ -169,6 +173,7 @@ def plan_branch(ctx: StepContext, preview: str) -> list[BranchDatabase]:
                 secret_exists=current is not None or meta is not None,
                 add_version=not same,
                 highest=highest,
+                grant=tuple(grant),
             )
         )
     return out
@@ -184,6 +189,9 @@ def changes(branches: list[BranchDatabase]) -> list[Change]:
             summary = f"{b.env_var} of the preview: database {b.name} (version {b.version})"
             diff = (FieldDiff("version", str(b.highest) if b.highest else None, str(b.version)),)
             out.append(Change(STEP, action, f"secret {b.secret}", summary, diff, b))
+        if b.grant and not b.add_version:
+            summary = f"let {', '.join(b.grant)} read it, as they read {b.base_secret}"
+            out.append(Change(STEP, Action.UPDATE, f"secret {b.secret}", summary, (), b))
     return out
 
 
@@ -195,6 +203,7 @@ def apply_branch(ctx: StepContext, preview: str, branches: list[BranchDatabase])
         if not b.exists and ctx.remote.sql.insert_database(target.project, b.instance, b.name):
             ctx.console.success(f"database {b.name}: created on {b.instance}")
         if not b.add_version:
+            secrets.grant_access(b.secret, list(b.grant))
             continue
         if not b.secret_exists:
             from shipit.adapters.gcp.secrets import Replication
@@ -209,7 +218,7 @@ def apply_branch(ctx: StepContext, preview: str, branches: list[BranchDatabase])
                 "ran at the same time)",
                 hint="re-run the deploy",
             )
-        secrets.grant_access(b.secret, secrets.accessors(b.base_secret))
+        secrets.grant_access(b.secret, list(b.grant))
         ctx.console.success(f"secret {b.secret}: version {version} (database {b.name})")
 
 

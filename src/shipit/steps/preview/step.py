@@ -29,7 +29,15 @@ from shipit.errors import ShipitError, UsageError
 from shipit.plan import Action, Change, FieldDiff, FrozenJson, Plan, freeze_json, thaw_json
 from shipit.remote import Json
 from shipit.render.cloudrun import RenderError, SecretRef, render_service
-from shipit.steps.preview.database import BranchDatabase, apply_branch, branch_mode, job_ids, plan_branch
+from shipit.steps.preview.database import (
+    BranchDatabase,
+    apply_branch,
+    apply_branch_removal,
+    branch_mode,
+    job_ids,
+    plan_branch,
+    plan_branch_removal,
+)
 from shipit.steps.preview.database import changes as branch_changes
 from shipit.steps.preview.inventory import ServiceState, app_services, previews, read_services
 from shipit.steps.preview.names import CREATED_LABEL, PREVIEW_LABEL, check_name, revision_id, tag_url
@@ -257,6 +265,9 @@ def _prune(ctx: StepContext, keep: str, count: int) -> list[str]:
         return []
     ctx.console.info(f"pruning the oldest preview(s): {', '.join(p.name for p in oldest)}")
     apply_removal(ctx, plan_removal(states, oldest))
+    if branch_mode(ctx.target):
+        for pruned in oldest:
+            apply_branch_removal(ctx, plan_branch_removal(ctx, pruned.name))
     return [p.name for p in oldest]
 
 
