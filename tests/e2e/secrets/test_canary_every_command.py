@@ -337,7 +337,7 @@ def test_a_branch_preview_never_shows_the_base_database_url(cli: Cli, tmp_path: 
     url = f"postgresql://app:{DB_PASSWORD_IN_URL}@10.20.0.3:5432/main"
     cli.fake.secrets.seed(PROJECT, "acme-staging-DATABASE_URL", url)
     cli.fake.sql.add_instance(PROJECT, "acme-main", ("main",))
-    cli("services", "deploy", "--yes")
+    cli("services", "deploy", "--yes", "--image", f"api=us-docker.pkg.dev/acme/base/api@{DIGEST}")
     image = "api=us-docker.pkg.dev/acme/base/api@sha256:" + "b" * 64
     for mode in (("--json", "-v"), ("-v",)):
         cli(*mode, "deploy", "--preview", "pr-1", "--dry-run", "--image", image)
