@@ -161,6 +161,16 @@ def test_a_rotated_base_url_gives_the_preview_a_new_version(cli: Cli) -> None:
     assert cli.fake.sql.databases(PROJECT, INSTANCE) == ["main", "main_pr_1", "postgres"]
 
 
+def test_a_failed_preview_migration_writes_no_service(cli: Cli) -> None:
+    setup(cli, "branch")
+    cli.fake.run.jobs.fail_executions("acme-migrate-main-pr-1", "relation users already exists")
+    result = preview(cli, "pr-1")
+    assert result.returncode == 1
+    assert "relation users already exists" in result.stderr
+    assert "pr-1" not in tagged(cli, "api") and "pr-1" not in tagged(cli, "web")
+    assert PASSWORD not in result.stdout + result.stderr
+
+
 def test_pruning_an_old_branch_preview_drops_its_database(cli: Cli) -> None:
     setup(cli, "branch")
     assert preview(cli, "pr-1").returncode == 0

@@ -152,14 +152,17 @@ def plan_branch(ctx: StepContext, preview: str) -> list[BranchDatabase]:
         secret = secret_id(target, preview, db.env_var)
         desired = _desired(ctx, base_secret, names[key]).encode()
         exists = ctx.remote.sql.get_database(target.project, instance, names[key]) is not None
-        current = ctx.remote.secrets.current(secret)
-        meta = ctx.remote.secrets.get_secret(secret) if current is None else None
+        meta = ctx.remote.secrets.get_secret(secret)
+        if meta is not None and not meta.managed:
+            from shipit.adapters.gcp.secrets import UnmanagedSecretError
+
+            raise UnmanagedSecretError(secret)
+        current = ctx.remote.secrets.current(secret) if meta is not None else None
         highest = current.highest if current is not None else 0
         same = current is not None and current.data == desired and current.version is not None
         version = current.version if same and current is not None and current.version else highest + 1
         readers = ctx.remote.secrets.accessors(base_secret)
-        exists_now = current is not None or meta is not None
-        grant = sorted(set(readers) - set(ctx.remote.secrets.accessors(secret))) if exists_now else readers
+        grant = sorted(set(readers) - set(ctx.remote.secrets.accessors(secret))) if meta is not None else readers
         out.append(
             BranchDatabase(
                 database=key,
@@ -170,7 +173,7 @@ def plan_branch(ctx: StepContext, preview: str) -> list[BranchDatabase]:
                 secret=secret,
                 version=version,
                 exists=exists,
-                secret_exists=current is not None or meta is not None,
+                secret_exists=meta is not None,
                 add_version=not same,
                 highest=highest,
                 grant=tuple(grant),
