@@ -219,3 +219,16 @@ def test_branch_without_the_instance_output_fails_before_any_write(cli: Cli, mod
     assert result.returncode == 1
     assert "shipit infra apply" in result.stderr
     assert cli.fake.mutating_calls() == []
+
+
+def test_a_preview_secret_shipit_does_not_manage_is_left_alone(cli: Cli) -> None:
+    setup(cli, "branch")
+    cli.fake.secrets.seed(PROJECT, PREVIEW_SECRET, "someone else's", labels={"team": "data"})
+    cli.fake.reset_calls()
+    result = preview(cli, "pr-1")
+    assert result.returncode == 1
+    assert PREVIEW_SECRET in result.stderr
+    assert cli.fake.mutating_calls() == []
+    # Nor does deleting the preview touch it.
+    assert cli("preview", "delete", "pr-1", "--yes").returncode == 0
+    assert [s for s in cli.fake.secrets.secrets if s.endswith("/" + PREVIEW_SECRET)]

@@ -254,7 +254,8 @@ def plan_branch_removal(ctx: StepContext, preview: str) -> list[Change]:
             drop = _Drop("database", name, instance)
             out.append(Change(STEP, Action.DELETE, f"database {name}", f"drop it from {instance}", (), drop))
         secret = secret_id(target, preview, target.config.databases[key].env_var)
-        if ctx.remote.secrets.get_secret(secret) is not None:
+        meta = ctx.remote.secrets.get_secret(secret)
+        if meta is not None and meta.managed:  # never someone else's secret of the same name
             drop = _Drop("secret", secret)
             out.append(Change(STEP, Action.DELETE, f"secret {secret}", f"preview {preview}'s database URL", (), drop))
     return out
