@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from google.auth.credentials import AnonymousCredentials
 from google.auth.transport.requests import AuthorizedSession
@@ -43,11 +45,8 @@ def test_an_unknown_instance_is_not_found(gcp: GcpEndpoint, api: CloudSqlDatabas
 
 def test_a_body_the_discovery_document_does_not_know_is_refused(gcp: GcpEndpoint) -> None:
     gcp.fake.sql.add_instance(PROJECT, "acme-main")
-    session = AuthorizedSession(AnonymousCredentials())  # type: ignore[no-untyped-call]
-    base = gcp.api_endpoint or "https://sqladmin.googleapis.com"
-    if not gcp.api_endpoint:
-        pytest.skip("the in-process door is covered through the adapter")
-    response = session.post(f"{base}/v1/projects/{PROJECT}/instances/acme-main/databases", json={"nam": "x"})
-    assert response.status_code == 400
+    base = "https://sqladmin.googleapis.com/v1/projects/acme-staging/instances/acme-main"
+    status, _, _ = gcp.fake.handle("POST", f"{base}/databases", {}, json.dumps({"nam": "x"}))
+    assert status == 400
     # Other Cloud SQL resources are not faked: a 404 as for any unknown path.
-    assert session.get(f"{base}/v1/projects/{PROJECT}/instances/acme-main").status_code == 404
+    assert gcp.fake.handle("GET", base, {}, None)[0] == 404
