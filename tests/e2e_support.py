@@ -11,7 +11,7 @@ from typing import Any
 def fake_server_env(url: str, token: str = "test-token") -> dict[str, str]:
     """Environment for a `shipit` subprocess that talks to the fake over HTTP."""
     env = {"CLOUDSDK_AUTH_ACCESS_TOKEN": token}
-    for api in ("RUN", "SECRETMANAGER", "ARTIFACTREGISTRY", "LOGGING"):
+    for api in ("RUN", "SECRETMANAGER", "ARTIFACTREGISTRY", "LOGGING", "SQLADMIN"):
         env[f"CLOUDSDK_API_ENDPOINT_OVERRIDES_{api}"] = url
     return env
 

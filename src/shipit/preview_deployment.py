@@ -1,7 +1,8 @@
 """`shipit deploy --preview NAME`: test, build and push as usual, then the preview step instead of the release.
 
 Infra, secrets, migrations, services, worker pools, jobs and verify of the base environment are left alone:
-the preview runs with the base's infrastructure, secret versions and database.
+the preview runs with the base's infrastructure and secret versions, and with the base's database unless
+``preview.database`` is ``branch`` (then the preview step makes its own database, URL secret and migration).
 """
 
 from __future__ import annotations

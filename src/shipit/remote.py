@@ -1,10 +1,11 @@
 """The remote boundary: every client a step uses to reach outside the process, on one object.
 
 :class:`Remote` hands out typed clients for Cloud Run services and jobs, Secret Manager, Artifact
-Registry, Cloud Storage, Cloud Build, the OCI registry, the Docker engine, Terraform and HTTP health checks. Each is
-built on first use (the google-cloud-* and docker imports stay lazy, so `shipit --help` stays fast) and
-typed by the Protocols below, which the adapters under ``shipit/adapters/`` implement. Tests pass their
-own clients as keyword arguments (in-memory fakes), or none, so the real clients talk to the HTTP fake.
+Registry, Cloud Storage, Cloud Build, Cloud SQL databases, the OCI registry, the Docker engine, Terraform and
+HTTP health checks. Each is built on first use (the google-cloud-* and docker imports stay lazy, so
+`shipit --help` stays fast) and typed by the Protocols below, which the adapters under ``shipit/adapters/``
+implement. Tests pass their own clients as keyword arguments (in-memory fakes), or none, so the real
+clients talk to the HTTP fake.
 Steps reach it as ``ctx.remote``; plans never hold it (apply() gets it from the context again).
 
 A missing remote resource is :class:`shipit.errors.NotFound`, raised by the adapters from an HTTP 404.
@@ -80,6 +81,18 @@ class SecretsApi(Protocol):
     def create_secret(self, secret_id: str, labels: Mapping[str, str], replication: Replication) -> SecretMeta: ...
     def add_version(self, secret_id: str, data: bytes, *, after: int) -> int: ...
     def delete_secret(self, secret_id: str, *, etag: str = "") -> None: ...
+    # Who may read a secret: a preview's own DATABASE_URL gets the accessors of the base one.
+    def accessors(self, secret_id: str) -> list[str]: ...
+    def grant_access(self, secret_id: str, members: list[str]) -> None: ...
+
+
+class SqlDatabasesApi(Protocol):
+    """The databases of an existing Cloud SQL instance: :class:`shipit.adapters.gcp.sqladmin.CloudSqlDatabases`."""
+
+    def get_database(self, project: str, instance: str, name: str) -> Json | None: ...
+    def list_databases(self, project: str, instance: str) -> list[str]: ...
+    def insert_database(self, project: str, instance: str, name: str) -> bool: ...
+    def delete_database(self, project: str, instance: str, name: str) -> bool: ...
 
 
 class Repositories(Protocol):
@@ -138,6 +151,7 @@ class Remote:
         terraform: TerraformFactory | None = None,
         health: HealthChecker | None = None,
         cloud_builds: CloudBuilds | None = None,
+        sql: SqlDatabasesApi | None = None,
     ) -> None:
         self._target = target
         self._given: dict[str, Any] = {
@@ -154,6 +168,7 @@ class Remote:
             "terraform": terraform,
             "health": health,
             "cloud_builds": cloud_builds,
+            "sql": sql,
         }
 
     def for_target(self, target: Target) -> Remote:
@@ -216,6 +231,15 @@ class Remote:
 
         target = self.target
         return SecretStore(self.gcp.secret_manager, target.project, pool_size=target.config.secrets.concurrency)
+
+    @cached_property
+    def sql(self) -> SqlDatabasesApi:
+        given: SqlDatabasesApi | None = self._given["sql"]
+        if given is not None:
+            return given
+        from shipit.adapters.gcp.sqladmin import CloudSqlDatabases
+
+        return CloudSqlDatabases()
 
     @cached_property
     def artifacts(self) -> Repositories:

@@ -12,6 +12,7 @@ Endpoints (JSON in, JSON out):
   POST   /__fake/seed/secret     {"project", "secret_id", "values": [...], "labels": {...}}
   POST   /__fake/seed/repository {"name": "projects/P/locations/L/repositories/R", "format": "DOCKER"}
   POST   /__fake/seed/docker-image {"repository", "image", "tags": [...], "digest"}
+  POST   /__fake/seed/sql-instance {"project", "instance", "databases": [...]} (a Cloud SQL instance)
   POST   /__fake/seed/log-entries {"entries": [LogEntry JSON, ...]} (insertId/timestamp filled in)
   GET    /__fake/state           names of every secret, service, revision, job, repository
 """
@@ -81,6 +82,10 @@ def handle_control(fake: FakeGCP, method: str, path: str, query: dict[str, list[
                     location=body.get("location"),
                 )
             return _ok({"name": name})
+        if route == ("POST", "/__fake/seed/sql-instance"):
+            with fake.lock:
+                fake.sql.add_instance(body["project"], body["instance"], tuple(body.get("databases", ["postgres"])))
+            return _ok({})
         if route == ("POST", "/__fake/seed/repository"):
             with fake.lock:
                 repo = fake.artifacts.add_repository(body["name"], **_only(body, "format"))
@@ -207,6 +212,11 @@ class FakeControl:
     def seed_secret(self, project: str, secret_id: str, *values: str, labels: dict[str, str] | None = None) -> str:
         body = {"project": project, "secret_id": secret_id, "values": list(values), "labels": labels or {}}
         return str(self._call("POST", "seed/secret", body)["name"])
+
+    def add_sql_instance(self, project: str, instance: str, databases: tuple[str, ...] = ("postgres",)) -> None:
+        self._call(
+            "POST", "seed/sql-instance", {"project": project, "instance": instance, "databases": list(databases)}
+        )
 
     def add_repository(self, name: str, format: str = "DOCKER") -> dict[str, Any]:
         return dict(self._call("POST", "seed/repository", {"name": name, "format": format}))

@@ -25,7 +25,10 @@ API_DOCUMENTS: dict[str, str] = {
     "logging": "logging.v2.json",
     "cloudbuild": "cloudbuild.v1.json",
     "storage": "storage.v1.json",
+    "sqladmin": "sqladmin.v1.json",
 }
+# APIs of which only some resources are faked: the others' paths must stay 404, as for any unknown path.
+API_RESOURCES: dict[str, tuple[str, ...]] = {"sqladmin": ("databases", "operations")}
 API_HOSTS: dict[str, str] = {
     "run": "run.googleapis.com",
     "secretmanager": "secretmanager.googleapis.com",
@@ -33,6 +36,7 @@ API_HOSTS: dict[str, str] = {
     "logging": "logging.googleapis.com",
     "cloudbuild": "cloudbuild.googleapis.com",
     "storage": "storage.googleapis.com",
+    "sqladmin": "sqladmin.googleapis.com",
 }
 _PARAM = re.compile(r"\{(\+?)([A-Za-z0-9_.]+)\}")
 _DURATION = re.compile(r"^-?\d+(\.\d{1,9})?s$")
@@ -85,7 +89,10 @@ class Discovery:
         self.methods: list[Method] = []
         self.by_id: dict[str, Method] = {}
         for api, doc in self.docs.items():
-            self._collect(api, doc.get("resources", {}), doc.get("servicePath", ""))
+            found = doc.get("resources", {})
+            if api in API_RESOURCES:
+                found = {k: v for k, v in found.items() if k in API_RESOURCES[api]}
+            self._collect(api, found, doc.get("servicePath", ""))
         # More literal characters first: `.../services:exportX` must not shadow `.../services`.
         self.methods.sort(key=lambda m: -m.literal_weight)
 

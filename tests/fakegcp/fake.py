@@ -18,6 +18,7 @@ from fakegcp.logging_api import Logging
 from fakegcp.model import ApiRequest, ApiResponse, Clock, Handler
 from fakegcp.run import CloudRun
 from fakegcp.secretmanager import SecretManager
+from fakegcp.sqladmin import SqlAdmin
 from fakegcp.storage import Storage
 
 RawResponse = tuple[int, dict[str, str], bytes]
@@ -56,7 +57,8 @@ class Call:
 
 class FakeGCP:
     """Stateful in-memory Cloud Run v2 (services, jobs, worker pools), Secret Manager v1, Artifact Registry v1,
-    Cloud Logging v2 (reads), Cloud Build v1 (regional builds) and Cloud Storage v1 (objects)."""
+    Cloud Logging v2 (reads), Cloud Build v1 (regional builds), Cloud Storage v1 (objects) and Cloud SQL Admin v1
+    (databases)."""
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
@@ -69,6 +71,7 @@ class FakeGCP:
         self.artifacts = ArtifactRegistry(self.clock)
         self.logging = Logging(self.clock)
         self.storage = Storage(self.clock)
+        self.sql = SqlAdmin(self.clock)
         self.cloudbuild = CloudBuild(self.clock, self.storage, self.secrets, self.faults)
         self.handlers: dict[str, Handler] = self._all_handlers()
 
@@ -80,6 +83,7 @@ class FakeGCP:
             **self.logging.handlers(),
             **self.storage.handlers(),
             **self.cloudbuild.handlers(),
+            **self.sql.handlers(),
         }
 
     def mock(self, *extra_hosts: str) -> Any:
@@ -113,6 +117,7 @@ class FakeGCP:
             self.logging.reset()
             self.storage.reset()
             self.cloudbuild.reset()
+            self.sql.reset()
             self.handlers = self._all_handlers()
             self.faults.clear()
             self._calls.clear()
@@ -134,6 +139,7 @@ class FakeGCP:
                 "log_entries": len(self.logging.entries),
                 "builds": {n: b["status"] for n, b in self.cloudbuild.builds.items()},
                 "objects": sorted(f"{b}/{o}" for b, o in self.storage.objects),
+                "sql_databases": {f"{p}/{i}": sorted(dbs) for (p, i), dbs in self.sql.instances.items()},
             }
 
     def _record(self, call: Call) -> None:

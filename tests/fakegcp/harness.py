@@ -20,6 +20,7 @@ GOOGLE_HOSTS = (
     "https://logging.googleapis.com",
     "https://cloudbuild.googleapis.com",
     "https://storage.googleapis.com",
+    "https://sqladmin.googleapis.com",
 )
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 

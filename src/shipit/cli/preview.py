@@ -24,20 +24,26 @@ def _age(seconds: int) -> str:
 @global_options
 @pass_app
 def list_(app: Application) -> None:
-    """Each preview: its services, age and URLs (table or --json), read from the services' tags."""
+    """Each preview: its services, age, URLs and (preview.database: branch) databases (table or --json), read
+    from the services' tags."""
     from shipit.steps.context import StepContext
     from shipit.steps.preview import previews, read_services
+    from shipit.steps.preview.database import branch_mode, database_names
 
     ctx = StepContext(target=app.target, console=app.console)
     found = previews(read_services(ctx))
-    app.console.emit({"environment": app.target.env_name, "previews": [p.to_json() for p in found]})
+    branch = branch_mode(app.target)
+    databases = {p.name: database_names(app.target, p.name) if branch else {} for p in found}
+    rows = [p.to_json() | ({"databases": databases[p.name]} if branch else {}) for p in found]
+    app.console.emit({"environment": app.target.env_name, "previews": rows})
     if not found:
         app.console.info(f"no previews in {app.target.env_name}")
         return
     app.console.table(
-        ["PREVIEW", "SERVICES", "AGE", "URLS"],
+        ["PREVIEW", "SERVICES", "AGE", "URLS"] + (["DATABASES"] if branch else []),
         [
             [p.name, ", ".join(p.services), _age(p.age()), " ".join(f"{s}={u}" for s, u in p.urls.items())]
+            + ([", ".join(databases[p.name].values())] if branch else [])
             for p in found
         ],
     )
@@ -52,7 +58,8 @@ def list_(app: Application) -> None:
 @global_options
 @pass_app
 def delete(app: Application, name: str | None, older_than: str | None, dry_run: bool, yes: bool) -> None:
-    """Remove the preview NAME (or those older than --older-than): its tags, then the revisions only it used.
+    """Remove the preview NAME (or those older than --older-than): its tags, then the revisions only it used;
+    with preview.database: branch also its database, DATABASE_URL secret and migration job.
 
     Never a revision with traffic or another tag."""
     from shipit.cli._rollout import show_and_apply

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class PreviewSettings(BaseModel):
@@ -14,16 +14,7 @@ class PreviewSettings(BaseModel):
         "shared",
         description=(
             "shared: a preview uses the environment's databases and never runs migrations. "
-            "branch (a database per preview on the same Cloud SQL instance) is not supported yet."
+            "branch: each preview gets its own database DB_PREVIEW on the environment's Cloud SQL instance, "
+            "its own DATABASE_URL secret, and its migrations run against it; `shipit preview delete` drops it."
         ),
     )
-
-    @field_validator("database")
-    @classmethod
-    def _supported(cls, value: str) -> str:
-        if value == "branch":
-            raise ValueError(
-                "'branch' (a database per preview) is not supported yet; use 'shared' (no migrations, "
-                "the environment's database)"
-            )
-        return value

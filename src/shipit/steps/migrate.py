@@ -36,7 +36,7 @@ from shipit.errors import RemoteError, ShipitError, UsageError
 from shipit.names import DATABASE_LABEL, MIGRATE_HASH_LABEL, job_id, location_parent
 from shipit.plan import Action, Change, FieldDiff, FrozenJson, Plan, freeze_json, thaw_json
 from shipit.remote import JobsApi, RunApi
-from shipit.render.cloudrun import RenderError, ServiceInputs
+from shipit.render.cloudrun import RenderError, SecretRef, ServiceInputs
 from shipit.render.cloudrun_job import migration_hash, render_job
 from shipit.results import MigrateResult
 
@@ -172,7 +172,12 @@ def _plan_one(
     jobs: JobsApi | None,
     services: RunApi | None,
     notes: set[str],
+    *,
+    secret_env: Mapping[str, SecretRef] | None = None,
+    job: str | None = None,
+    extra_labels: Mapping[str, str] | None = None,
 ) -> Change:
+    """``secret_env``, ``job`` and ``extra_labels``: a preview's own migration (its DATABASE_URL, its job)."""
     target = ctx.target
     migrate = db.migrate
     assert migrate is not None
@@ -188,20 +193,22 @@ def _plan_one(
             urls[other] = str(other_live["uri"])
     own_notes: set[str] = set()
     inputs, pending = _service_inputs(ctx, name, live_service, urls, own_notes)
+    if secret_env:
+        inputs = replace(inputs, secret_env={**inputs.secret_env, **secret_env})
     notes.update(f"migrate {database}: {n}" for n in sorted(own_notes))
     env = dict(inputs.env)
     for key, names in url_refs.items():
         if names & set(pending):
             env.pop(key, None)
             notes.add(f"migrate {database}: {key} left out (URL of {', '.join(sorted(names))} known after it deploys)")
-    labels = {**inputs.labels, DATABASE_LABEL: database}
+    labels = {**inputs.labels, DATABASE_LABEL: database, **(extra_labels or {})}
     stable = {key: service.env[key] for key in url_refs}
     try:
         spec = render_job(service, replace(inputs, env=env), migrate, labels=labels, stable_env=stable)
     except RenderError as exc:
         raise UsageError(f"services.{name}.{exc}", hint=f"edit {target.config_file}") from None
     digest = spec["labels"][MIGRATE_HASH_LABEL]
-    jid = job_id(target.app, database)
+    jid = job or job_id(target.app, database)
     desired = jobs.normalize(spec) if jobs else spec
     live = jobs.get_job(f"{parent}/jobs/{jid}") if jobs else None
     last = jobs.get_execution(live.latest_execution) if jobs and live and live.latest_execution else None
@@ -264,6 +271,28 @@ def plan(ctx: StepContext) -> Plan:
         jobs_api, reader = ctx.remote.jobs, ctx.remote.run
     changes = [_plan_one(ctx, n, db, jobs_api, reader, notes) for n, db in wanted]
     return Plan.of(STEP, changes, sorted(notes))
+
+
+def plan_preview(
+    ctx: StepContext, database: str, job: str, secret_env: Mapping[str, SecretRef], labels: Mapping[str, str]
+) -> Change | None:
+    """A preview's migration of ``database`` (None: it has no migrate command): the job ``job`` with the
+    preview's image and ``secret_env`` (its own DATABASE_URL), planned like the base migration."""
+    db = ctx.target.config.databases[database]
+    if db.migrate is None:
+        return None
+    notes: set[str] = set()
+    return _plan_one(
+        ctx, database, db, ctx.remote.jobs, ctx.remote.run, notes, secret_env=secret_env, job=job, extra_labels=labels
+    )
+
+
+def apply_preview(ctx: StepContext, change: Change) -> dict[str, Any]:
+    """Run a migration :func:`plan_preview` planned; MigrationFailed (exit 1) when it fails."""
+    m: Migration = change.payload
+    if change.is_noop:
+        return _result(m, m.last_execution, "unchanged")
+    return _apply_one(ctx, ctx.remote.jobs, m)
 
 
 def _result(m: Migration, execution: str | None, status: str) -> dict[str, Any]:

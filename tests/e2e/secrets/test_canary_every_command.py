@@ -229,6 +229,7 @@ def cli(tmp_path: Path) -> Iterator[Cli]:
             CLOUDSDK_API_ENDPOINT_OVERRIDES_ARTIFACTREGISTRY=url,
             CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE=url,
             CLOUDSDK_API_ENDPOINT_OVERRIDES_LOGGING=url,
+            CLOUDSDK_API_ENDPOINT_OVERRIDES_SQLADMIN=url,
             DOCKER_HOST=f"unix://{tmp_path}/no-docker.sock",  # every Docker call fails fast
             XDG_STATE_HOME=str(tmp_path / "state"),
             SHIPIT_TEST_AUDIT_LOG=str(tmp_path / "audit.log"),
@@ -304,3 +305,51 @@ def test_no_canary_form_leaks_from_any_command(cli: Cli, tmp_path: Path) -> None
     audit = (tmp_path / "audit.log").read_text()
     assert "subprocess.Popen" in audit  # processes were started (git at least), and recorded
     assert not leaks(audit), leaks(audit)
+
+
+# preview.database: branch reads the base DATABASE_URL (a password in it) to write the preview's own.
+DB_PASSWORD_IN_URL = "CANARY-db-url-pass-3c9e71"
+BRANCH_CONFIG = f"""\
+version: 1
+app: acme
+environments:
+  staging: {{project: {PROJECT}, region: us-central1, preview: {{database: branch}}}}
+databases:
+  main:
+    migrate: {{command: [migrate], service: api, timeout: 60}}
+services:
+  api:
+    image: "us-docker.pkg.dev/acme/base/api@{DIGEST}"
+    databases: [main]
+"""
+
+
+def test_a_branch_preview_never_shows_the_base_database_url(cli: Cli, tmp_path: Path) -> None:
+    from shipit.config.loader import load_config
+    from shipit.config.target import resolve_target
+    from shipit.results import InfraResult
+    from shipit.state import write_result
+
+    (cli.root / "shipit.yaml").write_text(BRANCH_CONFIG)
+    target = resolve_target(load_config(cli.root / "shipit.yaml", "shipit.yaml"), "staging")
+    outputs = {"connection_name": f"{PROJECT}:us-central1:acme-main", "url_secret": "acme-staging-DATABASE_URL"}
+    write_result(target, InfraResult({"databases": {"main": outputs}}))
+    url = f"postgresql://app:{DB_PASSWORD_IN_URL}@10.20.0.3:5432/main"
+    cli.fake.secrets.seed(PROJECT, "acme-staging-DATABASE_URL", url)
+    cli.fake.sql.add_instance(PROJECT, "acme-main", ("main",))
+    cli("services", "deploy", "--yes", "--image", f"api=us-docker.pkg.dev/acme/base/api@{DIGEST}")
+    image = "api=us-docker.pkg.dev/acme/base/api@sha256:" + "b" * 64
+    for mode in (("--json", "-v"), ("-v",)):
+        cli(*mode, "deploy", "--preview", "pr-1", "--dry-run", "--image", image)
+        cli(*mode, "deploy", "--preview", "pr-1", "--yes", "--image", image)
+        cli(*mode, "preview", "list")
+        cli(*mode, "preview", "delete", "pr-1", "--yes")
+    assert cli.fake.sql.databases(PROJECT, "acme-main") == ["main"]  # made, then dropped: the runs happened
+    assert any("secrets/acme-staging-preview-pr-1-DATABASE_URL" in c.path for c in cli.fake.calls)
+    for result in cli.results:
+        for text in (result.stdout, result.stderr):
+            assert DB_PASSWORD_IN_URL not in text, (result.argv, text)
+    for path in tmp_path.rglob("*"):
+        if path.is_file() and path.suffix != ".pyc":
+            assert DB_PASSWORD_IN_URL not in path.read_bytes().decode("latin-1"), str(path)
+    assert DB_PASSWORD_IN_URL not in (tmp_path / "audit.log").read_text()

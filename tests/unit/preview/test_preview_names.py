@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from cli_runner import invoke
-from shipit.errors import UsageError
+from shipit.errors import ShipitError, UsageError
 from shipit.steps.preview import check_name
+from shipit.steps.preview.database import database_name, with_database
 from shipit.steps.preview.names import max_length, revision_id, tag_url
 
 
@@ -47,10 +48,30 @@ BASE = (
 )
 
 
-def test_branch_databases_are_refused_at_validate(tmp_path: Path) -> None:
-    (tmp_path / "shipit.yaml").write_text(BASE + "    region: us-central1\n    preview: {database: branch}\n")
+def test_both_database_modes_validate_and_anything_else_is_refused(tmp_path: Path) -> None:
+    for mode in ("branch", "shared"):
+        (tmp_path / "shipit.yaml").write_text(BASE + f"    region: us-central1\n    preview: {{database: {mode}}}\n")
+        assert invoke("-f", str(tmp_path / "shipit.yaml"), "validate").exit_code == 0
+    (tmp_path / "shipit.yaml").write_text(BASE + "    region: us-central1\n    preview: {database: copy}\n")
     result = invoke("-f", str(tmp_path / "shipit.yaml"), "validate")
     assert result.exit_code == 2
-    assert "not supported yet" in result.stderr and "shipit.yaml:" in result.stderr
-    (tmp_path / "shipit.yaml").write_text(BASE + "    region: us-central1\n    preview: {database: shared}\n")
-    assert invoke("-f", str(tmp_path / "shipit.yaml"), "validate").exit_code == 0
+    assert "shipit.yaml:" in result.stderr and "branch" in result.stderr
+
+
+def test_a_preview_database_is_named_after_the_base_one_and_fits_postgres() -> None:
+    assert database_name("main", "pr-12") == "main_pr_12"
+    assert len(database_name("d" * 40, "p" * 22)) == 63
+    with pytest.raises(UsageError, match="over 63"):
+        database_name("d" * 40, "p" * 23)
+
+
+def test_the_preview_url_is_the_base_one_with_another_database() -> None:
+    assert with_database("postgresql://app:pw@10.0.0.3:5432/main?sslmode=require", "main_pr_1") == (
+        "postgresql://app:pw@10.0.0.3:5432/main_pr_1?sslmode=require"
+    )
+    assert with_database("mysql://app:pw@/main?unix_socket=/cloudsql/p:r:i", "main_pr_1") == (
+        "mysql://app:pw@/main_pr_1?unix_socket=/cloudsql/p:r:i"
+    )
+    with pytest.raises(ShipitError) as raised:
+        with_database("not a url with secret-value", "x")
+    assert "secret-value" not in str(raised.value)

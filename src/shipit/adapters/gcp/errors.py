@@ -19,6 +19,7 @@ _ROLES = {
     "logging": "roles/logging.viewer",
     "cloudbuild": "roles/cloudbuild.builds.editor, roles/storage.objectCreator on the staging bucket and "
     "roles/iam.serviceAccountUser on the build service account",
+    "sqladmin": "roles/cloudsql.admin",
 }
 _API_NAMES = {
     "secretmanager": "secretmanager.googleapis.com",
@@ -26,6 +27,7 @@ _API_NAMES = {
     "artifactregistry": "artifactregistry.googleapis.com",
     "logging": "logging.googleapis.com",
     "cloudbuild": "cloudbuild.googleapis.com",
+    "sqladmin": "sqladmin.googleapis.com",
 }
 RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 

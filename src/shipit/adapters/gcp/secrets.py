@@ -390,6 +390,41 @@ class SecretStore:
 
         self._call("write", "delete", f"secret {secret_id}", delete)
 
+    # -- access -----------------------------------------------------------------------------
+    def accessors(self, secret_id: str) -> list[str]:
+        """The members holding roles/secretmanager.secretAccessor on the secret itself."""
+
+        def fetch() -> list[str]:
+            policy = self._client.get_iam_policy(
+                request={"resource": self.secret_name(secret_id)}, retry=None, timeout=_TIMEOUT
+            )
+            return sorted({m for b in policy.bindings if b.role == ACCESSOR_ROLE for m in b.members})
+
+        return self._call("read", "read the access policy of", f"secret {secret_id}", fetch)
+
+    def grant_access(self, secret_id: str, members: list[str]) -> None:
+        """Give ``members`` roles/secretmanager.secretAccessor on the secret (read, add, write with the etag)."""
+        if not members:
+            return
+
+        def grant() -> None:
+            name = self.secret_name(secret_id)
+            policy = self._client.get_iam_policy(request={"resource": name}, retry=None, timeout=_TIMEOUT)
+            bindings = [{"role": b.role, "members": list(b.members)} for b in policy.bindings]
+            held = {m for b in bindings if b["role"] == ACCESSOR_ROLE for m in b["members"]}
+            missing = sorted(set(members) - held)
+            if not missing:
+                return
+            bindings = [b for b in bindings if b["role"] != ACCESSOR_ROLE]
+            bindings.append({"role": ACCESSOR_ROLE, "members": sorted(held | set(missing))})
+            body = {"bindings": bindings, "etag": policy.etag} if policy.etag else {"bindings": bindings}
+            self._client.set_iam_policy(request={"resource": name, "policy": body}, retry=None, timeout=_TIMEOUT)
+
+        self._call("write", "grant access to", f"secret {secret_id}", grant)
+
+
+ACCESSOR_ROLE = "roles/secretmanager.secretAccessor"
+
 
 def _rpc_status(exc: Any) -> str | None:
     """The google.rpc status name ("FAILED_PRECONDITION") of an HTTP error, which REST maps to a bare 400."""

@@ -8,6 +8,7 @@ The package is the step. Its modules, by role:
 - ``inventory``  the previews that exist, read from the services' traffic tags (the source of truth)
 - ``removal``    removing previews: their tags, then the revisions only they used
 - ``writes``     writing a service's template or traffic with its own settings left as they are
+- ``database``   ``preview.database: branch``: the preview's own database, DATABASE_URL secret and migration
 - ``outputs``    the URLs written for CI (``.shipit/previews/NAME.json``, ``$GITHUB_OUTPUT``)
 
 Others (the CLI, `shipit deploy --preview`) use only the names exported here.

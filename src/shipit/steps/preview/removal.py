@@ -96,6 +96,7 @@ def choose(name: str | None, older_than: str | None) -> Callable[[StepContext], 
 
     from shipit.errors import UsageError
     from shipit.logs.query import parse_since
+    from shipit.steps.preview.database import apply_branch_removal, branch_mode, plan_branch_removal
     from shipit.steps.preview.inventory import previews, read_services
     from shipit.steps.preview.outputs import remove_outputs
 
@@ -114,9 +115,18 @@ def choose(name: str | None, older_than: str | None) -> Callable[[StepContext], 
         found = previews(states)
         chosen = [p for p in found if (p.name == name if name else p.created < (cutoff or 0))]
         plan = plan_removal(states, chosen)
+        # preview.database branch: the preview's database, secret and migration job go too (also when its
+        # tags are already gone, so a half-removed preview can be deleted by name).
+        dropped: list[Change] = []
+        if branch_mode(ctx.target):
+            for preview_name in sorted({p.name for p in chosen} | ({name} if name else set())):
+                dropped.extend(plan_branch_removal(ctx, preview_name))
+            plan = Plan.of(STEP, [*plan.changes, *dropped], plan.notes)
 
         def apply() -> Any:
             result = apply_removal(ctx, plan)
+            if dropped:
+                result["dropped"] = apply_branch_removal(ctx, dropped)
             for preview in chosen:
                 remove_outputs(ctx.target, preview.name)
             return result

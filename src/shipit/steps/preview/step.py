@@ -10,13 +10,17 @@ carries the labels ``shipit-preview`` (NAME) and ``shipit-preview-created``.
 
 The write replaces the template and pins the live traffic to named revisions (LATEST would follow the new
 revision), guarded by the etag read while planning; the service's own settings (scaling, ingress, IAP...)
-stay as they are. Migrations, worker pools and jobs are never previewed. Services that are not deployed in
+stay as they are. Worker pools and jobs are never previewed; migrations only with ``preview.database: branch``
+(see :mod:`shipit.steps.preview.database`: the preview's own database, secret and migration, applied before
+any service). Services that are not deployed in
 the base environment are left out (a preview only adds revisions to existing services).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +28,17 @@ from shipit.config.checks import deploy_order
 from shipit.errors import ShipitError, UsageError
 from shipit.plan import Action, Change, FieldDiff, FrozenJson, Plan, freeze_json, thaw_json
 from shipit.remote import Json
-from shipit.render.cloudrun import RenderError, render_service
+from shipit.render.cloudrun import RenderError, SecretRef, render_service
+from shipit.steps.preview.database import (
+    BranchDatabase,
+    apply_branch,
+    apply_branch_removal,
+    branch_mode,
+    job_ids,
+    plan_branch,
+    plan_branch_removal,
+)
+from shipit.steps.preview.database import changes as branch_changes
 from shipit.steps.preview.inventory import ServiceState, app_services, previews, read_services
 from shipit.steps.preview.names import CREATED_LABEL, PREVIEW_LABEL, check_name, revision_id, tag_url
 from shipit.steps.preview.outputs import write_outputs
@@ -139,20 +153,45 @@ def plan(ctx: StepContext) -> Plan:
     target = ctx.target
     names = app_services(ctx)
     check_name(preview, names)
+    branches = plan_branch(ctx, preview) if branch_mode(target) else []
+    overrides = {b.database: b.ref for b in branches}
     states = read_services(ctx, names)
     release, sha = new_release_id(), git_sha(target.root)
     urls = {n: str(s.live["uri"]) for n, s in states.items() if s.live and s.live.get("uri")}
     notes: set[str] = set()
-    changes: list[Change] = []
+    changes: list[Change] = [*branch_changes(branches), *_migrations(ctx, preview, branches)]
     for wave in deploy_order(target.config):
         for name in (n for n in wave if n in names):
-            change = _plan_service(ctx, states[name], preview, release, sha, urls, notes)
+            change = _plan_service(ctx, states[name], preview, release, sha, urls, notes, overrides)
             if change is not None:
                 changes.append(change)
     new_tags = sum(1 for c in changes if c.action is Action.CREATE)
     notes.update(_limit_notes(ctx, states, new_tags))
-    notes.add("preview: no migrations (it uses the base environment's database); worker pools and jobs not previewed")
+    if branches:
+        notes.add(
+            "preview: its own database per database (preview.database: branch); worker pools and jobs not previewed"
+        )
+    else:
+        notes.add(
+            "preview: no migrations (it uses the base environment's database); worker pools and jobs not previewed"
+        )
     return Plan.of(STEP, changes, sorted(notes))
+
+
+def _migrations(ctx: StepContext, preview: str, branches: list[BranchDatabase]) -> list[Change]:
+    from dataclasses import replace
+
+    from shipit.steps.migrate import plan_preview
+
+    jobs = job_ids(ctx.target, preview)
+    out = []
+    for b in branches:
+        if b.database not in jobs:
+            continue
+        change = plan_preview(ctx, b.database, jobs[b.database], {b.env_var: b.ref}, {PREVIEW_LABEL: preview})
+        if change is not None:
+            out.append(replace(change, step=STEP))
+    return out
 
 
 def _plan_service(
@@ -163,7 +202,9 @@ def _plan_service(
     sha: str,
     urls: dict[str, str],
     notes: set[str],
+    overrides: Mapping[str, SecretRef] | None = None,
 ) -> Change | None:
+    """``overrides``: database key -> the preview's own DATABASE_URL secret (preview.database: branch)."""
     name, live = state.name, state.live
     target = ctx.target
     if live is None:
@@ -172,6 +213,13 @@ def _plan_service(
     api = ctx.remote.run
     base = _base(api, state)
     inputs, pending = resolve_inputs(ctx, name, base, urls, notes)
+    own = {
+        target.config.databases[d].env_var: overrides[d]
+        for d in target.config.services[name].databases
+        if overrides and d in overrides
+    }
+    if own:
+        inputs = dataclasses.replace(inputs, secret_env={**inputs.secret_env, **own})
     if pending:
         notes.add(f"{name}: not previewed, {', '.join(pending)} has no URL yet")
         return None
@@ -217,6 +265,9 @@ def _prune(ctx: StepContext, keep: str, count: int) -> list[str]:
         return []
     ctx.console.info(f"pruning the oldest preview(s): {', '.join(p.name for p in oldest)}")
     apply_removal(ctx, plan_removal(states, oldest))
+    if branch_mode(ctx.target):
+        for pruned in oldest:
+            apply_branch_removal(ctx, plan_branch_removal(ctx, pruned.name))
     return [p.name for p in oldest]
 
 
@@ -233,11 +284,24 @@ def _drop_replaced(ctx: StepContext, service: Json, revision: str) -> None:
     ctx.console.info(f"{short_revision(str(service['name']))}: deleted {revision}, the preview's previous revision")
 
 
+def _apply_branch(ctx: StepContext, preview: str, plan: Plan) -> None:
+    """The preview's databases and secrets, then its migrations: before any revision points at them."""
+    from shipit.steps.migrate import Migration, apply_preview
+
+    branches = list(dict.fromkeys(c.payload for c in plan.changes if isinstance(c.payload, BranchDatabase)))
+    if branches:
+        apply_branch(ctx, preview, branches)
+    for change in plan.changes:
+        if isinstance(change.payload, Migration) and not change.is_noop:
+            apply_preview(ctx, change)
+
+
 def apply(ctx: StepContext, plan: Plan) -> PreviewResult:
     """Write each planned service (in plan order: dependencies first). Raises ShipitError (exit 1) on failure."""
     preview = ctx.options.preview or ""
     api = ctx.remote.run
     pruned = _prune(ctx, preview, ctx.options.prune_oldest) if ctx.options.prune_oldest else []
+    _apply_branch(ctx, preview, plan)
     urls: dict[str, str] = {}
     revisions: dict[str, str] = {}
     failed: list[str] = []
