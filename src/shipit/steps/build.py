@@ -96,13 +96,15 @@ def _check_secrets(ctx: StepContext, specs: Sequence[ImageSpec]) -> None:
         )
 
 
-def engine_of(ctx: StepContext, service: str) -> str:
-    """Where ``service`` is built: --engine, else services.X.build.engine, else build.engine."""
+def engine_of(ctx: StepContext, key: str) -> str:
+    """Where image ``key`` (a service, or SERVICE.SIDECAR) is built: --engine, else its own build.engine,
+    else (a sidecar) its service's, else the top-level build.engine."""
     if ctx.options.build_engine:
         return ctx.options.build_engine
-    build = ctx.target.config.services[service].build
-    if build is not None and build.engine:
-        return build.engine
+    for owner in dict.fromkeys((key, key.partition(".")[0])):
+        build = build_of(ctx.target, owner)[0]
+        if build is not None and build.engine:
+            return build.engine
     return ctx.target.config.build.engine
 
 

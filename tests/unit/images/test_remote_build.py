@@ -70,6 +70,22 @@ def test_engine_per_environment_per_service_and_flag(tmp_path: Path) -> None:
     assert {engine_of(_ctx(staging, "cloudbuild"), s) for s in ("api", "web", "docs")} == {"cloudbuild"}
 
 
+def test_a_built_sidecar_follows_its_own_engine_then_its_services(tmp_path: Path) -> None:
+    sidecars = YAML.replace(
+        "  web: {build: {context: web, engine: cloudbuild}}\n",
+        "  web:\n"
+        "    build: {context: web, engine: cloudbuild}\n"
+        "    sidecars:\n"
+        "      proxy: {build: {context: web}}\n"
+        "      local-proxy: {build: {context: web, engine: local}}\n",
+    )
+    _project(tmp_path, sidecars)
+    staging = resolve_target(load_config(tmp_path / "shipit.yaml"), "staging")
+    assert engine_of(_ctx(staging), "web.proxy") == "cloudbuild"
+    assert engine_of(_ctx(staging), "web.local-proxy") == "local"
+    assert engine_of(_ctx(staging, "local"), "web.proxy") == "local"
+
+
 def test_settings_merge_the_environment_overlay(tmp_path: Path) -> None:
     conf = settings(_target(tmp_path, "prod"))
     assert conf.region == "europe-west1"
