@@ -89,3 +89,12 @@ def test_a_few_workers_are_read_one_get_each(fake_gcp_mock: FakeGCP, gcp_token: 
     assert len(fake_gcp.calls_to(GET)) == 3
     assert fake_gcp.calls_to(LIST) == []
     assert [c.action for c in plan.changes] == [Action.CREATE] * 3
+
+
+def test_status_of_ten_workers_lists_once(fake_gcp_mock: FakeGCP, gcp_token: str, tmp_path: Path) -> None:
+    ctx = _ctx(tmp_path, 10)
+    workers.apply(ctx, workers.plan(ctx))
+    fake_gcp_mock.reset_calls()
+    rows = workers.status(_ctx(tmp_path, 10))
+    assert (len(fake_gcp_mock.calls_to(LIST)), fake_gcp_mock.calls_to(GET)) == (1, [])
+    assert [r["name"] for r in rows] == [f"w{i:02d}" for i in range(10)] and all(r["deployed"] for r in rows)

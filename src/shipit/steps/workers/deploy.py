@@ -291,11 +291,9 @@ def apply(ctx: StepContext, plan: Plan) -> WorkersResult:
 
 
 def status(ctx: StepContext) -> list[dict[str, Any]]:
-    """Each worker pool as deployed: revision, instances, splits, release (read-only)."""
-    pools = worker_api_for(ctx)
+    """Each worker pool as deployed: revision, instances, splits, release (read-only; one list from LIST_FROM on)."""
     rows = []
-    for name in worker_names(ctx.target):
-        live = pools.get_worker_pool(pool_name(ctx.target, name))
+    for name, live in read_pools(ctx, worker_names(ctx.target)).items():
         if live is None:
             rows.append({"name": name, "kind": "worker", "deployed": False})
             continue
