@@ -1,4 +1,5 @@
-"""`shipit rollback`: traffic back to the previous ready revision (by default: the last release's services)."""
+"""`shipit rollback`: traffic back to the previous ready revision (by default: the last release's services
+and workers)."""
 
 from __future__ import annotations
 
@@ -18,10 +19,10 @@ from shipit.cli.app import Application, Effect, effect, global_options, pass_app
 def rollback(app: Application, names: tuple[str, ...], to_revision: str | None, dry_run: bool, yes: bool) -> None:
     """Move all traffic (a worker: all instances) back to the previous ready revision. No new revision is created.
 
-    Without a name, every service of the last release (shipit-release label) goes back together; a worker
-    (kind: worker) goes back when named.
+    Without a name, every service and worker of the last release (shipit-release label) goes back together.
     """
     from shipit.cli._rollout import show_and_apply
+    from shipit.errors import ShipitError
     from shipit.plan import Plan
     from shipit.steps import services, workers
     from shipit.steps.context import RunOptions, StepContext
@@ -35,7 +36,14 @@ def rollback(app: Application, names: tuple[str, ...], to_revision: str | None, 
     asked_workers = [n for n in names if n in pools]
     asked_services = [n for n in names if n not in pools]
     plans = []
-    if asked_services or not asked_workers:
+    if not names and not to_revision:
+        # One `shipit deploy` labels its services and workers with one release id: they go back together.
+        found = [services.release_rollback(ctx), workers.release_rollback(ctx)]
+        last = max(f.release for f in found)
+        if not last:
+            raise ShipitError("nothing to roll back: no service or worker was deployed by shipit yet")
+        plans = [f.plan_for(last) for f in found]
+    if asked_services or (to_revision and not asked_workers):
         plans.append(services.plan_rollback(ctx, asked_services, to_revision))
     if asked_workers:
         plans.append(workers.plan_rollback(ctx, asked_workers, to_revision))

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from shipit.concurrency import API_CONCURRENCY, BUILD_JOBS
 from shipit.remote import Remote
+from shipit.steps.release import new_release_id
 
 if TYPE_CHECKING:
     from shipit.config import Target
@@ -52,6 +53,9 @@ class StepContext:
     remote: Remote = field(default_factory=Remote)
     # Where the resolver found each input of the step being planned: step name -> source (plan notes).
     sources: dict[str, str] = field(default_factory=dict)
+    # The release every step of this run labels its revisions with (services, workers): one `shipit deploy`
+    # is one release, so `shipit rollback` finds everything it deployed under one id.
+    release_id: str = field(default_factory=new_release_id)
 
     def __post_init__(self) -> None:
         from shipit.pacing import set_rate

@@ -133,6 +133,20 @@ def test_rollback_goes_back_in_every_region(cli: Cli) -> None:
     assert [t["revision"] for t in status[f"web@{SECOND}"]["traffic"]] == [first[SECOND]]
 
 
+def test_rollback_without_a_name_goes_back_in_every_region(cli: Cli) -> None:
+    assert cli(*deploy_args()).returncode == 0
+    first = {r: service(cli, r, "web")["latestReadyRevision"].rsplit("/", 1)[-1] for r in (PRIMARY, SECOND)}
+    assert cli(*deploy_args("b")).returncode == 0
+    api = service(cli, PRIMARY, "api")["traffic"]
+
+    rollback = cli("-e", "global", "rollback", "--yes")
+    assert rollback.returncode == 0, rollback.stdout + rollback.stderr
+    for region in (PRIMARY, SECOND):
+        assert service(cli, region, "web")["trafficStatuses"][0]["revision"] == first[region]
+    # api was not changed by the last release: it stays.
+    assert service(cli, PRIMARY, "api")["traffic"] == api
+
+
 def test_a_failing_region_stops_the_release_before_the_next(cli: Cli) -> None:
     assert cli(*deploy_args()).returncode == 0
     old = {r: service(cli, r, "web")["latestReadyRevision"] for r in (PRIMARY, SECOND)}

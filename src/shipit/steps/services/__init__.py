@@ -20,7 +20,7 @@ of a workload's inputs, the field diff and the release labels are shared with th
 from __future__ import annotations
 
 from shipit.steps.services.api import HealthChecker, HealthResult, OfflineRun, RunApi, http_health_check
-from shipit.steps.services.deploy import STEP, referenced_services
+from shipit.steps.services.deploy import LIST_FROM, STEP, referenced_services
 from shipit.steps.services.diff import creates_revision, short_revision, spec_diff
 from shipit.steps.services.inputs import Resolver, resolve_inputs, with_release_labels
 from shipit.steps.services.regions import (
@@ -30,6 +30,7 @@ from shipit.steps.services.regions import (
     plan,
     plan_promote,
     plan_rollback,
+    release_rollback,
     split_key,
     status,
 )
@@ -38,6 +39,7 @@ from shipit.steps.services.shared import DeployOptions, location_parent
 from shipit.steps.services.traffic import ServiceStatus
 
 __all__ = [
+    "LIST_FROM",
     "STEP",
     "DeployFailed",
     "DeployOptions",
@@ -57,6 +59,7 @@ __all__ = [
     "plan_promote",
     "plan_rollback",
     "referenced_services",
+    "release_rollback",
     "resolve_inputs",
     "short_revision",
     "spec_diff",

@@ -162,7 +162,7 @@ def read_services(api: RunApi, target: Target, names: list[str], concurrency: in
 
 def plan(ctx: StepContext, options: DeployOptions | None = None) -> Plan:
     """Read every selected service (and its IAM policy), render the desired ones, diff. No writes."""
-    from shipit.steps.release import git_sha, new_release_id
+    from shipit.steps.release import git_sha
 
     options = options or DeployOptions(staged=ctx.options.staged, canary=ctx.options.canary)
     if options.canary is not None and not 0 < options.canary < 100:
@@ -170,7 +170,7 @@ def plan(ctx: StepContext, options: DeployOptions | None = None) -> Plan:
     target = ctx.target
     names = selected_services(target, options.services)
     run_api = _run_api(ctx)
-    release_id = options.release_id or new_release_id()
+    release_id = options.release_id or ctx.release_id
     sha = options.git_sha or git_sha(target.root)
     waves = tuple(tuple(n for n in wave if n in names) for wave in deploy_order(target.config))
     # Every service read, also those only referenced, for their URLs. Reads run in parallel:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from shipit.errors import UsageError
 from shipit.plan import Change, Plan
 from shipit.results import ServicesResult
+from shipit.steps.release import ReleaseRollback
 from shipit.steps.services import deploy, traffic
 from shipit.steps.services.shared import DeployOptions, ServicePlan
 
@@ -146,11 +147,11 @@ def plan(ctx: StepContext, options: DeployOptions | None = None) -> Plan:
     names = deploy.selected_services(ctx.target, options.services)
     # One release id and commit for every region, so rollback finds the release in each.
     if options.release_id is None or options.git_sha is None:
-        from shipit.steps.release import git_sha, new_release_id
+        from shipit.steps.release import git_sha
 
         options = dataclasses.replace(
             options,
-            release_id=options.release_id or new_release_id(),
+            release_id=options.release_id or ctx.release_id,
             git_sha=options.git_sha or git_sha(ctx.target.root),
         )
 
@@ -233,6 +234,25 @@ def plan_rollback(ctx: StepContext, services: Iterable[str] = (), to_revision: s
     if not plans:
         raise refused[0]
     return _merge(traffic.ROLLBACK, ctx.target, plans)
+
+
+def release_rollback(ctx: StepContext) -> ReleaseRollback:
+    """The services' newest release and the plan rolling it back (`shipit rollback` with no name)."""
+    if not is_multi(ctx.target):
+        return traffic.release_rollback(ctx)
+    names = deploy.selected_services(ctx.target, ())
+    found = {r: traffic.release_rollback(regional_context(ctx, r)) for r in _by_region(ctx.target, names)}
+    newest = max((f.release for f in found.values()), default="")
+
+    def plan_for(release: str) -> Plan:
+        # Each region goes back from its own last release, as `rollback` does without workers; none does
+        # when the release to roll back is newer than every service's (it holds only workers).
+        if not release or release > newest:
+            return Plan.of(traffic.ROLLBACK, ())
+        plans = {r: f.plan_for(f.release) for r, f in found.items() if f.release}
+        return _merge(traffic.ROLLBACK, ctx.target, plans)
+
+    return ReleaseRollback(newest, plan_for)
 
 
 def plan_promote(ctx: StepContext, services: Iterable[str] = ()) -> Plan:

@@ -16,6 +16,7 @@ from shipit.errors import ShipitError, UsageError
 from shipit.names import GIT_SHA_LABEL, PREVIEW_LABEL, RELEASE_LABEL
 from shipit.plan import Action, Change, FieldDiff, FrozenJson, Plan, freeze_json, thaw_json
 from shipit.render.cloudrun import REVISION, kept_tags, settled_traffic
+from shipit.steps.release import ReleaseRollback
 from shipit.steps.services.api import Json, RunApi
 from shipit.steps.services.deploy import parallel_by_item, selected_services
 from shipit.steps.services.diff import short_revision, traffic_diff, traffic_display
@@ -76,45 +77,68 @@ def _read(ctx: StepContext, api: RunApi, names: list[str], revisions: bool) -> _
 def plan_rollback(ctx: StepContext, services: Iterable[str] = (), to_revision: str | None = None) -> Plan:
     target = ctx.target
     asked = list(services)
-    run_api = ctx.remote.run
     if to_revision and len(asked) != 1:
         owner = [n for n in target.config.services if to_revision.startswith(n + "-")]
         if len(owner) != 1 or (asked and asked != owner):
             raise UsageError(f"--to {to_revision}: name exactly one service", hint="`shipit rollback SERVICE --to REV`")
         asked = owner
-    names = selected_services(target, asked)
-    state = _read(ctx, run_api, names, revisions=True)
-    by_rev = {n: {short_revision(r["name"]): r for r in revs} for n, (_, revs) in state.items()}
-    current = {n: _current(s) for n, (s, _) in state.items() if s is not None}
+    if not asked:
+        found = release_rollback(ctx)
+        if not found.release:
+            raise ShipitError("nothing to roll back: no service was deployed by shipit yet")
+        return found.plan_for(found.release)
+    reads = _Reads.of(ctx, selected_services(target, asked))
+    return Plan.of(ROLLBACK, [reads.change(name, to_revision) for name in reads.names])
 
-    def release_of(name: str) -> str:
-        rev = by_rev[name].get(current.get(name) or "")
+
+def release_rollback(ctx: StepContext) -> ReleaseRollback:
+    """The newest release serving among the services, and the plan rolling back a release's services."""
+    reads = _Reads.of(ctx, selected_services(ctx.target, ()))
+    releases = {n: reads.release_of(n) for n in reads.current}
+
+    def plan_for(release: str) -> Plan:
+        names = sorted(n for n, r in releases.items() if release and r == release)
+        notes = [f"rolling back release {release}: {', '.join(names)}"] if names else []
+        return Plan.of(ROLLBACK, [reads.change(name, None) for name in names], notes)
+
+    return ReleaseRollback(max((r for r in releases.values() if r), default=""), plan_for)
+
+
+@dataclass(frozen=True)
+class _Reads:
+    """Each service with its revisions (newest first), read once for a rollback plan."""
+
+    names: list[str]
+    state: _State
+    by_rev: dict[str, dict[str, Json]]
+    current: dict[str, str | None]
+
+    @classmethod
+    def of(cls, ctx: StepContext, names: list[str]) -> _Reads:
+        state = _read(ctx, ctx.remote.run, names, revisions=True)
+        by_rev = {n: {short_revision(r["name"]): r for r in revs} for n, (_, revs) in state.items()}
+        current = {n: _current(s) for n, (s, _) in state.items() if s is not None}
+        return cls(names, state, by_rev, current)
+
+    def release_of(self, name: str) -> str:
+        rev = self.by_rev[name].get(self.current.get(name) or "")
         return str(((rev or {}).get("labels") or {}).get(RELEASE_LABEL, ""))
 
-    if not asked:
-        releases = {n: release_of(n) for n in current}
-        last = max((r for r in releases.values() if r), default="")
-        if not last:
-            raise ShipitError("nothing to roll back: no service was deployed by shipit yet")
-        names = sorted(n for n, r in releases.items() if r == last)
-        notes = [f"rolling back release {last}: {', '.join(names)}"]
-    else:
-        notes = []
-    changes = []
-    for name in names:
-        service, revs = state[name]
+    def change(self, name: str, to_revision: str | None) -> Change:
+        service, revs = self.state[name]
+        by_rev = self.by_rev[name]
         if service is None:
             raise ShipitError(f"nothing to roll back: service {name} is not deployed")
-        serving = current.get(name)
+        serving = self.current.get(name)
         if to_revision:
-            chosen = by_rev[name].get(to_revision)
+            chosen = by_rev.get(to_revision)
             if chosen is None:
-                known = ", ".join(by_rev[name]) or "(none)"
+                known = ", ".join(by_rev) or "(none)"
                 raise UsageError(f"service {name} has no revision {to_revision}", hint=f"revisions: {known}")
             if not _ready(chosen):
                 raise ShipitError(f"revision {to_revision} is not Ready; it cannot serve traffic")
         else:
-            serving_rev = by_rev[name].get(serving or "")
+            serving_rev = by_rev.get(serving or "")
             since = str((serving_rev or {}).get("createTime", "~"))
             # A preview's revision (`deploy --preview`) was never a release: never a rollback target.
             older = [
@@ -133,18 +157,16 @@ def plan_rollback(ctx: StepContext, services: Iterable[str] = (), to_revision: s
         previews = [
             t
             for t in kept_tags(service.get("traffic", []), service.get("latestReadyRevision"))
-            if ((by_rev[name].get(t["revision"]) or {}).get("labels") or {}).get(PREVIEW_LABEL) == t["tag"]
+            if ((by_rev.get(t["revision"]) or {}).get("labels") or {}).get(PREVIEW_LABEL) == t["tag"]
         ]
         traffic: tuple[Json, ...] = ({"type": REVISION, "revision": rev_id, "percent": 100}, *previews)
         label = (chosen.get("labels") or {}).get(RELEASE_LABEL)
         summary = f"to {rev_id}" + (f" (release {label})" if label else "")
         diff = FieldDiff("traffic", traffic_display(service.get("traffic", [])), traffic_display(list(traffic)))
         if service.get("traffic") == list(traffic):
-            changes.append(Change(ROLLBACK, Action.NOOP, f"service {name}", summary))
-            continue
+            return Change(ROLLBACK, Action.NOOP, f"service {name}", summary)
         payload = _payload(name, service, traffic)
-        changes.append(Change(ROLLBACK, Action.UPDATE, f"service {name}", summary, (diff,), payload))
-    return Plan.of(ROLLBACK, changes, notes)
+        return Change(ROLLBACK, Action.UPDATE, f"service {name}", summary, (diff,), payload)
 
 
 def apply_traffic(ctx: StepContext, plan: Plan) -> dict[str, dict[str, Any]]:

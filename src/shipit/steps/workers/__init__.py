@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from shipit.steps.workers.deploy import STEP, WorkerFailed, apply, plan, status, worker_names
-from shipit.steps.workers.rollout import apply_splits, plan_promote, plan_rollback, selected_workers
+from shipit.steps.workers.rollout import apply_splits, plan_promote, plan_rollback, release_rollback, selected_workers
 
 __all__ = [
     "STEP",
@@ -13,6 +13,7 @@ __all__ = [
     "plan",
     "plan_promote",
     "plan_rollback",
+    "release_rollback",
     "selected_workers",
     "status",
     "worker_names",

@@ -25,6 +25,7 @@ from shipit.render.workerpool import LATEST, REVISION, render_worker_pool, settl
 from shipit.results import ServicesResult, WorkersResult
 from shipit.steps.resolver import earlier
 from shipit.steps.services import (
+    LIST_FROM,
     DeployOptions,
     Resolver,
     location_parent,
@@ -75,6 +76,17 @@ def worker_names(target: Target) -> list[str]:
 
 def pool_name(target: Target, name: str) -> str:
     return f"{location_parent(target)}/workerPools/{name}"
+
+
+def read_pools(ctx: StepContext, names: list[str]) -> dict[str, Json | None]:
+    """The live worker pool of each name (None: not deployed). Like the services step, from LIST_FROM
+    workers on one paginated list of the region's worker pools replaces a GET each; only NAMES are kept."""
+    api, target = worker_api_for(ctx), ctx.target
+    if len(names) < LIST_FROM:
+        return {n: api.get_worker_pool(pool_name(target, n)) for n in names}
+    wanted = {pool_name(target, n): n for n in names}
+    listed = {wanted[p["name"]]: p for p in api.list_worker_pools(location_parent(target)) if p.get("name") in wanted}
+    return {n: listed.get(n) for n in names}
 
 
 def worker_api_for(ctx: StepContext) -> WorkerPoolApi:
@@ -183,7 +195,7 @@ def _plan_one(release: Release, resolver: Resolver, api: WorkerPoolApi, name: st
 
 def plan(ctx: StepContext) -> Plan:
     """Read every worker pool, render the desired ones, diff. No writes."""
-    from shipit.steps.release import git_sha, new_release_id
+    from shipit.steps.release import git_sha
 
     target = ctx.target
     names = worker_names(target)
@@ -194,10 +206,12 @@ def plan(ctx: StepContext) -> Plan:
         raise UsageError(f"--canary {canary}: must be between 1 and 99", hint="use e.g. --canary 10")
     pools = worker_api_for(ctx)
     referenced = referenced_services(target, names)
-    release = Release(new_release_id(), git_sha(target.root), canary)
+    # The run's release id: services and workers deployed together go back together (`shipit rollback`).
+    release = Release(ctx.release_id, git_sha(target.root), canary)
     notes: set[str] = set()
     resolver = Resolver(ctx, DeployOptions(canary=canary), _urls(ctx, referenced), notes)
-    changes = [_plan_one(release, resolver, pools, n, pools.get_worker_pool(pool_name(target, n))) for n in names]
+    lives = read_pools(ctx, names)
+    changes = [_plan_one(release, resolver, pools, n, lives[n]) for n in names]
     if canary is not None:
         notes.add(f"canary: {canary}% of each changed worker pool's instances move to its new revision")
     return Plan.of(STEP, changes, sorted(notes))
@@ -277,11 +291,9 @@ def apply(ctx: StepContext, plan: Plan) -> WorkersResult:
 
 
 def status(ctx: StepContext) -> list[dict[str, Any]]:
-    """Each worker pool as deployed: revision, instances, splits, release (read-only)."""
-    pools = worker_api_for(ctx)
+    """Each worker pool as deployed: revision, instances, splits, release (read-only; one list from LIST_FROM on)."""
     rows = []
-    for name in worker_names(ctx.target):
-        live = pools.get_worker_pool(pool_name(ctx.target, name))
+    for name, live in read_pools(ctx, worker_names(ctx.target)).items():
         if live is None:
             rows.append({"name": name, "kind": "worker", "deployed": False})
             continue

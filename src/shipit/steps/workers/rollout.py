@@ -15,8 +15,16 @@ from shipit.errors import ShipitError, UsageError
 from shipit.names import RELEASE_LABEL
 from shipit.plan import Action, Change, FieldDiff, FrozenJson, Plan, freeze_json, thaw_json
 from shipit.render.workerpool import REVISION, settled_split
+from shipit.steps.release import ReleaseRollback
 from shipit.steps.services import short_revision
-from shipit.steps.workers.deploy import _split_key, pool_name, split_display, worker_api_for, worker_names
+from shipit.steps.workers.deploy import (
+    _split_key,
+    pool_name,
+    read_pools,
+    split_display,
+    worker_api_for,
+    worker_names,
+)
 
 if TYPE_CHECKING:
     from shipit.config import Target
@@ -71,59 +79,75 @@ def _revisions(api: WorkerPoolApi, full: str) -> list[Json]:
     return sorted(api.list_revisions(full), key=lambda r: str(r.get("createTime", "")), reverse=True)
 
 
-def plan_rollback(
-    ctx: StepContext, names: Iterable[str] = (), to_revision: str | None = None, *, last_release: bool = False
-) -> Plan:
-    """Each worker back to its previous ready revision; ``last_release``: only those of the newest release."""
-    target = ctx.target
-    selected = selected_workers(target, names)
+def plan_rollback(ctx: StepContext, names: Iterable[str] = (), to_revision: str | None = None) -> Plan:
+    """Each worker back to its previous ready revision (or to ``to_revision``)."""
+    selected = selected_workers(ctx.target, names)
     if not selected:
         return Plan.of(ROLLBACK, ())
-    api = worker_api_for(ctx)
-    state: dict[str, tuple[Json, list[Json]]] = {}
-    for name in selected:
-        pool = api.get_worker_pool(pool_name(target, name))
-        if pool is None:
-            if not last_release:
-                raise ShipitError(f"nothing to roll back: worker {name} is not deployed")
-            continue
-        state[name] = (pool, _revisions(api, pool_name(target, name)))
-    by_rev = {n: {short_revision(r["name"]): r for r in revs} for n, (_, revs) in state.items()}
-    running = {n: _running(pool) for n, (pool, _) in state.items()}
-    notes: list[str] = []
-    if last_release:
-        releases = {
-            n: str(((by_rev[n].get(running[n] or "") or {}).get("labels") or {}).get(RELEASE_LABEL, "")) for n in state
-        }
-        last = max((r for r in releases.values() if r), default="")
-        state = {n: v for n, v in state.items() if last and releases[n] == last}
-        if state:
-            notes.append(f"rolling back release {last}: workers {', '.join(sorted(state))}")
-    changes = []
-    for name, (pool, revs) in sorted(state.items()):
+    reads = _Reads.of(ctx, selected)
+    missing = [n for n in selected if n not in reads.state]
+    if missing:
+        raise ShipitError(f"nothing to roll back: worker {missing[0]} is not deployed")
+    return Plan.of(ROLLBACK, [reads.change(n, to_revision) for n in sorted(reads.state)])
+
+
+def release_rollback(ctx: StepContext) -> ReleaseRollback:
+    """The newest release running among the workers, and the plan rolling back a release's workers."""
+    reads = _Reads.of(ctx, worker_names(ctx.target))
+    releases = {n: reads.release_of(n) for n in reads.state}
+
+    def plan_for(release: str) -> Plan:
+        names = sorted(n for n, r in releases.items() if release and r == release)
+        notes = [f"rolling back release {release}: workers {', '.join(names)}"] if names else []
+        return Plan.of(ROLLBACK, [reads.change(n, None) for n in names], notes)
+
+    return ReleaseRollback(max((r for r in releases.values() if r), default=""), plan_for)
+
+
+@dataclass(frozen=True)
+class _Reads:
+    """Each deployed worker pool with its revisions (newest first), read once for a rollback plan."""
+
+    state: dict[str, tuple[Json, list[Json]]]
+    by_rev: dict[str, dict[str, Json]]
+    running: dict[str, str | None]
+
+    @classmethod
+    def of(cls, ctx: StepContext, names: list[str]) -> _Reads:
+        api = worker_api_for(ctx)
+        pools = read_pools(ctx, names)
+        state = {n: (p, _revisions(api, pool_name(ctx.target, n))) for n, p in pools.items() if p is not None}
+        by_rev = {n: {short_revision(r["name"]): r for r in revs} for n, (_, revs) in state.items()}
+        return cls(state, by_rev, {n: _running(pool) for n, (pool, _) in state.items()})
+
+    def release_of(self, name: str) -> str:
+        rev = self.by_rev[name].get(self.running[name] or "") or {}
+        return str((rev.get("labels") or {}).get(RELEASE_LABEL, ""))
+
+    def change(self, name: str, to_revision: str | None) -> Change:
+        pool, revs = self.state[name]
+        by_rev, running = self.by_rev[name], self.running[name]
         if to_revision:
-            chosen = by_rev[name].get(to_revision)
+            chosen = by_rev.get(to_revision)
             if chosen is None:
-                known = ", ".join(by_rev[name]) or "(none)"
+                known = ", ".join(by_rev) or "(none)"
                 raise UsageError(f"worker {name} has no revision {to_revision}", hint=f"revisions: {known}")
             if not _ready(chosen):
                 raise ShipitError(f"revision {to_revision} is not Ready; it cannot run instances")
         else:
-            current = by_rev[name].get(running[name] or "")
-            since = str((current or {}).get("createTime", "~"))
+            since = str((by_rev.get(running or "") or {}).get("createTime", "~"))
             older = [r for r in revs if _ready(r) and str(r.get("createTime", "")) < since]
             if not older:
                 raise ShipitError(
                     f"nothing to roll back to for worker {name}: "
-                    f"{running[name] or 'no revision'} is its oldest ready revision",
+                    f"{running or 'no revision'} is its oldest ready revision",
                     hint="deploy a fixed version instead",
                 )
             chosen = older[0]
         rev_id = short_revision(chosen["name"])
         label = (chosen.get("labels") or {}).get(RELEASE_LABEL)
         split = [{"type": REVISION, "revision": rev_id, "percent": 100}]
-        changes.append(_change(ROLLBACK, name, pool, split, f"to {rev_id}" + (f" (release {label})" if label else "")))
-    return Plan.of(ROLLBACK, changes, notes)
+        return _change(ROLLBACK, name, pool, split, f"to {rev_id}" + (f" (release {label})" if label else ""))
 
 
 def plan_promote(ctx: StepContext, names: Iterable[str] = ()) -> Plan:
