@@ -29,7 +29,7 @@ def run_deploy(
     target: Target, console: Console, options: DeployOptions, confirm: Callable[[str], None] | None = None
 ) -> None:
     """``confirm(question)`` returns to go ahead and raises to stop; without it only --yes applies."""
-    from shipit.pipeline import apply_all, plan_all, select_steps, show_plans, timing_table
+    from shipit.pipeline import confirm_and_apply, plan_all, select_steps, show_plans
     from shipit.steps.context import RunOptions, StepContext
 
     steps = select_steps(options.only, options.skip)
@@ -60,12 +60,7 @@ def run_deploy(
     if options.dry_run:
         console.info("dry run: nothing was changed")
         return
-    if not options.yes:
-        if confirm is None:
-            raise UsageError("deploy needs confirmation", hint="pass --yes to deploy without a prompt")
-        confirm(f"deploy these changes to {target.env_name} ({target.project})?")
-    report = apply_all(ctx, steps, planned)
-    timing_table(ctx, report)
-    changes = sum(len(r.plan.pending) for r in report.steps if r.plan is not None)
-    console.event("done", changes=changes)
+    changes = confirm_and_apply(
+        ctx, steps, planned, question=f"deploy these changes to {target.env_name} ({target.project})?", confirm=confirm
+    )
     console.success(f"deployed {target.app} to {target.env_name}: {changes} change(s) applied")

@@ -198,3 +198,23 @@ def apply_all(ctx: StepContext, steps: Sequence[StepSpec], planned: PipelineRepo
 def timing_table(ctx: StepContext, report: PipelineReport) -> None:
     rows = [(r.name, r.status, len(r.plan.pending) if r.plan else 0, f"{r.seconds:.1f}s") for r in report.steps]
     ctx.console.table(("step", "status", "changes", "time"), rows)
+
+
+def confirm_and_apply(
+    ctx: StepContext,
+    steps: Sequence[StepSpec],
+    planned: PipelineReport,
+    *,
+    question: str,
+    confirm: Callable[[str], None] | None,
+) -> int:
+    """Ask (unless --yes), apply the planned steps, show their timings; the number of changes applied."""
+    if not ctx.options.yes:
+        if confirm is None:
+            raise UsageError("deploy needs confirmation", hint="pass --yes to deploy without a prompt")
+        confirm(question)
+    report = apply_all(ctx, steps, planned)
+    timing_table(ctx, report)
+    changes = sum(len(r.plan.pending) for r in report.steps if r.plan is not None)
+    ctx.console.event("done", changes=changes)
+    return changes

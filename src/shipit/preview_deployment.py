@@ -14,7 +14,7 @@ from functools import partial
 from shipit.concurrency import BUILD_JOBS
 from shipit.config import Target
 from shipit.output import Console
-from shipit.pipeline import StepSpec, apply_all, plan_all, plan_step, select_steps, show_plans, timing_table
+from shipit.pipeline import StepSpec, confirm_and_apply, plan_all, plan_step, select_steps, show_plans
 from shipit.steps.context import RunOptions, StepContext
 
 PREVIEW_STEP = StepSpec("preview", "shipit.steps.preview", "deploy preview revisions (no traffic)")
@@ -54,7 +54,6 @@ def preview_steps(only: tuple[str, ...], skip: tuple[str, ...]) -> list[StepSpec
 def run_preview(
     target: Target, console: Console, options: PreviewDeployOptions, confirm: Callable[[str], None] | None = None
 ) -> None:
-    from shipit.errors import UsageError
 
     steps = preview_steps(options.only, options.skip)
     run_options = RunOptions(
@@ -81,12 +80,6 @@ def run_preview(
         console.success(f"preview {options.preview}: no changes")
         console.event("done", changes=0)
         return
-    if not options.yes:
-        if confirm is None:
-            raise UsageError("deploy needs confirmation", hint="pass --yes to deploy without a prompt")
-        confirm(f"deploy preview {options.preview} to {target.env_name} ({target.project})? (no traffic moves)")
-    report = apply_all(ctx, steps, planned)
-    timing_table(ctx, report)
-    changes = sum(len(r.plan.pending) for r in report.steps if r.plan is not None)
-    console.event("done", changes=changes)
+    question = f"deploy preview {options.preview} to {target.env_name} ({target.project})? (no traffic moves)"
+    changes = confirm_and_apply(ctx, steps, planned, question=question, confirm=confirm)
     console.success(f"preview {options.preview} of {target.env_name}: {changes} change(s) applied")
