@@ -34,8 +34,7 @@ HINT_REACH = {
     ("initwrite.py", "--project"): ["init"],
     ("initwrite.py", "--region"): ["init"],
     ("initwrite.py", "--force"): ["init"],
-    ("deployment.py", "--yes"): ["deploy"],
-    ("preview_deployment.py", "--yes"): ["deploy"],
+    ("pipeline.py", "--yes"): ["deploy"],  # confirm_and_apply: the tail of `deploy` and `deploy --preview`
     ("steps/preview/removal.py", "--older-than"): ["preview delete"],
     ("logs/command.py", "--job"): ["logs"],
     ("logs/command.py", "--execution"): ["logs"],
